@@ -1,0 +1,56 @@
+/* What the commands share: the command table's shape and option helpers.
+ * Commands return 0, a positive exit status of their own, or -1 with err set;
+ * only main() prints errors. */
+#ifndef CM_CLI_H
+#define CM_CLI_H
+
+#include <getopt.h>
+#include <jansson.h>
+#include <stdbool.h>
+
+struct cm_store;
+struct cm_error;
+
+enum {
+	CM_CMD_LOCK = 1 << 0,   /* main takes the store lock before running it */
+	CM_CMD_ROOT = 1 << 1,   /* needs root */
+	CM_CMD_HIDDEN = 1 << 2, /* internal, not listed in help */
+	CM_CMD_NOSTORE = 1 << 3, /* runs without opening the store */
+};
+
+struct cm_cmd {
+	const char *name;
+	int (*fn)(struct cm_store *st, int argc, char **argv, struct cm_error *err);
+	unsigned flags;
+	const char *summary;
+};
+
+/* Option parsing for one command: returns the option character, -1 at the
+ * end, 'h' after printing usage to stdout (caller returns 0), or '?' after
+ * setting err (unknown option or missing argument). */
+int cm_cli_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts,
+		  const char *usage, struct cm_error *err);
+
+/* Containers named on the command line, or the newest with -l, or all with -a.
+ * Returns a json array of records, or NULL with err set. */
+json_t *cm_cli_select_ctrs(struct cm_store *st, bool all, bool latest, int argc, char **argv,
+			   const char *usage, struct cm_error *err);
+
+int cm_cli_parse_int(const char *s, const char *what, int *out, struct cm_error *err);
+int cm_cli_parse_signal(const char *s, int *out, struct cm_error *err);
+
+/* Every command's entry point. */
+int cm_cmd_check(struct cm_store *, int, char **, struct cm_error *);
+int cm_cmd_image(struct cm_store *, int, char **, struct cm_error *);
+int cm_cmd_run(struct cm_store *, int, char **, struct cm_error *);
+int cm_cmd_create(struct cm_store *, int, char **, struct cm_error *);
+int cm_cmd_start(struct cm_store *, int, char **, struct cm_error *);
+int cm_cmd_stop(struct cm_store *, int, char **, struct cm_error *);
+int cm_cmd_kill(struct cm_store *, int, char **, struct cm_error *);
+int cm_cmd_rm(struct cm_store *, int, char **, struct cm_error *);
+int cm_cmd_ps(struct cm_store *, int, char **, struct cm_error *);
+int cm_cmd_inspect(struct cm_store *, int, char **, struct cm_error *);
+int cm_cmd_logs(struct cm_store *, int, char **, struct cm_error *);
+int cm_cmd_top(struct cm_store *, int, char **, struct cm_error *);
+
+#endif

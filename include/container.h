@@ -1,0 +1,44 @@
+/* A container's life: create, start, stop, kill, remove, and its status.
+ * The record is <root>/containers/<id>/container.json:
+ *   {"id", "name", "created", "image": {"id", "name", "digest"}, "config": {...},
+ *    "state": "created"|"running"|"exited"|"checkpointed",
+ *    "pid", "pid_start", "monitor_pid", "started_at", "finished_at", "exit_code"}
+ * While "running", exit.json (written by the monitor) says when it ended. */
+#ifndef CM_CONTAINER_H
+#define CM_CONTAINER_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+struct cm_store;
+struct cm_error;
+
+enum cm_ctr_status { CM_CTR_CREATED, CM_CTR_RUNNING, CM_CTR_EXITED, CM_CTR_CHECKPOINTED };
+
+struct cm_ctr_state {
+	enum cm_ctr_status status;
+	int exit_code;
+	char *finished_at; /* NULL while it never ended */
+};
+
+const char *cm_ctr_status_name(enum cm_ctr_status s);
+/* Derives the status from the record, exit.json and whether the process lives:
+ * a container whose process vanished (kill -9, reboot) is exited, not running. */
+void cm_ctr_state_get(struct cm_store *st, json_t *rec, struct cm_ctr_state *out);
+void cm_ctr_state_free(struct cm_ctr_state *s);
+
+bool cm_ctr_name_valid(const char *name);
+/* Makes the record, bundle and overlay directories; state "created". */
+json_t *cm_ctr_create(struct cm_store *st, const char *name, json_t *image, json_t *config,
+		      struct cm_error *err);
+int cm_ctr_start(struct cm_store *st, json_t *rec, bool remove_on_exit, struct cm_error *err);
+/* SIGTERM, then SIGKILL after timeout seconds; returns once exit.json exists. */
+int cm_ctr_stop(struct cm_store *st, json_t *rec, int timeout, struct cm_error *err);
+int cm_ctr_kill(struct cm_store *st, json_t *rec, int sig, struct cm_error *err);
+int cm_ctr_remove(struct cm_store *st, json_t *rec, bool force, struct cm_error *err);
+/* Waits up to timeout seconds for the monitor to record the exit. */
+bool cm_ctr_wait_exit(struct cm_store *st, json_t *rec, double timeout);
+/* The record marked running with the pids the monitor reported. */
+void cm_ctr_mark_running(json_t *rec, pid_t pid, pid_t monitor_pid);
+
+#endif

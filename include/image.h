@@ -1,0 +1,21 @@
+/* The image store: read-only root file systems under <root>/images/<id>. */
+#ifndef CM_IMAGE_H
+#define CM_IMAGE_H
+
+#include <jansson.h>
+
+struct cm_store;
+struct cm_error;
+
+/* Imports a rootfs tarball or folder as NAME; returns its record. */
+json_t *cm_image_import(struct cm_store *st, const char *src, const char *name,
+			struct cm_error *err);
+/* Every image record, by name. */
+json_t *cm_image_list(struct cm_store *st, struct cm_error *err);
+/* By name, id, "sha256:" digest or unique id prefix. */
+json_t *cm_image_find(struct cm_store *st, const char *ref, struct cm_error *err);
+/* Refuses while a container uses the image. */
+int cm_image_remove(struct cm_store *st, const char *ref, struct cm_error *err);
+char *cm_image_rootfs(struct cm_store *st, const char *id);
+
+#endif

@@ -1,0 +1,23 @@
+/* The OCI runtime spec (bundle/config.json) a container runs with. */
+#ifndef CM_OCI_SPEC_H
+#define CM_OCI_SPEC_H
+
+#include <jansson.h>
+
+struct cm_error;
+
+/* What the user asked for, as kept in the container record's "config":
+ * {"cmd": [...], "env": ["K=V"], "workdir": "/", "tmpfs": ["/path"],
+ *  "volumes": [{"source", "destination", "ro"}], "network": "none"|"host"} */
+
+/* Builds the spec from a config; rootfs is the absolute overlay mount point. */
+json_t *cm_oci_spec_build(json_t *config, const char *id, const char *rootfs,
+			  struct cm_error *err);
+
+/* Parses "-v SRC:DST[:ro|rw]" into a volume object; SRC must be absolute. */
+json_t *cm_oci_volume_parse(const char *arg, struct cm_error *err);
+
+/* Merges "K=V" into env, replacing an entry with the same key. */
+void cm_oci_env_set(json_t *env, const char *kv);
+
+#endif

@@ -1,0 +1,32 @@
+/* The one way ctrmig starts a program: posix_spawn with an argv array. */
+#ifndef CM_PROC_SPAWN_H
+#define CM_PROC_SPAWN_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+struct cm_error;
+
+struct cm_spawn_result {
+	int status;   /* exit status, or 128+signal */
+	char *output; /* stdout and stderr, interleaved as they came */
+	size_t output_len;
+};
+
+/* Runs argv with stdin from /dev/null, captures stdout+stderr, waits.
+ * Returns -1 only when the program could not be started. */
+int cm_spawn_capture(char *const argv[], struct cm_spawn_result *res, struct cm_error *err);
+void cm_spawn_result_free(struct cm_spawn_result *res);
+
+/* Starts argv with the given fds as its 0, 1, 2 (-1: /dev/null) and, when
+ * extra_fd >= 0, as its fd 3. Does not wait. */
+int cm_spawn_fds(char *const argv[], int in, int out, int errfd, int extra_fd, pid_t *pid,
+		 struct cm_error *err);
+
+/* Waits for pid; returns its exit status or 128+signal. */
+int cm_spawn_wait(pid_t pid);
+
+/* The last line of a program's output that is not blank, for one-line errors. */
+char *cm_spawn_last_line(const char *output);
+
+#endif

@@ -1,0 +1,17 @@
+/* A container's root file system: overlayfs with the image below and the
+ * container's own changes in upper/. */
+#ifndef CM_ROOTFS_H
+#define CM_ROOTFS_H
+
+#include <stdbool.h>
+
+struct cm_store;
+struct cm_error;
+
+/* Mounts <ctr>/rootfs unless it is mounted already. */
+int cm_rootfs_mount(struct cm_store *st, const char *ctr_id, const char *image_id,
+		    struct cm_error *err);
+int cm_rootfs_umount(struct cm_store *st, const char *ctr_id, struct cm_error *err);
+bool cm_rootfs_is_mounted(const char *path);
+
+#endif

@@ -1,0 +1,40 @@
+/* The on-disk store: <root>/images, <root>/containers, the lock, volatile state. */
+#ifndef CM_STORE_H
+#define CM_STORE_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+struct cm_error;
+
+struct cm_store {
+	char *root;      /* e.g. /var/lib/ctrmig */
+	char *runtime;   /* runc binary name or path */
+	char *runc_root; /* runc --root, under /run/ctrmig */
+	int lock_fd;
+};
+
+int cm_store_open(struct cm_store *st, const char *root, const char *runtime,
+		  struct cm_error *err);
+void cm_store_close(struct cm_store *st);
+
+/* One lock serialises every command that changes the store; blocks until free. */
+int cm_store_lock(struct cm_store *st, struct cm_error *err);
+void cm_store_unlock(struct cm_store *st);
+
+char *cm_store_ctr_dir(struct cm_store *st, const char *id);
+char *cm_store_ctr_path(struct cm_store *st, const char *id, const char *rel);
+char *cm_store_image_dir(struct cm_store *st, const char *id);
+
+/* Every container record, oldest first (json array, caller owns). */
+json_t *cm_store_list_ctrs(struct cm_store *st, struct cm_error *err);
+/* Finds a container by name, full id or unique id prefix. */
+json_t *cm_store_find_ctr(struct cm_store *st, const char *ref, struct cm_error *err);
+json_t *cm_store_latest_ctr(struct cm_store *st, struct cm_error *err);
+int cm_store_save_ctr(struct cm_store *st, json_t *rec, struct cm_error *err);
+bool cm_store_name_taken(struct cm_store *st, const char *name);
+/* Deletes a container's directory; it is renamed away first so that a
+ * half-deleted container is never listed. Caller holds the lock. */
+int cm_store_remove_ctr(struct cm_store *st, const char *id, struct cm_error *err);
+
+#endif

@@ -1,0 +1,77 @@
+/* Small helpers: allocation, cleanup, paths, files, time. Nothing with a theme. */
+#ifndef CM_UTIL_H
+#define CM_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <sys/types.h>
+#include <time.h>
+#include <unistd.h>
+
+struct cm_error;
+
+__attribute__((noreturn)) void cm_oom(void);
+void *cm_malloc(size_t n);
+void *cm_realloc(void *p, size_t n);
+char *cm_strdup(const char *s);
+char *cm_strfmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static inline void cm_freep(void *p) { free(*(void **)p); }
+static inline void cm_closep(int *fd) { if (*fd >= 0) close(*fd); }
+#define cm_autofree __attribute__((cleanup(cm_freep)))
+#define cm_autoclose __attribute__((cleanup(cm_closep)))
+
+/* Hands ownership over: returns *pp and clears it so cleanup does nothing. */
+static inline void *cm_steal_ptr(void *pp)
+{
+	void **p = pp, *v = *p;
+	*p = NULL;
+	return v;
+}
+static inline int cm_steal_fd(int *fd)
+{
+	int v = *fd;
+	*fd = -1;
+	return v;
+}
+
+/* A growable NULL-terminated argv. */
+struct cm_argv {
+	char **v;
+	size_t n, cap;
+};
+void cm_argv_add(struct cm_argv *a, const char *s);
+void cm_argv_addf(struct cm_argv *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void cm_argv_free(struct cm_argv *a);
+
+char *cm_path_join(const char *a, const char *b);
+bool cm_path_exists(const char *path);
+int cm_mkdir_p(const char *path, mode_t mode, struct cm_error *err);
+int cm_rm_rf(const char *path, struct cm_error *err);
+
+int cm_write_all(int fd, const void *buf, size_t len);
+/* Reads a whole file; NUL-terminates. Returns NULL and sets err on failure. */
+char *cm_read_file(const char *path, size_t *len, struct cm_error *err);
+/* Writes path.tmp, fsyncs, renames over path, fsyncs the directory. */
+int cm_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode,
+			 struct cm_error *err);
+int cm_fsync_dir_of(const char *path);
+
+/* 64 lowercase hex characters from the kernel's random source. */
+int cm_random_id(char out[65], struct cm_error *err);
+bool cm_is_hex(const char *s);
+
+/* RFC 3339 with nanoseconds, UTC: 2026-11-22T10:00:00.123456789Z */
+void cm_time_format(const struct timespec *ts, char out[40]);
+void cm_time_now(char out[40]);
+int cm_time_parse(const char *s, struct timespec *out);
+/* "5 seconds ago", "About a minute ago", like Docker and Podman. */
+char *cm_time_ago(time_t then, time_t now);
+double cm_monotonic_seconds(void);
+
+/* /proc/PID/stat field 22; 0 when the process does not exist or is a zombie. */
+unsigned long long cm_proc_start_time(pid_t pid);
+bool cm_proc_alive(pid_t pid, unsigned long long start_time);
+
+#endif

@@ -1,0 +1,99 @@
+#include "cli.h"
+#include "error.h"
+#include "store.h"
+#include "util.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+int cm_cli_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts,
+		  const char *usage, struct cm_error *err)
+{
+	opterr = 0;
+	int c = getopt_long(argc, argv, shortopts, longopts, NULL);
+	if (c == 'h') {
+		fputs(usage, stdout);
+		return 'h';
+	}
+	if (c == '?' || c == ':') {
+		const char *opt = argv[optind - 1];
+		if (optopt && strchr(shortopts, optopt) && c == ':')
+			cm_err(err, 0, "option -%c needs a value\n%s", optopt, usage);
+		else if (optopt)
+			cm_err(err, 0, "unknown option -%c (see --help)", optopt);
+		else
+			cm_err(err, 0, "unknown or incomplete option %s (see --help)", opt);
+		return '?';
+	}
+	return c;
+}
+
+json_t *cm_cli_select_ctrs(struct cm_store *st, bool all, bool latest, int argc, char **argv,
+			   const char *usage, struct cm_error *err)
+{
+	if ((all || latest) && argc > 0) {
+		cm_err(err, 0, "give container names or --all/--latest, not both");
+		return NULL;
+	}
+	if (all)
+		return cm_store_list_ctrs(st, err);
+	json_t *arr = json_array();
+	if (latest) {
+		json_t *rec = cm_store_latest_ctr(st, err);
+		if (!rec) {
+			json_decref(arr);
+			return NULL;
+		}
+		json_array_append_new(arr, rec);
+		return arr;
+	}
+	if (argc == 0) {
+		json_decref(arr);
+		cm_err(err, 0, "no container given\n%s", usage);
+		return NULL;
+	}
+	for (int i = 0; i < argc; i++) {
+		json_t *rec = cm_store_find_ctr(st, argv[i], err);
+		if (!rec) {
+			json_decref(arr);
+			return NULL;
+		}
+		json_array_append_new(arr, rec);
+	}
+	return arr;
+}
+
+int cm_cli_parse_int(const char *s, const char *what, int *out, struct cm_error *err)
+{
+	char *end;
+	errno = 0;
+	long v = strtol(s, &end, 10);
+	if (errno || *end || end == s || v < 0 || v > 1000000)
+		return cm_err(err, 0, "%s: '%s' is not a whole number", what, s);
+	*out = (int)v;
+	return 0;
+}
+
+int cm_cli_parse_signal(const char *s, int *out, struct cm_error *err)
+{
+	static const struct { const char *name; int sig; } sigs[] = {
+		{ "HUP", SIGHUP },   { "INT", SIGINT },   { "QUIT", SIGQUIT }, { "KILL", SIGKILL },
+		{ "USR1", SIGUSR1 }, { "USR2", SIGUSR2 }, { "TERM", SIGTERM }, { "ALRM", SIGALRM },
+		{ "CONT", SIGCONT }, { "STOP", SIGSTOP }, { "WINCH", SIGWINCH },
+	};
+	if (s[0] >= '0' && s[0] <= '9') {
+		if (cm_cli_parse_int(s, "signal", out, err) < 0 || *out < 1 || *out >= NSIG)
+			return cm_err(err, 0, "unknown signal %s", s);
+		return 0;
+	}
+	const char *name = strncasecmp(s, "SIG", 3) == 0 ? s + 3 : s;
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+		if (strcasecmp(name, sigs[i].name) == 0) {
+			*out = sigs[i].sig;
+			return 0;
+		}
+	}
+	return cm_err(err, 0, "unknown signal %s", s);
+}

@@ -1,0 +1,118 @@
+/* ctrmig check: can this host run and checkpoint containers? */
+#include "cli.h"
+#include "error.h"
+#include "runc.h"
+#include "proc_spawn.h"
+#include "store.h"
+#include "util.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const char check_usage[] =
+	"Usage: ctrmig check\n"
+	"\n"
+	"Check that this host can run and checkpoint containers: runc, CRIU and\n"
+	"'criu check', overlayfs, cgroups, iptables, root. Exits 0 only when all hold;\n"
+	"otherwise prints one line per problem with how to fix it.\n";
+
+static const char fix_deps[] = "run 'make deps' (scripts/install-deps.sh) as root";
+
+static int report(bool ok, const char *what, const char *detail, const char *fix)
+{
+	if (ok)
+		printf("ok      %-10s %s\n", what, detail);
+	else
+		printf("FAIL    %-10s %s; fix: %s\n", what, detail, fix);
+	return ok ? 0 : 1;
+}
+
+static char *first_line(const char *s)
+{
+	size_t n = strcspn(s, "\n");
+	char *l = cm_malloc(n + 1);
+	memcpy(l, s, n);
+	return l;
+}
+
+static bool on_path(const char *prog)
+{
+	const char *path = getenv("PATH");
+	cm_autofree char *copy = cm_strdup(path ? path : "");
+	for (char *save, *d = strtok_r(copy, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
+		cm_autofree char *full = cm_path_join(d, prog);
+		if (access(full, X_OK) == 0)
+			return true;
+	}
+	return false;
+}
+
+static int check_criu(void)
+{
+	char *ver_argv[] = { "criu", "--version", NULL };
+	char *chk_argv[] = { "criu", "check", NULL };
+	struct cm_spawn_result res;
+	if (!on_path("criu") || cm_spawn_capture(ver_argv, &res, NULL) < 0)
+		return report(false, "criu", "not found on PATH", fix_deps);
+	cm_autofree char *version = first_line(res.output);
+	bool ran = res.status == 0;
+	cm_spawn_result_free(&res);
+	if (!ran)
+		return report(false, "criu", "cannot run 'criu --version'", fix_deps);
+	if (cm_spawn_capture(chk_argv, &res, NULL) < 0)
+		return report(false, "criu", "cannot run 'criu check'", fix_deps);
+	cm_autofree char *last = cm_spawn_last_line(res.output);
+	bool ok = res.status == 0;
+	cm_spawn_result_free(&res);
+	cm_autofree char *detail = cm_strfmt("%s, criu check: %s", version, ok ? "looks good" : last);
+	return report(ok, "criu", detail,
+		      "install a CRIU that supports this kernel: 'make deps' sets one up");
+}
+
+static bool fs_supported(const char *fs)
+{
+	cm_autofree char *text = cm_read_file("/proc/filesystems", NULL, NULL);
+	cm_autofree char *needle = cm_strfmt("\t%s\n", fs);
+	return text && strstr(text, needle);
+}
+
+static int check_cgroups(void)
+{
+	if (cm_path_exists("/sys/fs/cgroup/cgroup.controllers"))
+		return report(true, "cgroups", "v2 (unified)", "");
+	if (cm_path_exists("/sys/fs/cgroup/freezer"))
+		return report(true, "cgroups", "v1 with the freezer controller", "");
+	return report(false, "cgroups", "no cgroup v2 and no v1 freezer mounted",
+		      "mount cgroup2 on /sys/fs/cgroup");
+}
+
+int cm_cmd_check(struct cm_store *st, int argc, char **argv, struct cm_error *err)
+{
+	if (argc > 1 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
+		fputs(check_usage, stdout);
+		return 0;
+	}
+	if (argc > 1)
+		return cm_err(err, 0, "check takes no arguments");
+	int problems = 0;
+	problems += report(geteuid() == 0, "root", geteuid() == 0 ? "yes" : "not root",
+			   "run ctrmig as root");
+	cm_autofree char *runc = cm_runc_version(st);
+	problems += report(runc != NULL, "runtime", runc ? runc : "runc not found",
+			   runc ? "" : fix_deps);
+	problems += check_criu();
+	problems += report(fs_supported("overlay"), "overlayfs",
+			   fs_supported("overlay") ? "supported" : "not supported by this kernel",
+			   "modprobe overlay");
+	problems += check_cgroups();
+	bool ipt = on_path("iptables-restore");
+	problems += report(ipt, "iptables", ipt ? "iptables-restore found" : "iptables-restore not found",
+			   "apt-get install iptables (CRIU locks the network with it)");
+	if (problems) {
+		fflush(stdout);
+		return cm_err(err, 0, "%d problem%s found: this host cannot checkpoint containers yet",
+			      problems, problems == 1 ? "" : "s");
+	}
+	printf("this host can run and checkpoint containers\n");
+	return 0;
+}

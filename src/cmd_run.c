@@ -1,0 +1,275 @@
+/* ctrmig run | create | start */
+#include "cli.h"
+#include "container.h"
+#include "ctr_log.h"
+#include "error.h"
+#include "image.h"
+#include "jsonio.h"
+#include "monitor.h"
+#include "oci_spec.h"
+#include "store.h"
+#include "util.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+static const char run_usage[] =
+	"Usage: ctrmig run [OPTIONS] IMAGE [COMMAND [ARG...]]\n"
+	"\n"
+	"Create a container from IMAGE and start it. Without -d, its output is shown\n"
+	"and ctrmig exits with the container's exit status.\n"
+	"\n"
+	"Options:\n"
+	"  -d, --detach             run in the background and print the container id\n"
+	"      --name NAME          name the container (default: ctr-<id prefix>)\n"
+	"      --rm                 remove the container when it exits\n"
+	"  -e, --env KEY=VALUE      set an environment variable (repeatable)\n"
+	"  -w, --workdir DIR        working directory inside the container\n"
+	"      --tmpfs PATH         mount a tmpfs at PATH (repeatable)\n"
+	"  -v, --volume SRC:DST[:ro] bind-mount a host folder (repeatable)\n"
+	"      --network none|host  private network with loopback only (default) or the host's\n"
+	"  -h, --help               show this help\n";
+
+static const char create_usage[] =
+	"Usage: ctrmig create [OPTIONS] IMAGE [COMMAND [ARG...]]\n"
+	"\n"
+	"Create a container from IMAGE without starting it; prints its id.\n"
+	"Takes the options of 'ctrmig run' except -d.\n";
+
+static const char start_usage[] =
+	"Usage: ctrmig start CONTAINER...\n"
+	"\n"
+	"Start created or exited containers in the background.\n"
+	"\n"
+	"Options:\n"
+	"  -h, --help   show this help\n";
+
+struct run_opts {
+	bool detach, remove;
+	const char *name;
+	json_t *config;
+};
+
+static int parse_run_opts(int argc, char **argv, bool is_run, struct run_opts *o,
+			  struct cm_error *err)
+{
+	static const struct option longopts[] = {
+		{ "detach", no_argument, NULL, 'd' },    { "name", required_argument, NULL, 'n' },
+		{ "rm", no_argument, NULL, 'r' },        { "env", required_argument, NULL, 'e' },
+		{ "workdir", required_argument, NULL, 'w' }, { "tmpfs", required_argument, NULL, 't' },
+		{ "volume", required_argument, NULL, 'v' }, { "network", required_argument, NULL, 'N' },
+		{ "net", required_argument, NULL, 'N' }, { "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *usage = is_run ? run_usage : create_usage;
+	json_t *env = json_array(), *tmpfs = json_array(), *volumes = json_array();
+	const char *workdir = "/", *network = "none";
+	int c;
+	o->config = NULL;
+	while ((c = cm_cli_getopt(argc, argv, is_run ? "+de:w:v:h" : "+e:w:v:h", longopts, usage,
+				  err)) != -1) {
+		switch (c) {
+		case 'd':
+			if (!is_run)
+				goto unknown;
+			o->detach = true;
+			break;
+		case 'n':
+			o->name = optarg;
+			break;
+		case 'r':
+			o->remove = true;
+			break;
+		case 'e':
+			if (!strchr(optarg, '=') || optarg[0] == '=') {
+				cm_err(err, 0, "--env %s: expected KEY=VALUE", optarg);
+				goto fail;
+			}
+			json_array_append_new(env, json_string(optarg));
+			break;
+		case 'w':
+			if (optarg[0] != '/') {
+				cm_err(err, 0, "--workdir %s: must be an absolute path", optarg);
+				goto fail;
+			}
+			workdir = optarg;
+			break;
+		case 't':
+			if (optarg[0] != '/' || strchr(optarg, ':')) {
+				cm_err(err, 0, "--tmpfs %s: expected an absolute path", optarg);
+				goto fail;
+			}
+			json_array_append_new(tmpfs, json_string(optarg));
+			break;
+		case 'v': {
+			json_t *vol = cm_oci_volume_parse(optarg, err);
+			if (!vol)
+				goto fail;
+			json_array_append_new(volumes, vol);
+			break;
+		}
+		case 'N':
+			if (strcmp(optarg, "none") && strcmp(optarg, "host")) {
+				cm_err(err, 0, "--network %s: expected none or host", optarg);
+				goto fail;
+			}
+			network = optarg;
+			break;
+		case 'h':
+			json_decref(env), json_decref(tmpfs), json_decref(volumes);
+			return 1;
+		default:
+			goto fail;
+		}
+	}
+	if (optind >= argc) {
+		cm_err(err, 0, "no image given\n%s", usage);
+		goto fail;
+	}
+	json_t *cmd = json_array();
+	for (int i = optind + 1; i < argc; i++)
+		json_array_append_new(cmd, json_string(argv[i]));
+	if (json_array_size(cmd) == 0)
+		json_array_append_new(cmd, json_string("/bin/sh"));
+	o->config = json_pack("{s:o, s:o, s:s, s:o, s:o, s:s}", "cmd", cmd, "env", env, "workdir",
+			      workdir, "tmpfs", tmpfs, "volumes", volumes, "network", network);
+	return 0;
+unknown:
+	cm_err(err, 0, "unknown option (see --help)");
+fail:
+	json_decref(env), json_decref(tmpfs), json_decref(volumes);
+	return -1;
+}
+
+static json_t *create_from_args(struct cm_store *st, int argc, char **argv, bool is_run,
+				struct run_opts *o, struct cm_error *err)
+{
+	int r = parse_run_opts(argc, argv, is_run, o, err);
+	if (r != 0)
+		return NULL;
+	const char *image_ref = argv[optind];
+	json_t *image = cm_image_find(st, image_ref, err), *rec = NULL;
+	if (!image) {
+		cm_err_wrap(err, "%s", is_run ? "run" : "create");
+		goto out;
+	}
+	rec = cm_ctr_create(st, o->name, image, o->config, err);
+	json_decref(image);
+out:
+	json_decref(o->config);
+	return rec;
+}
+
+int cm_cmd_create(struct cm_store *st, int argc, char **argv, struct cm_error *err)
+{
+	struct run_opts o = { 0 };
+	json_t *rec = create_from_args(st, argc, argv, false, &o, err);
+	if (!rec)
+		return err->msg ? -1 : 0;
+	printf("%s\n", cm_json_str(rec, "id"));
+	json_decref(rec);
+	return 0;
+}
+
+/* ---- attached run: show the output, pass on Ctrl-C, return its status ---- */
+
+static volatile sig_atomic_t pending_signal;
+
+static void remember_signal(int sig)
+{
+	pending_signal = sig;
+}
+
+struct attached {
+	struct cm_store *st;
+	json_t *rec;
+};
+
+static bool attached_alive(void *arg)
+{
+	struct attached *a = arg;
+	if (pending_signal) {
+		kill((pid_t)cm_json_int(a->rec, "pid", 0), pending_signal);
+		pending_signal = 0;
+	}
+	struct cm_ctr_state s;
+	cm_ctr_state_get(a->st, a->rec, &s);
+	cm_ctr_state_free(&s);
+	return s.status == CM_CTR_RUNNING;
+}
+
+static int run_attached(struct cm_store *st, json_t *rec, bool remove, struct cm_error *err)
+{
+	struct sigaction sa = { .sa_handler = remember_signal };
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	cm_store_unlock(st); /* other commands may run while we watch */
+
+	struct attached a = { st, rec };
+	off_t offset = 0;
+	cm_autofree char *log = cm_store_ctr_path(st, cm_json_str(rec, "id"), "ctr.log");
+	cm_ctr_log_print(log, &offset, true, attached_alive, &a);
+	cm_ctr_wait_exit(st, rec, 10);
+	struct cm_ctr_state s;
+	cm_ctr_state_get(st, rec, &s);
+	cm_ctr_state_free(&s);
+	if (remove) {
+		if (cm_store_lock(st, err) < 0)
+			return -1;
+		json_t *fresh = cm_store_find_ctr(st, cm_json_str(rec, "id"), err);
+		if (!fresh || cm_ctr_remove(st, fresh, true, err) < 0) {
+			json_decref(fresh);
+			return -1;
+		}
+		json_decref(fresh);
+	}
+	return s.exit_code;
+}
+
+int cm_cmd_run(struct cm_store *st, int argc, char **argv, struct cm_error *err)
+{
+	struct run_opts o = { 0 };
+	json_t *rec = create_from_args(st, argc, argv, true, &o, err);
+	if (!rec)
+		return err->msg ? -1 : 0;
+	int ret = cm_ctr_start(st, rec, o.remove && o.detach, err);
+	if (ret < 0) {
+		/* A container that never ran is not left behind by a failed run. */
+		struct cm_error ignored = { 0 };
+		cm_ctr_remove(st, rec, true, &ignored);
+		cm_error_clear(&ignored);
+	} else if (o.detach) {
+		printf("%s\n", cm_json_str(rec, "id"));
+	} else {
+		ret = run_attached(st, rec, o.remove, err);
+	}
+	json_decref(rec);
+	return ret;
+}
+
+int cm_cmd_start(struct cm_store *st, int argc, char **argv, struct cm_error *err)
+{
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+	while ((c = cm_cli_getopt(argc, argv, "h", longopts, start_usage, err)) != -1)
+		return c == 'h' ? 0 : -1;
+	json_t *recs = cm_cli_select_ctrs(st, false, false, argc - optind, argv + optind,
+					  start_usage, err), *rec;
+	if (!recs)
+		return -1;
+	size_t i;
+	int ret = 0;
+	json_array_foreach(recs, i, rec) {
+		if (cm_ctr_start(st, rec, false, err) < 0) {
+			ret = -1;
+			break;
+		}
+		printf("%s\n", cm_json_str(rec, "name"));
+	}
+	json_decref(recs);
+	return ret;
+}

@@ -1,0 +1,298 @@
+#include "container.h"
+#include "error.h"
+#include "jsonio.h"
+#include "monitor.h"
+#include "oci_spec.h"
+#include "rootfs.h"
+#include "runc.h"
+#include "store.h"
+#include "util.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+const char *cm_ctr_status_name(enum cm_ctr_status s)
+{
+	static const char *const names[] = { "created", "running", "exited", "checkpointed" };
+	return names[s];
+}
+
+static enum cm_ctr_status status_from_record(json_t *rec)
+{
+	const char *s = cm_json_str(rec, "state");
+	if (!s || !strcmp(s, "created"))
+		return CM_CTR_CREATED;
+	if (!strcmp(s, "running"))
+		return CM_CTR_RUNNING;
+	if (!strcmp(s, "checkpointed"))
+		return CM_CTR_CHECKPOINTED;
+	return CM_CTR_EXITED;
+}
+
+void cm_ctr_state_get(struct cm_store *st, json_t *rec, struct cm_ctr_state *out)
+{
+	const char *f = cm_json_str(rec, "finished_at");
+	out->status = status_from_record(rec);
+	out->exit_code = (int)cm_json_int(rec, "exit_code", 0);
+	out->finished_at = f ? cm_strdup(f) : NULL;
+	if (out->status != CM_CTR_RUNNING)
+		return;
+	const char *id = cm_json_str(rec, "id");
+	int code;
+	char *finished = NULL;
+	if (cm_monitor_read_exit(st, id, &code, &finished) == 0) {
+		out->status = CM_CTR_EXITED;
+		out->exit_code = code;
+		free(out->finished_at);
+		out->finished_at = finished;
+		return;
+	}
+	pid_t pid = (pid_t)cm_json_int(rec, "pid", 0);
+	unsigned long long start = (unsigned long long)cm_json_int(rec, "pid_start", 0);
+	if (!cm_proc_alive(pid, start)) {
+		/* Its process and monitor are gone without a word (kill -9, reboot). */
+		out->status = CM_CTR_EXITED;
+		out->exit_code = 255;
+	}
+}
+
+void cm_ctr_state_free(struct cm_ctr_state *s)
+{
+	free(s->finished_at);
+	s->finished_at = NULL;
+}
+
+bool cm_ctr_name_valid(const char *name)
+{
+	if (!isalnum((unsigned char)name[0]) || strlen(name) > 128)
+		return false;
+	for (const char *p = name; *p; p++)
+		if (!isalnum((unsigned char)*p) && !strchr("_.-", *p))
+			return false;
+	/* A name that looks like an id would make references ambiguous. */
+	return !(strlen(name) == 64 && cm_is_hex(name));
+}
+
+json_t *cm_ctr_create(struct cm_store *st, const char *name, json_t *image, json_t *config,
+		      struct cm_error *err)
+{
+	char id[65];
+	if (cm_random_id(id, err) < 0)
+		return NULL;
+	cm_autofree char *generated = NULL;
+	if (!name)
+		name = generated = cm_strfmt("ctr-%.12s", id);
+	if (!cm_ctr_name_valid(name)) {
+		cm_err(err, 0, "container name '%s' is not valid: use letters, digits, '_', '.', '-'",
+		       name);
+		return NULL;
+	}
+	if (cm_store_name_taken(st, name)) {
+		cm_err(err, EEXIST, "the container name %s is already in use", name);
+		return NULL;
+	}
+	cm_autofree char *final = cm_store_ctr_dir(st, id);
+	cm_autofree char *rootfs = cm_path_join(final, "rootfs");
+	json_t *spec = cm_oci_spec_build(config, id, rootfs, err);
+	if (!spec)
+		return NULL;
+
+	char now[40];
+	cm_time_now(now);
+	json_t *rec = json_pack("{s:s, s:s, s:s, s:{s:s, s:s, s:s}, s:O, s:s}", "id", id, "name",
+				name, "created", now, "image", "id", cm_json_str(image, "id"),
+				"name", cm_json_str(image, "name"), "digest",
+				cm_json_str(image, "digest"), "config", config, "state", "created");
+
+	/* Build it all in a staging directory: a crash leaves no half container. */
+	cm_autofree char *staging = cm_strfmt("%s/containers/.new-%s", st->root, id);
+	cm_autofree char *bundle = cm_path_join(staging, "bundle");
+	cm_autofree char *spec_path = cm_path_join(bundle, "config.json");
+	cm_autofree char *rec_path = cm_path_join(staging, "container.json");
+	const char *dirs[] = { "bundle", "upper", "work", "rootfs" };
+	for (size_t i = 0; i < 4; i++) {
+		cm_autofree char *d = cm_path_join(staging, dirs[i]);
+		if (cm_mkdir_p(d, 0700, err) < 0)
+			goto fail;
+	}
+	if (cm_json_save(spec_path, spec, 0600, err) < 0 || cm_json_save(rec_path, rec, 0600, err) < 0)
+		goto fail;
+	if (rename(staging, final) < 0) {
+		cm_err(err, errno, "store container in %s", final);
+		goto fail;
+	}
+	cm_fsync_dir_of(final);
+	json_decref(spec);
+	return rec;
+fail:
+	cm_rm_rf(staging, NULL);
+	json_decref(spec);
+	json_decref(rec);
+	return NULL;
+}
+
+void cm_ctr_mark_running(json_t *rec, pid_t pid, pid_t monitor_pid)
+{
+	char now[40];
+	cm_time_now(now);
+	json_object_set_new(rec, "state", json_string("running"));
+	json_object_set_new(rec, "pid", json_integer(pid));
+	json_object_set_new(rec, "pid_start", json_integer((json_int_t)cm_proc_start_time(pid)));
+	json_object_set_new(rec, "monitor_pid", json_integer(monitor_pid));
+	json_object_set_new(rec, "started_at", json_string(now));
+	json_object_del(rec, "finished_at");
+	json_object_del(rec, "exit_code");
+}
+
+/* Freezes the exit the monitor recorded into the record itself. */
+static void record_exit(struct cm_store *st, json_t *rec)
+{
+	struct cm_ctr_state s;
+	cm_ctr_state_get(st, rec, &s);
+	if (s.status == CM_CTR_EXITED && status_from_record(rec) == CM_CTR_RUNNING) {
+		json_object_set_new(rec, "state", json_string("exited"));
+		json_object_set_new(rec, "exit_code", json_integer(s.exit_code));
+		if (s.finished_at)
+			json_object_set_new(rec, "finished_at", json_string(s.finished_at));
+	}
+	cm_ctr_state_free(&s);
+}
+
+int cm_ctr_start(struct cm_store *st, json_t *rec, bool remove_on_exit, struct cm_error *err)
+{
+	const char *id = cm_json_str(rec, "id"), *name = cm_json_str(rec, "name");
+	struct cm_ctr_state s;
+	cm_ctr_state_get(st, rec, &s);
+	cm_ctr_state_free(&s);
+	if (s.status == CM_CTR_RUNNING)
+		return cm_err(err, 0, "container %s is already running", name);
+	/* A container whose process vanished may have left runc state and a mount. */
+	cm_monitor_release_runtime(st, id);
+	cm_monitor_clear_exit(st, id);
+	if (cm_rootfs_mount(st, id, cm_json_str(json_object_get(rec, "image"), "id"), err) < 0)
+		return cm_err_wrap(err, "start %s", name);
+
+	cm_autofree char *bundle = cm_store_ctr_path(st, id, "bundle");
+	cm_autofree char *pid_file = cm_store_ctr_path(st, id, "bundle/pid");
+	struct cm_argv a = { 0 };
+	cm_runc_argv_create(st, &a, id, bundle, pid_file);
+	pid_t pid, mpid;
+	int ret = cm_monitor_launch(st, id, a.v, remove_on_exit, &pid, &mpid, err);
+	cm_argv_free(&a);
+	if (ret < 0) {
+		cm_rootfs_umount(st, id, NULL);
+		return cm_err_wrap(err, "start %s", name);
+	}
+	if (cm_runc_run(st, err, "start", id, NULL) < 0) {
+		cm_runc_run(st, NULL, "delete", "--force", id, NULL);
+		cm_ctr_wait_exit(st, rec, 5);
+		cm_monitor_clear_exit(st, id);
+		return cm_err_wrap(err, "start %s", name);
+	}
+	cm_ctr_mark_running(rec, pid, mpid);
+	return cm_store_save_ctr(st, rec, err);
+}
+
+bool cm_ctr_wait_exit(struct cm_store *st, json_t *rec, double timeout)
+{
+	const char *id = cm_json_str(rec, "id");
+	cm_autofree char *path = cm_store_ctr_path(st, id, "exit.json");
+	pid_t mpid = (pid_t)cm_json_int(rec, "monitor_pid", 0);
+	double until = cm_monotonic_seconds() + timeout;
+	while (cm_monotonic_seconds() < until) {
+		if (cm_path_exists(path))
+			return true;
+		if (mpid > 0 && !cm_proc_alive(mpid, 0))
+			return cm_path_exists(path);
+		usleep(10000);
+	}
+	return cm_path_exists(path);
+}
+
+static bool wait_process_gone(json_t *rec, double timeout)
+{
+	pid_t pid = (pid_t)cm_json_int(rec, "pid", 0);
+	unsigned long long start = (unsigned long long)cm_json_int(rec, "pid_start", 0);
+	double until = cm_monotonic_seconds() + timeout;
+	while (cm_proc_alive(pid, start)) {
+		if (cm_monotonic_seconds() >= until)
+			return false;
+		usleep(10000);
+	}
+	return true;
+}
+
+/* After the process ended: let the monitor finish, or do its work if it is gone. */
+static int settle_exit(struct cm_store *st, json_t *rec, struct cm_error *err)
+{
+	const char *id = cm_json_str(rec, "id");
+	if (!cm_ctr_wait_exit(st, rec, 10)) {
+		cm_monitor_release_runtime(st, id);
+		cm_monitor_write_exit(st, id, 137);
+	}
+	record_exit(st, rec);
+	return cm_store_save_ctr(st, rec, err);
+}
+
+int cm_ctr_stop(struct cm_store *st, json_t *rec, int timeout, struct cm_error *err)
+{
+	const char *id = cm_json_str(rec, "id"), *name = cm_json_str(rec, "name");
+	struct cm_ctr_state s;
+	cm_ctr_state_get(st, rec, &s);
+	cm_ctr_state_free(&s);
+	if (s.status != CM_CTR_RUNNING) {
+		/* Like Podman: stopping a stopped container succeeds, tidying up. */
+		if (status_from_record(rec) == CM_CTR_RUNNING)
+			return settle_exit(st, rec, err);
+		return 0;
+	}
+	struct cm_error ignored = { 0 };
+	if (timeout > 0) {
+		cm_runc_run(st, &ignored, "kill", id, "TERM", NULL);
+		cm_error_clear(&ignored);
+	}
+	if (!wait_process_gone(rec, timeout)) {
+		cm_runc_run(st, &ignored, "kill", "--all", id, "KILL", NULL);
+		cm_error_clear(&ignored);
+		if (!wait_process_gone(rec, 10))
+			return cm_err(err, 0, "stop %s: the process did not die after SIGKILL", name);
+	}
+	return settle_exit(st, rec, err);
+}
+
+int cm_ctr_kill(struct cm_store *st, json_t *rec, int sig, struct cm_error *err)
+{
+	const char *id = cm_json_str(rec, "id"), *name = cm_json_str(rec, "name");
+	struct cm_ctr_state s;
+	cm_ctr_state_get(st, rec, &s);
+	cm_ctr_state_free(&s);
+	if (s.status != CM_CTR_RUNNING)
+		return cm_err(err, 0, "container %s is not running", name);
+	char signum[16];
+	snprintf(signum, sizeof(signum), "%d", sig);
+	if (cm_runc_run(st, err, "kill", id, signum, NULL) < 0)
+		return cm_err_wrap(err, "kill %s", name);
+	return 0;
+}
+
+int cm_ctr_remove(struct cm_store *st, json_t *rec, bool force, struct cm_error *err)
+{
+	const char *id = cm_json_str(rec, "id"), *name = cm_json_str(rec, "name");
+	struct cm_ctr_state s;
+	cm_ctr_state_get(st, rec, &s);
+	cm_ctr_state_free(&s);
+	if (s.status == CM_CTR_RUNNING) {
+		if (!force)
+			return cm_err(err, EBUSY,
+				      "container %s is running: stop it first or use rm -f", name);
+		if (cm_ctr_stop(st, rec, 0, err) < 0)
+			return cm_err_wrap(err, "remove %s", name);
+	}
+	cm_monitor_release_runtime(st, id);
+	if (cm_store_remove_ctr(st, id, err) < 0)
+		return cm_err_wrap(err, "remove %s", name);
+	return 0;
+}

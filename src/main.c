@@ -1,0 +1,172 @@
+/* ctrmig: global options, the command table, and the one place errors are printed. */
+#include "cli.h"
+#include "error.h"
+#include "monitor.h"
+#include "store.h"
+#include "util.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#ifndef CM_VERSION
+#define CM_VERSION "0.1.0"
+#endif
+#ifndef CM_HELPER_DIR
+#define CM_HELPER_DIR "/usr/local/libexec/ctrmig"
+#endif
+#define CM_DEFAULT_ROOT "/var/lib/ctrmig"
+
+static int cmd_monitor(struct cm_store *st, int argc, char **argv, struct cm_error *err)
+{
+	(void)err;
+	return cm_monitor_main(st, argc - 1, argv + 1);
+}
+
+static const struct cm_cmd commands[] = {
+	{ "check", cm_cmd_check, CM_CMD_NOSTORE, "say whether this host can run and checkpoint containers" },
+	{ "image", cm_cmd_image, CM_CMD_ROOT, "manage images (import, ls, rm, inspect)" },
+	{ "run", cm_cmd_run, CM_CMD_ROOT | CM_CMD_LOCK, "create and start a container" },
+	{ "create", cm_cmd_create, CM_CMD_ROOT | CM_CMD_LOCK, "create a container" },
+	{ "start", cm_cmd_start, CM_CMD_ROOT | CM_CMD_LOCK, "start containers" },
+	{ "stop", cm_cmd_stop, CM_CMD_ROOT | CM_CMD_LOCK, "stop containers" },
+	{ "kill", cm_cmd_kill, CM_CMD_ROOT | CM_CMD_LOCK, "send a signal to containers" },
+	{ "rm", cm_cmd_rm, CM_CMD_ROOT | CM_CMD_LOCK, "remove containers" },
+	{ "ps", cm_cmd_ps, CM_CMD_ROOT, "list containers" },
+	{ "inspect", cm_cmd_inspect, CM_CMD_ROOT, "show a container's details as JSON" },
+	{ "logs", cm_cmd_logs, CM_CMD_ROOT, "show a container's output" },
+	{ "top", cm_cmd_top, CM_CMD_ROOT, "show a container's processes" },
+	{ "__monitor", cmd_monitor, CM_CMD_HIDDEN, "" },
+};
+
+static void usage(FILE *out)
+{
+	fputs("Usage: ctrmig [--root DIR] [--runtime PATH] [--log-level LEVEL] COMMAND [ARGS...]\n"
+	      "\n"
+	      "Run containers with runc, checkpoint them with CRIU, carry them anywhere.\n"
+	      "\n"
+	      "Commands:\n",
+	      out);
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!(commands[i].flags & CM_CMD_HIDDEN))
+			fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+	fputs("\nOptions:\n"
+	      "  --root DIR         store (default $CTRMIG_ROOT or " CM_DEFAULT_ROOT ")\n"
+	      "  --runtime PATH     OCI runtime (default runc)\n"
+	      "  --log-level LEVEL  error, warn, info or debug (default warn)\n"
+	      "  -v, --version      print the version\n"
+	      "  -h, --help         print this help\n"
+	      "\nRun 'ctrmig COMMAND --help' for a command's options. See ctrmig(1).\n",
+	      out);
+}
+
+/* runc runs `criu` from PATH: the CRIU set up by install-deps goes first. */
+static void put_helpers_on_path(void)
+{
+	const char *dir = getenv("CTRMIG_HELPER_DIR");
+	if (!dir)
+		dir = CM_HELPER_DIR;
+	if (!cm_path_exists(dir))
+		return;
+	const char *path = getenv("PATH");
+	cm_autofree char *full = cm_strfmt("%s:%s", dir,
+					   path ? path : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+	setenv("PATH", full, 1);
+}
+
+/* stdout carries results: a failed write (full disk, closed pipe) is an error. */
+static int finish_stdout(int ret)
+{
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		if (errno != EPIPE)
+			fprintf(stderr, "Error: write to standard output: %s\n", strerror(errno));
+		return ret == 0 ? CM_EXIT_ERROR : ret;
+	}
+	return ret;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "root", required_argument, NULL, 'r' },
+		{ "runtime", required_argument, NULL, 'R' },
+		{ "log-level", required_argument, NULL, 'L' },
+		{ "version", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *root = getenv("CTRMIG_ROOT"), *runtime = "runc";
+	int c;
+
+	signal(SIGPIPE, SIG_IGN);
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+vh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'r':
+			root = optarg;
+			break;
+		case 'R':
+			runtime = optarg;
+			break;
+		case 'L':
+			if (cm_log_level_parse(optarg, &cm_log_level) < 0) {
+				fprintf(stderr, "Error: unknown log level %s (error, warn, info, debug)\n", optarg);
+				return CM_EXIT_ERROR;
+			}
+			break;
+		case 'v':
+			printf("ctrmig version %s\n", CM_VERSION);
+			return finish_stdout(0);
+		case 'h':
+			usage(stdout);
+			return finish_stdout(0);
+		default:
+			fprintf(stderr, "Error: unknown or incomplete option %s (see ctrmig --help)\n",
+				argv[optind - 1]);
+			return CM_EXIT_ERROR;
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return CM_EXIT_ERROR;
+	}
+	const char *name = argv[optind];
+	const struct cm_cmd *cmd = NULL;
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(commands[i].name, name))
+			cmd = &commands[i];
+	if (!cmd) {
+		fprintf(stderr, "Error: unknown command %s (see ctrmig --help)\n", name);
+		return CM_EXIT_ERROR;
+	}
+	put_helpers_on_path();
+
+	struct cm_error err = { 0 };
+	struct cm_store st = { .lock_fd = -1 };
+	int ret;
+	bool wants_help = false;
+	for (int i = optind + 1; i < argc && strcmp(argv[i], "--"); i++)
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
+			wants_help = true;
+	int at = optind;
+	if ((cmd->flags & CM_CMD_ROOT) && geteuid() != 0 && !wants_help) {
+		ret = cm_err(&err, 0, "ctrmig %s must run as root", name);
+	} else if (cmd->flags & CM_CMD_NOSTORE) {
+		st.runtime = cm_strdup(runtime);
+		optind = 0;
+		ret = cmd->fn(&st, argc - at, argv + at, &err);
+	} else if ((ret = cm_store_open(&st, root ? root : CM_DEFAULT_ROOT, runtime, &err)) == 0 &&
+		   (!(cmd->flags & CM_CMD_LOCK) || wants_help ||
+		    (ret = cm_store_lock(&st, &err)) == 0)) {
+		optind = 0; /* each command parses its own options from scratch */
+		ret = cmd->fn(&st, argc - at, argv + at, &err);
+	}
+	cm_store_close(&st);
+	if (ret < 0) {
+		fprintf(stderr, "Error: %s\n", err.msg ? err.msg : "unknown error");
+		cm_error_clear(&err);
+		ret = CM_EXIT_ERROR;
+	}
+	return finish_stdout(ret);
+}

@@ -1,0 +1,165 @@
+#include "oci_spec.h"
+#include "error.h"
+#include "jsonio.h"
+#include "util.h"
+
+#include <string.h>
+#include <sys/resource.h>
+
+/* Podman's default capability set for a root container. */
+static const char *const default_caps[] = {
+	"CAP_CHOWN",  "CAP_DAC_OVERRIDE", "CAP_FOWNER",  "CAP_FSETID",
+	"CAP_KILL",   "CAP_NET_BIND_SERVICE", "CAP_SETFCAP", "CAP_SETGID",
+	"CAP_SETPCAP", "CAP_SETUID",      "CAP_SYS_CHROOT",
+};
+
+static const char *const masked_paths[] = {
+	"/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
+	"/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/sys/firmware", "/proc/scsi",
+};
+
+static const char *const readonly_paths[] = {
+	"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger",
+};
+
+static json_t *str_array(const char *const *v, size_t n)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(a, json_string(v[i]));
+	return a;
+}
+#define STR_ARRAY(v) str_array(v, sizeof(v) / sizeof(v[0]))
+
+static json_t *mount(const char *dst, const char *type, const char *src, const char *opts)
+{
+	json_t *o = json_array();
+	cm_autofree char *copy = cm_strdup(opts);
+	for (char *save, *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save))
+		json_array_append_new(o, json_string(t));
+	return json_pack("{s:s, s:s, s:s, s:o}", "destination", dst, "type", type, "source", src,
+			 "options", o);
+}
+
+static json_t *default_mounts(void)
+{
+	json_t *m = json_array();
+	json_array_append_new(m, mount("/proc", "proc", "proc", "nosuid,noexec,nodev"));
+	json_array_append_new(m, mount("/dev", "tmpfs", "tmpfs", "nosuid,strictatime,mode=755,size=65536k"));
+	json_array_append_new(m, mount("/dev/pts", "devpts", "devpts",
+				       "nosuid,noexec,newinstance,ptmxmode=0666,mode=0620,gid=5"));
+	json_array_append_new(m, mount("/dev/shm", "tmpfs", "shm", "nosuid,noexec,nodev,mode=1777,size=65536k"));
+	json_array_append_new(m, mount("/dev/mqueue", "mqueue", "mqueue", "nosuid,noexec,nodev"));
+	json_array_append_new(m, mount("/sys", "sysfs", "sysfs", "nosuid,noexec,nodev,ro"));
+	json_array_append_new(m, mount("/sys/fs/cgroup", "cgroup", "cgroup",
+				       "nosuid,noexec,nodev,relatime,ro"));
+	return m;
+}
+
+void cm_oci_env_set(json_t *env, const char *kv)
+{
+	const char *eq = strchr(kv, '=');
+	size_t keylen = eq ? (size_t)(eq - kv) : strlen(kv);
+	size_t i;
+	json_t *v;
+	json_array_foreach(env, i, v) {
+		const char *s = json_string_value(v);
+		if (s && !strncmp(s, kv, keylen) && (s[keylen] == '=' || s[keylen] == '\0')) {
+			json_array_set_new(env, i, json_string(kv));
+			return;
+		}
+	}
+	json_array_append_new(env, json_string(kv));
+}
+
+json_t *cm_oci_volume_parse(const char *arg, struct cm_error *err)
+{
+	cm_autofree char *copy = cm_strdup(arg);
+	char *src = copy, *dst = strchr(copy, ':'), *mode = NULL;
+	if (dst) {
+		*dst++ = '\0';
+		mode = strchr(dst, ':');
+		if (mode)
+			*mode++ = '\0';
+	}
+	if (!dst || !*src || !*dst) {
+		cm_err(err, 0, "volume %s: expected SRC:DST[:ro]", arg);
+		return NULL;
+	}
+	if (src[0] != '/' || dst[0] != '/') {
+		cm_err(err, 0, "volume %s: source and destination must be absolute paths", arg);
+		return NULL;
+	}
+	if (mode && strcmp(mode, "ro") && strcmp(mode, "rw")) {
+		cm_err(err, 0, "volume %s: unknown option '%s' (ro or rw)", arg, mode);
+		return NULL;
+	}
+	return json_pack("{s:s, s:s, s:b}", "source", src, "destination", dst, "ro",
+			 mode && !strcmp(mode, "ro"));
+}
+
+static json_t *process(json_t *config, const char *id)
+{
+	json_t *env = json_array();
+	cm_oci_env_set(env, "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+	cm_oci_env_set(env, "HOME=/root");
+	cm_oci_env_set(env, "container=ctrmig");
+	cm_autofree char *host = cm_strfmt("HOSTNAME=%.12s", id);
+	cm_oci_env_set(env, host);
+	size_t i;
+	json_t *v;
+	json_array_foreach(json_object_get(config, "env"), i, v)
+		cm_oci_env_set(env, json_string_value(v));
+
+	/* Root cannot raise limits past the host's hard limit, so ask for no more. */
+	struct rlimit rl = { 1024, 1024 };
+	getrlimit(RLIMIT_NOFILE, &rl);
+	json_int_t hard = rl.rlim_max == RLIM_INFINITY ? 1048576 : (json_int_t)rl.rlim_max;
+	json_int_t soft = hard < 1024 ? hard : 1024;
+
+	json_t *caps = STR_ARRAY(default_caps);
+	const char *cwd = cm_json_str(config, "workdir");
+	return json_pack("{s:b, s:{s:i, s:i}, s:O, s:o, s:s, s:{s:O, s:O, s:o}, s:[{s:s, s:I, s:I}], s:b}",
+			 "terminal", 0, "user", "uid", 0, "gid", 0, "args",
+			 json_object_get(config, "cmd"), "env", env, "cwd", cwd ? cwd : "/",
+			 "capabilities", "bounding", caps, "effective", caps, "permitted", caps,
+			 "rlimits", "type", "RLIMIT_NOFILE", "hard", hard,
+			 "soft", soft, "noNewPrivileges", 0);
+}
+
+json_t *cm_oci_spec_build(json_t *config, const char *id, const char *rootfs, struct cm_error *err)
+{
+	json_t *cmd = json_object_get(config, "cmd");
+	if (!json_is_array(cmd) || json_array_size(cmd) == 0) {
+		cm_err(err, 0, "no command given and the image has none");
+		return NULL;
+	}
+	json_t *mounts = default_mounts(), *v;
+	size_t i;
+	json_array_foreach(json_object_get(config, "tmpfs"), i, v)
+		json_array_append_new(mounts, mount(json_string_value(v), "tmpfs", "tmpfs",
+						    "rw,nosuid,nodev,mode=1777"));
+	json_array_foreach(json_object_get(config, "volumes"), i, v)
+		json_array_append_new(mounts, mount(cm_json_str(v, "destination"), "bind",
+						    cm_json_str(v, "source"),
+						    cm_json_bool(v, "ro") ? "rbind,rprivate,ro"
+									  : "rbind,rprivate,rw"));
+
+	json_t *ns = json_array();
+	const char *types[] = { "pid", "ipc", "uts", "mount", "network" };
+	const char *net = cm_json_str(config, "network");
+	bool host_net = net && !strcmp(net, "host");
+	for (size_t t = 0; t < 5; t++) {
+		if (host_net && !strcmp(types[t], "network"))
+			continue;
+		json_array_append_new(ns, json_pack("{s:s}", "type", types[t]));
+	}
+	cm_autofree char *hostname = cm_strfmt("%.12s", id);
+	cm_autofree char *cgroup = cm_strfmt("/ctrmig/%s", id);
+	return json_pack("{s:s, s:o, s:{s:s, s:b}, s:s, s:o, s:{s:{s:[{s:b, s:s}]}, s:s, s:o, s:o, s:o}, s:{s:s}}",
+			 "ociVersion", "1.0.2", "process", process(config, id), "root", "path",
+			 rootfs, "readonly", 0, "hostname", hostname, "mounts", mounts, "linux",
+			 "resources", "devices", "allow", 0, "access", "rwm", "cgroupsPath", cgroup,
+			 "namespaces", ns, "maskedPaths", STR_ARRAY(masked_paths), "readonlyPaths",
+			 STR_ARRAY(readonly_paths), "annotations", "org.ctrmig.id", id);
+}

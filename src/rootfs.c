@@ -1,0 +1,49 @@
+#include "rootfs.h"
+#include "error.h"
+#include "image.h"
+#include "store.h"
+#include "util.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+
+bool cm_rootfs_is_mounted(const char *path)
+{
+	struct stat a, b;
+	cm_autofree char *parent = cm_strfmt("%s/..", path);
+	if (stat(path, &a) < 0 || stat(parent, &b) < 0)
+		return false;
+	return a.st_dev != b.st_dev;
+}
+
+int cm_rootfs_mount(struct cm_store *st, const char *ctr_id, const char *image_id,
+		    struct cm_error *err)
+{
+	cm_autofree char *target = cm_store_ctr_path(st, ctr_id, "rootfs");
+	if (cm_rootfs_is_mounted(target))
+		return 0;
+	cm_autofree char *lower = cm_image_rootfs(st, image_id);
+	if (!cm_path_exists(lower))
+		return cm_err(err, ENOENT, "image %.12s is missing from %s/images", image_id, st->root);
+	cm_autofree char *upper = cm_store_ctr_path(st, ctr_id, "upper");
+	cm_autofree char *work = cm_store_ctr_path(st, ctr_id, "work");
+	if (cm_mkdir_p(upper, 0755, err) < 0 || cm_mkdir_p(work, 0700, err) < 0 ||
+	    cm_mkdir_p(target, 0755, err) < 0)
+		return -1;
+	cm_autofree char *opts = cm_strfmt("lowerdir=%s,upperdir=%s,workdir=%s", lower, upper, work);
+	if (mount("overlay", target, "overlay", 0, opts) < 0)
+		return cm_err(err, errno, "mount overlay on %s", target);
+	return 0;
+}
+
+int cm_rootfs_umount(struct cm_store *st, const char *ctr_id, struct cm_error *err)
+{
+	cm_autofree char *target = cm_store_ctr_path(st, ctr_id, "rootfs");
+	if (!cm_rootfs_is_mounted(target))
+		return 0;
+	if (umount2(target, MNT_DETACH) < 0)
+		return cm_err(err, errno, "unmount %s", target);
+	return 0;
+}

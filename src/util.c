@@ -1,0 +1,345 @@
+#include "util.h"
+#include "error.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+
+void cm_oom(void)
+{
+	fputs("ctrmig: out of memory\n", stderr);
+	abort();
+}
+
+void *cm_malloc(size_t n)
+{
+	void *p = calloc(1, n ? n : 1);
+	if (!p)
+		cm_oom();
+	return p;
+}
+
+void *cm_realloc(void *p, size_t n)
+{
+	p = realloc(p, n ? n : 1);
+	if (!p)
+		cm_oom();
+	return p;
+}
+
+char *cm_strdup(const char *s)
+{
+	char *d = strdup(s ? s : "");
+	if (!d)
+		cm_oom();
+	return d;
+}
+
+char *cm_strfmt(const char *fmt, ...)
+{
+	char *s;
+	va_list ap;
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) < 0)
+		cm_oom();
+	va_end(ap);
+	return s;
+}
+
+void cm_argv_add(struct cm_argv *a, const char *s)
+{
+	if (a->n + 2 > a->cap) {
+		a->cap = a->cap ? a->cap * 2 : 16;
+		a->v = cm_realloc(a->v, a->cap * sizeof(char *));
+	}
+	a->v[a->n++] = cm_strdup(s);
+	a->v[a->n] = NULL;
+}
+
+void cm_argv_addf(struct cm_argv *a, const char *fmt, ...)
+{
+	char *s;
+	va_list ap;
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) < 0)
+		cm_oom();
+	va_end(ap);
+	cm_argv_add(a, s);
+	free(s);
+}
+
+void cm_argv_free(struct cm_argv *a)
+{
+	for (size_t i = 0; i < a->n; i++)
+		free(a->v[i]);
+	free(a->v);
+	a->v = NULL;
+	a->n = a->cap = 0;
+}
+
+char *cm_path_join(const char *a, const char *b)
+{
+	size_t la = strlen(a);
+	while (*b == '/')
+		b++;
+	if (la && a[la - 1] == '/')
+		return cm_strfmt("%s%s", a, b);
+	return cm_strfmt("%s/%s", a, b);
+}
+
+bool cm_path_exists(const char *path)
+{
+	struct stat st;
+	return lstat(path, &st) == 0;
+}
+
+int cm_mkdir_p(const char *path, mode_t mode, struct cm_error *err)
+{
+	cm_autofree char *p = cm_strdup(path);
+	for (char *s = p + 1; *s; s++) {
+		if (*s != '/')
+			continue;
+		*s = '\0';
+		if (mkdir(p, mode) < 0 && errno != EEXIST)
+			return cm_err(err, errno, "create directory %s", p);
+		*s = '/';
+	}
+	if (mkdir(p, mode) < 0 && errno != EEXIST)
+		return cm_err(err, errno, "create directory %s", p);
+	return 0;
+}
+
+static int rm_rf_at(int parent, const char *name, struct cm_error *err)
+{
+	if (unlinkat(parent, name, 0) == 0 || errno == ENOENT)
+		return 0;
+	if (errno != EISDIR && errno != EPERM)
+		return cm_err(err, errno, "remove %s", name);
+	int fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return cm_err(err, errno, "open %s", name);
+	DIR *d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return cm_err(err, errno, "read %s", name);
+	}
+	struct dirent *de;
+	int ret = 0;
+	while ((de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		if (rm_rf_at(dirfd(d), de->d_name, err) < 0) {
+			ret = -1;
+			break;
+		}
+	}
+	closedir(d);
+	if (ret == 0 && unlinkat(parent, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
+		return cm_err(err, errno, "remove %s", name);
+	return ret;
+}
+
+int cm_rm_rf(const char *path, struct cm_error *err)
+{
+	if (rm_rf_at(AT_FDCWD, path, err) < 0)
+		return cm_err_wrap(err, "remove %s", path);
+	return 0;
+}
+
+int cm_write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+	while (len) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+char *cm_read_file(const char *path, size_t *len, struct cm_error *err)
+{
+	cm_autoclose int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		cm_err(err, errno, "open %s", path);
+		return NULL;
+	}
+	size_t cap = 4096, n = 0;
+	char *buf = cm_malloc(cap);
+	for (;;) {
+		if (n + 1 >= cap)
+			buf = cm_realloc(buf, cap *= 2);
+		ssize_t r = read(fd, buf + n, cap - n - 1);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			cm_err(err, errno, "read %s", path);
+			free(buf);
+			return NULL;
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+	}
+	buf[n] = '\0';
+	if (len)
+		*len = n;
+	return buf;
+}
+
+int cm_fsync_dir_of(const char *path)
+{
+	cm_autofree char *copy = cm_strdup(path);
+	cm_autoclose int fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || fsync(fd) < 0)
+		return -1;
+	return 0;
+}
+
+int cm_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode,
+			 struct cm_error *err)
+{
+	cm_autofree char *tmp = cm_strfmt("%s.tmp", path);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	if (fd < 0)
+		return cm_err(err, errno, "create %s", tmp);
+	if (cm_write_all(fd, data, len) < 0 || fsync(fd) < 0) {
+		int e = errno;
+		close(fd);
+		unlink(tmp);
+		return cm_err(err, e, "write %s", tmp);
+	}
+	if (close(fd) < 0 || rename(tmp, path) < 0) {
+		int e = errno;
+		unlink(tmp);
+		return cm_err(err, e, "replace %s", path);
+	}
+	cm_fsync_dir_of(path);
+	return 0;
+}
+
+int cm_random_id(char out[65], struct cm_error *err)
+{
+	unsigned char raw[32];
+	if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw))
+		return cm_err(err, errno, "read random bytes");
+	for (size_t i = 0; i < sizeof(raw); i++)
+		sprintf(out + 2 * i, "%02x", raw[i]);
+	return 0;
+}
+
+bool cm_is_hex(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f')))
+			return false;
+	return true;
+}
+
+void cm_time_format(const struct timespec *ts, char out[40])
+{
+	struct tm tm;
+	gmtime_r(&ts->tv_sec, &tm);
+	size_t n = strftime(out, 40, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(out + n, 40 - n, ".%09ldZ", ts->tv_nsec);
+}
+
+void cm_time_now(char out[40])
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	cm_time_format(&ts, out);
+}
+
+int cm_time_parse(const char *s, struct timespec *out)
+{
+	struct tm tm = { 0 };
+	const char *rest = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (!rest)
+		return -1;
+	long ns = 0;
+	if (*rest == '.') {
+		long scale = 100000000;
+		for (rest++; *rest >= '0' && *rest <= '9'; rest++, scale /= 10)
+			ns += (*rest - '0') * scale;
+	}
+	if (strcmp(rest, "Z") != 0)
+		return -1;
+	out->tv_sec = timegm(&tm);
+	out->tv_nsec = ns;
+	return 0;
+}
+
+char *cm_time_ago(time_t then, time_t now)
+{
+	long d = (long)(now - then);
+	if (d < 1)
+		return cm_strdup("Less than a second ago");
+	if (d < 60)
+		return cm_strfmt("%ld second%s ago", d, d == 1 ? "" : "s");
+	if (d < 120)
+		return cm_strdup("About a minute ago");
+	if (d < 3600)
+		return cm_strfmt("%ld minutes ago", d / 60);
+	if (d < 7200)
+		return cm_strdup("About an hour ago");
+	if (d < 86400 * 2)
+		return cm_strfmt("%ld hours ago", d / 3600);
+	return cm_strfmt("%ld days ago", d / 86400);
+}
+
+double cm_monotonic_seconds(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+unsigned long long cm_proc_start_time(pid_t pid)
+{
+	char path[64], buf[1024];
+	if (pid <= 0)
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	cm_autoclose int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	/* The command name may hold spaces and parentheses: fields follow the last ')'. */
+	char *p = strrchr(buf, ')');
+	if (!p || p[1] != ' ')
+		return 0;
+	char state = p[2];
+	if (state == 'Z' || state == 'X')
+		return 0;
+	p += 2; /* now at field 3 */
+	for (int field = 3; field < 22; field++) {
+		p = strchr(p, ' ');
+		if (!p)
+			return 0;
+		p++;
+	}
+	return strtoull(p, NULL, 10);
+}
+
+bool cm_proc_alive(pid_t pid, unsigned long long start_time)
+{
+	unsigned long long now = cm_proc_start_time(pid);
+	return now != 0 && (start_time == 0 || now == start_time);
+}
