@@ -56,6 +56,8 @@ static char *status_text(json_t *rec, const struct cm_ctr_state *s, time_t now)
 		ago = cm_time_ago(parse_time(cm_json_str(json_object_get(rec, "checkpoint"), "time")), now);
 		return cm_strfmt("Exited (checkpointed) %s", ago);
 	case CM_CTR_EXITED:
+		if (!s->finished_at) /* lost without a word: no time to tell */
+			return cm_strfmt("Exited (%d)", s->exit_code);
 		ago = cm_time_ago(parse_time(s->finished_at), now);
 		return cm_strfmt("Exited (%d) %s", s->exit_code, ago);
 	}

@@ -91,7 +91,7 @@ json_t *cm_ctr_create(struct cm_store *st, const char *name, json_t *image, json
 		return NULL;
 	}
 	if (cm_store_name_taken(st, name)) {
-		cm_err(err, EEXIST, "the container name %s is already in use", name);
+		cm_err(err, 0, "the container name %s is already in use", name);
 		return NULL;
 	}
 	cm_autofree char *final = cm_store_ctr_dir(st, id);
@@ -286,7 +286,7 @@ int cm_ctr_remove(struct cm_store *st, json_t *rec, bool force, struct cm_error 
 	cm_ctr_state_free(&s);
 	if (s.status == CM_CTR_RUNNING) {
 		if (!force)
-			return cm_err(err, EBUSY,
+			return cm_err(err, 0,
 				      "container %s is running: stop it first or use rm -f", name);
 		if (cm_ctr_stop(st, rec, 0, err) < 0)
 			return cm_err_wrap(err, "remove %s", name);

@@ -67,7 +67,7 @@ json_t *cm_image_find(struct cm_store *st, const char *ref, struct cm_error *err
 		}
 	}
 	if (!found)
-		cm_err(err, ENOENT, "no such image %s", ref);
+		cm_err(err, 0, "no such image %s", ref);
 	else if (hits > 1) {
 		cm_err(err, 0, "image id prefix %s is ambiguous", ref);
 		found = NULL;
@@ -82,7 +82,7 @@ json_t *cm_image_import(struct cm_store *st, const char *src, const char *name,
 {
 	struct stat sb;
 	if (stat(src, &sb) < 0) {
-		cm_err(err, errno, "%s", src);
+		cm_err(err, errno, "import %s", src);
 		return NULL;
 	}
 	if (!*name || strchr(name, '/') || strchr(name, ' ')) {
@@ -91,7 +91,7 @@ json_t *cm_image_import(struct cm_store *st, const char *src, const char *name,
 	}
 	json_t *existing = cm_image_find(st, name, NULL);
 	if (existing) {
-		cm_err(err, EEXIST, "image name %s is already in use (id %.12s)", name,
+		cm_err(err, 0, "image name %s is already in use (id %.12s)", name,
 		       cm_json_str(existing, "id"));
 		json_decref(existing);
 		return NULL;
@@ -116,7 +116,7 @@ json_t *cm_image_import(struct cm_store *st, const char *src, const char *name,
 		goto out_remove_staging;
 	same = cm_image_find(st, hex, NULL);
 	if (same) {
-		cm_err(err, EEXIST, "this content is already stored as image %s (id %.12s)",
+		cm_err(err, 0, "this content is already stored as image %s (id %.12s)",
 		       cm_json_str(same, "name"), hex);
 		json_decref(same);
 		goto out_remove_staging;
@@ -156,7 +156,7 @@ int cm_image_remove(struct cm_store *st, const char *ref, struct cm_error *err)
 	int ret = ctrs ? 0 : -1;
 	json_array_foreach(ctrs, i, c) {
 		if (!strcmp(cm_json_str(json_object_get(c, "image"), "id"), id)) {
-			ret = cm_err(err, EBUSY, "image %s is in use by container %s", ref,
+			ret = cm_err(err, 0, "image %s is in use by container %s", ref,
 				     cm_json_str(c, "name"));
 			break;
 		}

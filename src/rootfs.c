@@ -26,7 +26,7 @@ int cm_rootfs_mount(struct cm_store *st, const char *ctr_id, const char *image_i
 		return 0;
 	cm_autofree char *lower = cm_image_rootfs(st, image_id);
 	if (!cm_path_exists(lower))
-		return cm_err(err, ENOENT, "image %.12s is missing from %s/images", image_id, st->root);
+		return cm_err(err, 0, "image %.12s is missing from %s/images", image_id, st->root);
 	cm_autofree char *upper = cm_store_ctr_path(st, ctr_id, "upper");
 	cm_autofree char *work = cm_store_ctr_path(st, ctr_id, "work");
 	if (cm_mkdir_p(upper, 0755, err) < 0 || cm_mkdir_p(work, 0700, err) < 0 ||

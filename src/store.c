@@ -161,7 +161,7 @@ json_t *cm_store_find_ctr(struct cm_store *st, const char *ref, struct cm_error 
 		}
 	}
 	if (!found)
-		cm_err(err, ENOENT, "no such container %s", ref);
+		cm_err(err, 0, "no such container %s", ref);
 	else if (prefix_hits > 1) {
 		cm_err(err, 0, "container id prefix %s is ambiguous (%zu matches)", ref, prefix_hits);
 		found = NULL;
@@ -180,7 +180,7 @@ json_t *cm_store_latest_ctr(struct cm_store *st, struct cm_error *err)
 	json_t *rec = n ? json_incref(json_array_get(all, n - 1)) : NULL;
 	json_decref(all);
 	if (!rec)
-		cm_err(err, ENOENT, "no containers");
+		cm_err(err, 0, "no containers");
 	return rec;
 }
 
