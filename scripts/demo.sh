@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# The README's demo: ctrmig's main job, end to end, on a busybox image it makes.
+# Runs as root in its own store, which it removes at the end.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+CTRMIG=${CTRMIG:-./ctrmig}
+ROOT=$(mktemp -d /tmp/ctrmig-demo.XXXXXX)
+WORK=$(mktemp -d /tmp/ctrmig-demo-work.XXXXXX)
+cleanup() {
+    "$CTRMIG" --root "$ROOT" rm -af >/dev/null 2>&1 || true
+    rm -rf "$ROOT" "$WORK"
+}
+trap cleanup EXIT
+
+if [ -t 1 ]; then B=$'\033[1m' N=$'\033[0m'; else B= N=; fi
+step() { printf '\n%s$ %s%s\n' "$B" "$*" "$N"; }
+c() { step "ctrmig $*"; "$CTRMIG" --root "$ROOT" "$@"; }
+
+step "ctrmig check"
+"$CTRMIG" check
+
+scripts/busybox-rootfs.sh "$WORK/rootfs"
+c image import "$WORK/rootfs" busybox
+c image ls
+
+# A shell that counts in memory: its state exists only inside the process.
+c run -d --name counter busybox sh -c 'i=0; while true; do i=$((i+1)); echo "count $i"; sleep 0.2; done'
+sleep 1.2
+c ps
+c inspect --format '{{.Name}} is {{.State.Status}} with pid {{.State.Pid}}' counter
+c logs counter
+c stop -t 1 counter
+c ps -a
+c rm counter
+c ps -a
+echo
+echo "demo: done"
