@@ -38,6 +38,11 @@ int cm_ctr_kill(struct cm_store *st, json_t *rec, int sig, struct cm_error *err)
 int cm_ctr_remove(struct cm_store *st, json_t *rec, bool force, struct cm_error *err);
 /* Waits up to timeout seconds for the monitor to record the exit. */
 bool cm_ctr_wait_exit(struct cm_store *st, json_t *rec, double timeout);
+/* Brings bundle/config.json up to date before runc create or restore. */
+int cm_ctr_refresh_spec(struct cm_store *st, json_t *rec, struct cm_error *err);
+/* Before a new monitor starts: waits for the last one to finish, then clears
+ * what it left (runc state, mount, exit.json). */
+void cm_ctr_prepare_relaunch(struct cm_store *st, json_t *rec);
 /* The record marked running with the pids the monitor reported. */
 void cm_ctr_mark_running(json_t *rec, pid_t pid, pid_t monitor_pid);
 

@@ -14,6 +14,10 @@ struct cm_error;
 json_t *cm_oci_spec_build(json_t *config, const char *id, const char *rootfs,
 			  struct cm_error *err);
 
+/* Points the spec's prestart hook at this ctrmig binary (which may have moved
+ * since the spec was written) when the container has its own network. */
+void cm_oci_spec_set_hooks(json_t *spec, const char *ctrmig_path);
+
 /* Parses "-v SRC:DST[:ro|rw]" into a volume object; SRC must be absolute. */
 json_t *cm_oci_volume_parse(const char *arg, struct cm_error *err);
 

@@ -70,6 +70,9 @@ int cm_time_parse(const char *s, struct timespec *out);
 char *cm_time_ago(time_t then, time_t now);
 double cm_monotonic_seconds(void);
 
+/* The path of the running ctrmig binary, for the monitor and hooks. */
+char *cm_self_exe(struct cm_error *err);
+
 /* /proc/PID/stat field 22; 0 when the process does not exist or is a zombie. */
 unsigned long long cm_proc_start_time(pid_t pid);
 bool cm_proc_alive(pid_t pid, unsigned long long start_time);

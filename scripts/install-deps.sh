@@ -2,14 +2,17 @@
 # Installs what ctrmig needs to build, run and test on a Debian-like host, as root.
 # Idempotent: a second run only checks and says what is already there.
 #
-# CRIU must pass `criu check` on the running kernel. When the distribution's CRIU
-# is too old (Debian 12's 3.17 fails on 6.x kernels), CRIU and checkpointctl are
-# taken from the next Debian suite into a private prefix that carries its own libc,
-# through a private apt configuration: the system's apt sources are only read (for
-# the mirror address), never changed.
+# CRIU must pass `criu check` on the running kernel and be new enough for it:
+# Linux 6.16 restricted SO_PASSCRED/SO_PASSSEC to unix sockets, and CRIU before
+# 4.2 then fails to dump any TCP socket ("Can't get 1:16 opt"). When the
+# distribution's CRIU falls short (Debian 12 has 3.17, Debian 13 4.1.1), CRIU and
+# checkpointctl come from a newer Debian suite into a private prefix that carries
+# its own libc, through a private apt configuration: the system's apt sources are
+# only read (for the mirror address), never changed.
 set -euo pipefail
 
-NEWER_SUITE=${CTRMIG_CRIU_SUITE:-trixie}
+# Newer suites to take CRIU from, in order of preference.
+SUITES=${CTRMIG_CRIU_SUITES:-forky trixie}
 PREFIX=${CTRMIG_CRIU_PREFIX:-/usr/local/lib/ctrmig/criu}
 HELPER_DIR=${CTRMIG_HELPER_DIR:-/usr/local/libexec/ctrmig}
 PACKAGES=(build-essential pkg-config libarchive-dev libjansson-dev libssl-dev runc iptables
@@ -41,8 +44,22 @@ install_packages() {
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null
 }
 
+# The CRIU version this kernel needs.
+criu_needed() {
+    local k
+    k=$(uname -r | cut -d- -f1)
+    if dpkg --compare-versions "$k" ge 6.16; then echo 4.2; else echo 3.17; fi
+}
+
+criu_version() {
+    PATH="$HELPER_DIR:$PATH" criu --version 2>/dev/null | awk '/^Version:/ {print $2; exit}'
+}
+
 criu_works() {
-    PATH="$HELPER_DIR:$PATH" criu check >/dev/null 2>&1
+    local v
+    v=$(criu_version)
+    [ -n "$v" ] && dpkg --compare-versions "$v" ge "$(criu_needed)" &&
+        PATH="$HELPER_DIR:$PATH" criu check >/dev/null 2>&1
 }
 
 # The mirror address comes from the system's own apt sources, at install time.
@@ -60,22 +77,23 @@ system_mirror() {
     return 1
 }
 
-write_wrapper() { # name, path inside the prefix
+write_wrapper() { # name, path inside the prefix, suite
     cat > "$HELPER_DIR/$1" <<WRAP
 #!/bin/sh
-# ctrmig: runs $1 from $NEWER_SUITE with its own libc (see scripts/install-deps.sh).
+# ctrmig: runs $1 from Debian $3 with its own libc (see scripts/install-deps.sh).
 exec "$PREFIX/usr/lib64/ld-linux-x86-64.so.2" --library-path "$PREFIX/usr/lib/x86_64-linux-gnu" "$PREFIX$2" "\$@"
 WRAP
     chmod 0755 "$HELPER_DIR/$1"
 }
 
-install_private_criu() {
-    local mirror apt_dir debs pkgs
+# Installs CRIU from one suite; fails when that suite's CRIU is not new enough.
+install_private_criu() { # suite
+    local suite=$1 mirror apt_dir debs pkgs cand
     mirror=$(system_mirror) || die "cannot find a Debian mirror in /etc/apt sources"
     apt_dir=$(mktemp -d /tmp/ctrmig-apt.XXXXXX)
     mkdir -p "$apt_dir"/{lists/partial,cache/archives/partial,debs}
     : > "$apt_dir/status"
-    echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $mirror $NEWER_SUITE main" \
+    echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $mirror $suite main" \
         > "$apt_dir/sources.list"
     cat > "$apt_dir/apt.conf" <<CONF
 Dir::Etc::SourceList "$apt_dir/sources.list";
@@ -85,8 +103,14 @@ Dir::State::status "$apt_dir/status";
 Dir::Cache "$apt_dir/cache";
 APT::Sandbox::User "root";
 CONF
-    say "criu: fetching criu and checkpointctl from $NEWER_SUITE into $PREFIX"
-    APT_CONFIG="$apt_dir/apt.conf" apt-get update -qq
+    APT_CONFIG="$apt_dir/apt.conf" apt-get update -qq || { rm -rf "$apt_dir"; return 1; }
+    cand=$(APT_CONFIG="$apt_dir/apt.conf" apt-cache policy criu | awk '/Candidate:/ {print $2}')
+    if [ -z "$cand" ] || [ "$cand" = "(none)" ] || ! dpkg --compare-versions "$cand" ge "$(criu_needed)"; then
+        say "criu: $suite has criu ${cand:-none}, this kernel needs $(criu_needed) or newer"
+        rm -rf "$apt_dir"
+        return 1
+    fi
+    say "criu: fetching criu $cand and checkpointctl from $suite into $PREFIX"
     pkgs=$(APT_CONFIG="$apt_dir/apt.conf" apt-cache depends --recurse --no-recommends \
         --no-suggests --no-conflicts --no-breaks --no-replaces --no-enhances \
         criu checkpointctl | grep -v '^ ' | sort -u)
@@ -100,8 +124,8 @@ CONF
     rm -rf "$PREFIX"
     mv "$PREFIX.new" "$PREFIX"
     mkdir -p "$HELPER_DIR"
-    write_wrapper criu /usr/sbin/criu
-    write_wrapper checkpointctl /usr/bin/checkpointctl
+    write_wrapper criu /usr/sbin/criu "$suite"
+    write_wrapper checkpointctl /usr/bin/checkpointctl "$suite"
     ln -sf "$HELPER_DIR/criu" /usr/local/sbin/criu
     ln -sf "$HELPER_DIR/checkpointctl" /usr/local/bin/checkpointctl
     rm -rf "$apt_dir"
@@ -109,23 +133,29 @@ CONF
 
 install_criu() {
     if criu_works && PATH="$HELPER_DIR:$PATH" command -v checkpointctl >/dev/null; then
-        say "criu: $(PATH="$HELPER_DIR:$PATH" criu --version | head -n1) passes 'criu check'"
+        say "criu: $(criu_version) passes 'criu check' and suits kernel $(uname -r)"
         return
     fi
-    # A distribution CRIU of 4.x or newer is tried first; it needs no private libc.
-    local cand
+    # The distribution's CRIU is tried first when new enough: it needs no private libc.
+    local cand suite
     cand=$(apt-cache policy criu 2>/dev/null | awk '/Candidate:/ {print $2}')
-    if [ -n "$cand" ] && [ "$cand" != "(none)" ] && dpkg --compare-versions "$cand" ge 4; then
+    if [ -n "$cand" ] && [ "$cand" != "(none)" ] && dpkg --compare-versions "$cand" ge "$(criu_needed)"; then
         DEBIAN_FRONTEND=noninteractive apt-get install -y -qq criu checkpointctl >/dev/null || true
         if criu_works && command -v checkpointctl >/dev/null; then
             say "criu: distribution criu $cand passes 'criu check'"
             return
         fi
     fi
-    say "criu: the distribution's criu (${cand:-none}) is too old or fails 'criu check'"
-    install_private_criu
-    criu_works || die "criu from $NEWER_SUITE fails 'criu check' too: $(PATH="$HELPER_DIR:$PATH" criu check 2>&1 | tail -n1)"
-    say "criu: $(PATH="$HELPER_DIR:$PATH" criu --version | head -n1) from $NEWER_SUITE passes 'criu check' (wrapper in $HELPER_DIR)"
+    say "criu: the distribution's criu (${cand:-none}) is too old for kernel $(uname -r) or fails 'criu check'"
+    for suite in $SUITES; do
+        install_private_criu "$suite" || continue
+        if criu_works; then
+            say "criu: $(criu_version) from $suite passes 'criu check' (wrappers in $HELPER_DIR)"
+            return
+        fi
+        say "criu: criu from $suite fails 'criu check': $(PATH="$HELPER_DIR:$PATH" criu check 2>&1 | tail -n1)"
+    done
+    die "no CRIU for this kernel in: $SUITES"
 }
 
 install_packages

@@ -1,4 +1,5 @@
 /* ctrmig run | create | start */
+#include "checkpoint.h"
 #include "cli.h"
 #include "container.h"
 #include "ctr_log.h"
@@ -38,12 +39,16 @@ static const char create_usage[] =
 	"Takes the options of 'ctrmig run' except -d.\n";
 
 static const char start_usage[] =
-	"Usage: ctrmig start CONTAINER...\n"
+	"Usage: ctrmig start [--checkpoint NAME [--checkpoint-dir DIR]] CONTAINER...\n"
 	"\n"
-	"Start created or exited containers in the background.\n"
+	"Start created or exited containers in the background. With --checkpoint,\n"
+	"restore the container from a named checkpoint instead (Docker's way); the\n"
+	"checkpoint is kept.\n"
 	"\n"
 	"Options:\n"
-	"  -h, --help   show this help\n";
+	"      --checkpoint NAME      restore from this checkpoint (see 'checkpoint create')\n"
+	"      --checkpoint-dir DIR   where named checkpoints are (default: the container's)\n"
+	"  -h, --help                 show this help\n";
 
 struct run_opts {
 	bool detach, remove;
@@ -251,12 +256,25 @@ int cm_cmd_run(struct cm_store *st, int argc, char **argv, struct cm_error *err)
 int cm_cmd_start(struct cm_store *st, int argc, char **argv, struct cm_error *err)
 {
 	static const struct option longopts[] = {
+		{ "checkpoint", required_argument, NULL, 'c' },
+		{ "checkpoint-dir", required_argument, NULL, 'D' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	struct cm_restore_opts ro = { .keep = true };
 	int c;
-	while ((c = cm_cli_getopt(argc, argv, "h", longopts, start_usage, err)) != -1)
-		return c == 'h' ? 0 : -1;
+	while ((c = cm_cli_getopt(argc, argv, "h", longopts, start_usage, err)) != -1) {
+		if (c == 'c')
+			ro.name = optarg;
+		else if (c == 'D')
+			ro.parent_dir = optarg;
+		else
+			return c == 'h' ? 0 : -1;
+	}
+	if (ro.parent_dir && !ro.name)
+		return cm_err(err, 0, "--checkpoint-dir goes with --checkpoint NAME");
+	if (ro.parent_dir && ro.parent_dir[0] != '/')
+		return cm_err(err, 0, "--checkpoint-dir %s: must be an absolute path", ro.parent_dir);
 	json_t *recs = cm_cli_select_ctrs(st, false, false, argc - optind, argv + optind,
 					  start_usage, err), *rec;
 	if (!recs)
@@ -264,7 +282,8 @@ int cm_cmd_start(struct cm_store *st, int argc, char **argv, struct cm_error *er
 	size_t i;
 	int ret = 0;
 	json_array_foreach(recs, i, rec) {
-		if (cm_ctr_start(st, rec, false, err) < 0) {
+		struct cm_ckpt_result res;
+		if ((ro.name ? cm_ckpt_restore(st, rec, &ro, &res, err) : cm_ctr_start(st, rec, false, err)) < 0) {
 			ret = -1;
 			break;
 		}

@@ -1,4 +1,5 @@
 #include "container.h"
+#include "criu.h"
 #include "error.h"
 #include "jsonio.h"
 #include "monitor.h"
@@ -41,6 +42,17 @@ void cm_ctr_state_get(struct cm_store *st, json_t *rec, struct cm_ctr_state *out
 	if (out->status != CM_CTR_RUNNING)
 		return;
 	const char *id = cm_json_str(rec, "id");
+	pid_t pid = (pid_t)cm_json_int(rec, "pid", 0);
+	unsigned long long start = (unsigned long long)cm_json_int(rec, "pid_start", 0);
+	if (cm_json_bool(rec, "checkpoint_pending") && !cm_proc_alive(pid, start)) {
+		/* ctrmig died during a checkpoint: CRIU only kills the process after
+		 * a complete dump, so a complete dump means it was checkpointed. */
+		cm_autofree char *images = cm_store_ctr_path(st, id, "checkpoint");
+		if (cm_criu_dump_complete(images)) {
+			out->status = CM_CTR_CHECKPOINTED;
+			return;
+		}
+	}
 	int code;
 	char *finished = NULL;
 	if (cm_monitor_read_exit(st, id, &code, &finished) == 0) {
@@ -50,8 +62,6 @@ void cm_ctr_state_get(struct cm_store *st, json_t *rec, struct cm_ctr_state *out
 		out->finished_at = finished;
 		return;
 	}
-	pid_t pid = (pid_t)cm_json_int(rec, "pid", 0);
-	unsigned long long start = (unsigned long long)cm_json_int(rec, "pid_start", 0);
 	if (!cm_proc_alive(pid, start)) {
 		/* Its process and monitor are gone without a word (kill -9, reboot). */
 		out->status = CM_CTR_EXITED;
@@ -134,6 +144,36 @@ fail:
 	return NULL;
 }
 
+int cm_ctr_refresh_spec(struct cm_store *st, json_t *rec, struct cm_error *err)
+{
+	cm_autofree char *path = cm_store_ctr_path(st, cm_json_str(rec, "id"), "bundle/config.json");
+	cm_autofree char *self = cm_self_exe(err);
+	json_t *spec = self ? cm_json_load(path, err) : NULL;
+	if (!spec)
+		return -1;
+	cm_oci_spec_set_hooks(spec, self);
+	int ret = cm_json_save(path, spec, 0600, err);
+	json_decref(spec);
+	return ret;
+}
+
+void cm_ctr_prepare_relaunch(struct cm_store *st, json_t *rec)
+{
+	const char *id = cm_json_str(rec, "id");
+	pid_t old = (pid_t)cm_json_int(rec, "monitor_pid", 0);
+	double until = cm_monotonic_seconds() + 10;
+	/* A monitor still finishing would write exit.json over the new run. */
+	while (old > 0 && cm_proc_alive(old, 0) && cm_monotonic_seconds() < until) {
+		cm_autofree char *exit_path = cm_store_ctr_path(st, id, "exit.json");
+		if (cm_path_exists(exit_path))
+			break;
+		usleep(10000);
+	}
+	/* A container whose process vanished may have left runc state and a mount. */
+	cm_monitor_release_runtime(st, id);
+	cm_monitor_clear_exit(st, id);
+}
+
 void cm_ctr_mark_running(json_t *rec, pid_t pid, pid_t monitor_pid)
 {
 	char now[40];
@@ -145,6 +185,7 @@ void cm_ctr_mark_running(json_t *rec, pid_t pid, pid_t monitor_pid)
 	json_object_set_new(rec, "started_at", json_string(now));
 	json_object_del(rec, "finished_at");
 	json_object_del(rec, "exit_code");
+	json_object_del(rec, "checkpoint_pending");
 }
 
 /* Freezes the exit the monitor recorded into the record itself. */
@@ -169,10 +210,9 @@ int cm_ctr_start(struct cm_store *st, json_t *rec, bool remove_on_exit, struct c
 	cm_ctr_state_free(&s);
 	if (s.status == CM_CTR_RUNNING)
 		return cm_err(err, 0, "container %s is already running", name);
-	/* A container whose process vanished may have left runc state and a mount. */
-	cm_monitor_release_runtime(st, id);
-	cm_monitor_clear_exit(st, id);
-	if (cm_rootfs_mount(st, id, cm_json_str(json_object_get(rec, "image"), "id"), err) < 0)
+	cm_ctr_prepare_relaunch(st, rec);
+	if (cm_ctr_refresh_spec(st, rec, err) < 0 ||
+	    cm_rootfs_mount(st, id, cm_json_str(json_object_get(rec, "image"), "id"), err) < 0)
 		return cm_err_wrap(err, "start %s", name);
 
 	cm_autofree char *bundle = cm_store_ctr_path(st, id, "bundle");

@@ -2,6 +2,7 @@
 #include "cli.h"
 #include "error.h"
 #include "monitor.h"
+#include "netns.h"
 #include "store.h"
 #include "util.h"
 
@@ -24,6 +25,12 @@ static int cmd_monitor(struct cm_store *st, int argc, char **argv, struct cm_err
 	return cm_monitor_main(st, argc - 1, argv + 1);
 }
 
+static int cmd_netns_hook(struct cm_store *st, int argc, char **argv, struct cm_error *err)
+{
+	(void)st, (void)argc, (void)argv;
+	return cm_netns_lo_up_hook(err);
+}
+
 static const struct cm_cmd commands[] = {
 	{ "check", cm_cmd_check, CM_CMD_NOSTORE, "say whether this host can run and checkpoint containers" },
 	{ "image", cm_cmd_image, CM_CMD_ROOT, "manage images (import, ls, rm, inspect)" },
@@ -33,11 +40,14 @@ static const struct cm_cmd commands[] = {
 	{ "stop", cm_cmd_stop, CM_CMD_ROOT | CM_CMD_LOCK, "stop containers" },
 	{ "kill", cm_cmd_kill, CM_CMD_ROOT | CM_CMD_LOCK, "send a signal to containers" },
 	{ "rm", cm_cmd_rm, CM_CMD_ROOT | CM_CMD_LOCK, "remove containers" },
+	{ "checkpoint", cm_cmd_checkpoint, CM_CMD_ROOT | CM_CMD_LOCK, "checkpoint containers with CRIU" },
+	{ "restore", cm_cmd_restore, CM_CMD_ROOT | CM_CMD_LOCK, "restore checkpointed containers" },
 	{ "ps", cm_cmd_ps, CM_CMD_ROOT, "list containers" },
 	{ "inspect", cm_cmd_inspect, CM_CMD_ROOT, "show a container's details as JSON" },
 	{ "logs", cm_cmd_logs, CM_CMD_ROOT, "show a container's output" },
 	{ "top", cm_cmd_top, CM_CMD_ROOT, "show a container's processes" },
 	{ "__monitor", cmd_monitor, CM_CMD_HIDDEN, "" },
+	{ "__netns-lo-up", cmd_netns_hook, CM_CMD_HIDDEN | CM_CMD_NOSTORE, "" },
 };
 
 static void usage(FILE *out)

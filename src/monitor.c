@@ -28,12 +28,9 @@ int cm_monitor_launch(struct cm_store *st, const char *id, char *const runc_argv
 		      bool remove_on_exit, pid_t *ctr_pid, pid_t *monitor_pid,
 		      struct cm_error *err)
 {
-	char self[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (n < 0)
-		return cm_err(err, errno, "find the ctrmig binary");
-	self[n] = '\0';
-
+	cm_autofree char *self = cm_self_exe(err);
+	if (!self)
+		return -1;
 	struct cm_argv a = { 0 };
 	cm_argv_add(&a, self);
 	cm_argv_add(&a, "--root");

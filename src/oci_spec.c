@@ -163,3 +163,19 @@ json_t *cm_oci_spec_build(json_t *config, const char *id, const char *rootfs, st
 			 "namespaces", ns, "maskedPaths", STR_ARRAY(masked_paths), "readonlyPaths",
 			 STR_ARRAY(readonly_paths), "annotations", "org.ctrmig.id", id);
 }
+
+void cm_oci_spec_set_hooks(json_t *spec, const char *ctrmig_path)
+{
+	json_t *ns = json_object_get(json_object_get(spec, "linux"), "namespaces"), *v;
+	size_t i;
+	bool own_net = false;
+	json_array_foreach(ns, i, v)
+		own_net |= !strcmp(cm_json_str(v, "type"), "network") && !cm_json_str(v, "path");
+	if (!own_net) {
+		json_object_del(spec, "hooks");
+		return;
+	}
+	json_object_set_new(spec, "hooks",
+			    json_pack("{s:[{s:s, s:[s, s]}]}", "prestart", "path", ctrmig_path,
+				      "args", "ctrmig", "__netns-lo-up"));
+}

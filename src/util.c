@@ -343,3 +343,15 @@ bool cm_proc_alive(pid_t pid, unsigned long long start_time)
 	unsigned long long now = cm_proc_start_time(pid);
 	return now != 0 && (start_time == 0 || now == start_time);
 }
+
+char *cm_self_exe(struct cm_error *err)
+{
+	char buf[4096];
+	ssize_t n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
+	if (n < 0) {
+		cm_err(err, errno, "find the ctrmig binary");
+		return NULL;
+	}
+	buf[n] = '\0';
+	return cm_strdup(buf);
+}

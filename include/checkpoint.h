@@ -1,0 +1,48 @@
+/* Checkpoint and restore of a container in place, through runc and CRIU.
+ * The images live in <ctr>/checkpoint (CRIU's logs and statistics beside them
+ * in <ctr>/checkpoint-work), or for a named, Docker-style checkpoint in
+ * <dir>/<name>. The record's "checkpoint" object says which and when. */
+#ifndef CM_CHECKPOINT_H
+#define CM_CHECKPOINT_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "criu.h"
+
+struct cm_store;
+struct cm_error;
+
+struct cm_ckpt_opts {
+	bool leave_running, keep, tcp_established, file_locks, pre_dump, with_previous;
+	const char *name;       /* a named checkpoint, or NULL for the container's own */
+	const char *parent_dir; /* where named checkpoints live; NULL: <ctr>/checkpoints */
+};
+
+struct cm_restore_opts {
+	bool keep, tcp_established, file_locks;
+	const char *name;       /* restore from a named checkpoint (start --checkpoint) */
+	const char *parent_dir;
+};
+
+/* What --print-stats reports. */
+struct cm_ckpt_result {
+	double runtime_seconds;
+	bool has_stats;
+	struct cm_criu_stats stats;
+};
+
+int cm_ckpt_dump(struct cm_store *st, json_t *rec, const struct cm_ckpt_opts *o,
+		 struct cm_ckpt_result *res, struct cm_error *err);
+int cm_ckpt_restore(struct cm_store *st, json_t *rec, const struct cm_restore_opts *o,
+		    struct cm_ckpt_result *res, struct cm_error *err);
+
+/* Named checkpoints (Docker's checkpoint ls | rm). */
+char *cm_ckpt_named_parent(struct cm_store *st, json_t *rec, const char *parent_dir);
+json_t *cm_ckpt_named_list(struct cm_store *st, json_t *rec, const char *parent_dir,
+			   struct cm_error *err);
+int cm_ckpt_named_remove(struct cm_store *st, json_t *rec, const char *parent_dir,
+			 const char *name, struct cm_error *err);
+bool cm_ckpt_name_valid(const char *name);
+
+#endif

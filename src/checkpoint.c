@@ -1,0 +1,354 @@
+#include "checkpoint.h"
+#include "container.h"
+#include "error.h"
+#include "jsonio.h"
+#include "monitor.h"
+#include "proc_spawn.h"
+#include "rootfs.h"
+#include "runc.h"
+#include "store.h"
+#include "util.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+/* ---- where things are ------------------------------------------------- */
+
+bool cm_ckpt_name_valid(const char *name)
+{
+	if (!*name || !isalnum((unsigned char)name[0]) || strlen(name) > 128)
+		return false;
+	for (const char *p = name; *p; p++)
+		if (!isalnum((unsigned char)*p) && !strchr("_.-", *p))
+			return false;
+	return true;
+}
+
+char *cm_ckpt_named_parent(struct cm_store *st, json_t *rec, const char *parent_dir)
+{
+	if (parent_dir)
+		return cm_strdup(parent_dir);
+	return cm_store_ctr_path(st, cm_json_str(rec, "id"), "checkpoints");
+}
+
+/* Image and work folders for a dump: the container's own, or a named one
+ * (whose CRIU log and statistics stay inside it, so that it is self-contained). */
+static void dump_dirs(struct cm_store *st, json_t *rec, const char *name, const char *parent_dir,
+		      bool pre, char **images, char **work)
+{
+	const char *id = cm_json_str(rec, "id");
+	if (name) {
+		cm_autofree char *parent = cm_ckpt_named_parent(st, rec, parent_dir);
+		*images = cm_path_join(parent, name);
+		*work = cm_strdup(*images);
+	} else {
+		*images = cm_store_ctr_path(st, id, pre ? "pre-checkpoint" : "checkpoint");
+		*work = cm_store_ctr_path(st, id, pre ? "pre-checkpoint-work" : "checkpoint-work");
+	}
+}
+
+/* ---- errors from CRIU --------------------------------------------------- */
+
+/* runc only says "criu failed: type NOTIFY errno 0"; CRIU's log says why. */
+static int criu_error(struct cm_error *err, const char *what, const char *log_path)
+{
+	cm_autofree char *text = cm_read_file(log_path, NULL, NULL);
+	cm_autofree char *errors = text ? cm_criu_log_errors(text, 2) : NULL;
+	if (!errors)
+		return cm_err_wrap(err, "%s", what);
+	cm_error_clear(err);
+	return cm_err(err, 0, "%s: %s (full log: %s)", what, errors, log_path);
+}
+
+static int require_criu(struct cm_error *err)
+{
+	if (!cm_criu_found())
+		return cm_err(err, 0, "criu not found on PATH: run 'make deps' (scripts/install-deps.sh)");
+	return 0;
+}
+
+/* ---- checkpoint --------------------------------------------------------- */
+
+struct saved_signals {
+	struct sigaction intr, term, hup;
+};
+
+/* A dump is short and must not be cut in half: Ctrl-C and a cron job's
+ * SIGTERM wait until it is done. (SIGKILL is handled by cm_ctr_state_get.) */
+static void signals_hold(struct saved_signals *s)
+{
+	struct sigaction ign = { .sa_handler = SIG_IGN };
+	sigaction(SIGINT, &ign, &s->intr);
+	sigaction(SIGTERM, &ign, &s->term);
+	sigaction(SIGHUP, &ign, &s->hup);
+}
+
+static void signals_release(const struct saved_signals *s)
+{
+	sigaction(SIGINT, &s->intr, NULL);
+	sigaction(SIGTERM, &s->term, NULL);
+	sigaction(SIGHUP, &s->hup, NULL);
+}
+
+static int check_dump_opts(struct cm_store *st, json_t *rec, const struct cm_ckpt_opts *o,
+			   struct cm_error *err)
+{
+	const char *name = cm_json_str(rec, "name");
+	struct cm_ctr_state s;
+	cm_ctr_state_get(st, rec, &s);
+	cm_ctr_state_free(&s);
+	if (s.status != CM_CTR_RUNNING)
+		return cm_err(err, 0, "container %s is not running", name);
+	if (o->pre_dump && o->with_previous)
+		return cm_err(err, 0, "--pre-checkpoint and --with-previous do not go together");
+	if (o->pre_dump && o->name)
+		return cm_err(err, 0, "a named checkpoint cannot be a pre-checkpoint");
+	if (require_criu(err) < 0)
+		return -1;
+	if ((o->pre_dump || o->with_previous) && !cm_criu_has_feature("mem_dirty_track"))
+		return cm_err(err, 0,
+			      "%s needs the kernel's soft-dirty memory tracking, which this kernel "
+			      "lacks ('criu check --feature mem_dirty_track' fails); a full checkpoint works",
+			      o->pre_dump ? "--pre-checkpoint" : "--with-previous");
+	if (o->with_previous) {
+		cm_autofree char *pre = cm_store_ctr_path(st, cm_json_str(rec, "id"), "pre-checkpoint");
+		if (!cm_criu_dump_complete(pre))
+			return cm_err(err, 0, "container %s has no pre-checkpoint: run 'ctrmig checkpoint -P %s' first",
+				      name, name);
+	}
+	if (o->name) {
+		if (!cm_ckpt_name_valid(o->name))
+			return cm_err(err, 0, "checkpoint name '%s' is not valid: use letters, digits, '_', '.', '-'",
+				      o->name);
+		cm_autofree char *parent = cm_ckpt_named_parent(st, rec, o->parent_dir);
+		cm_autofree char *dir = cm_path_join(parent, o->name);
+		if (cm_path_exists(dir))
+			return cm_err(err, 0, "checkpoint %s of container %s already exists in %s", o->name,
+				      name, parent);
+	}
+	return 0;
+}
+
+static void record_checkpoint(json_t *rec, const struct cm_ckpt_opts *o, const char *images)
+{
+	char now[40];
+	cm_time_now(now);
+	json_t *info = json_pack("{s:s, s:s, s:b, s:b, s:b, s:b}", "time", now, "dir", images,
+				 "leave_running", o->leave_running, "tcp_established",
+				 o->tcp_established, "file_locks", o->file_locks, "restorable", 1);
+	if (o->name)
+		json_object_set_new(info, "name", json_string(o->name));
+	json_object_set_new(rec, o->pre_dump ? "pre_checkpoint" : "checkpoint", info);
+}
+
+int cm_ckpt_dump(struct cm_store *st, json_t *rec, const struct cm_ckpt_opts *o,
+		 struct cm_ckpt_result *res, struct cm_error *err)
+{
+	const char *id = cm_json_str(rec, "id"), *name = cm_json_str(rec, "name");
+	memset(res, 0, sizeof(*res));
+	if (check_dump_opts(st, rec, o, err) < 0)
+		return cm_err_wrap(err, "checkpoint %s", name);
+
+	cm_autofree char *images = NULL, *work = NULL;
+	dump_dirs(st, rec, o->name, o->parent_dir, o->pre_dump, &images, &work);
+	cm_autofree char *previous = cm_strfmt("%s.old", images);
+	cm_autofree char *log = cm_path_join(work, o->pre_dump ? "predump.log" : "dump.log");
+	cm_autofree char *stats_path = cm_path_join(work, "stats-dump");
+	bool stops = !o->leave_running && !o->pre_dump;
+
+	/* A previous checkpoint is kept aside until the new one is complete. */
+	cm_rm_rf(previous, NULL);
+	if (!o->name && cm_path_exists(images) && rename(images, previous) < 0)
+		return cm_err(err, errno, "checkpoint %s: move aside %s", name, images);
+	if (!o->name)
+		cm_rm_rf(work, NULL);
+	if (cm_mkdir_p(images, 0700, err) < 0 || cm_mkdir_p(work, 0700, err) < 0)
+		goto fail_restore_previous;
+
+	/* If ctrmig dies from here on, a complete dump with the process gone
+	 * means "checkpointed"; anything else leaves the container running. */
+	json_object_set_new(rec, "checkpoint_pending", json_boolean(stops && !o->name));
+	if (stops && !o->name && cm_store_save_ctr(st, rec, err) < 0)
+		goto fail_restore_previous;
+
+	struct cm_runc_ckpt_opts ro = { .image_path = images, .work_path = work,
+					.leave_running = o->leave_running,
+					.tcp_established = o->tcp_established,
+					.file_locks = o->file_locks, .pre_dump = o->pre_dump,
+					.parent_path = o->with_previous ? "../pre-checkpoint" : NULL };
+	struct cm_argv a = { 0 };
+	cm_runc_argv_checkpoint(st, &a, id, &ro);
+	struct saved_signals saved;
+	signals_hold(&saved);
+	double t0 = cm_monotonic_seconds();
+	struct cm_spawn_result out;
+	int ret = cm_spawn_capture(a.v, &out, err);
+	res->runtime_seconds = cm_monotonic_seconds() - t0;
+	cm_argv_free(&a);
+	if (ret == 0 && out.status != 0) {
+		cm_autofree char *line = cm_spawn_last_line(out.output);
+		cm_err(err, 0, "%s", line);
+		ret = -1;
+	}
+	cm_spawn_result_free(&out);
+	json_object_del(rec, "checkpoint_pending");
+	if (ret < 0) {
+		signals_release(&saved);
+		criu_error(err, "runc checkpoint", log);
+		goto fail_save_record;
+	}
+
+	res->has_stats = cm_criu_stats_read(stats_path, &res->stats, NULL) == 0;
+	if (!o->keep)
+		unlink(log);
+	record_checkpoint(rec, o, images);
+	if (stops) {
+		/* The container was killed by CRIU: let the monitor finish with it. */
+		if (!cm_ctr_wait_exit(st, rec, 10))
+			cm_monitor_release_runtime(st, id);
+		json_object_set_new(rec, "state", json_string("checkpointed"));
+	}
+	ret = cm_store_save_ctr(st, rec, err);
+	signals_release(&saved);
+	cm_rm_rf(previous, NULL);
+	return ret < 0 ? cm_err_wrap(err, "checkpoint %s", name) : 0;
+
+fail_save_record:
+	cm_store_save_ctr(st, rec, NULL);
+fail_restore_previous:
+	if (o->name) {
+		cm_rm_rf(images, NULL);
+	} else if (cm_path_exists(previous)) {
+		cm_rm_rf(images, NULL);
+		rename(previous, images);
+	}
+	return cm_err_wrap(err, "checkpoint %s", name);
+}
+
+/* ---- restore ------------------------------------------------------------ */
+
+/* The images a restore starts from: a named checkpoint, or the one the
+ * record points at (the container's own, or its last named one). */
+static char *restore_images(struct cm_store *st, json_t *rec, const struct cm_restore_opts *o)
+{
+	if (o->name) {
+		cm_autofree char *parent = cm_ckpt_named_parent(st, rec, o->parent_dir);
+		return cm_path_join(parent, o->name);
+	}
+	const char *dir = cm_json_str(json_object_get(rec, "checkpoint"), "dir");
+	return dir ? cm_strdup(dir) : cm_store_ctr_path(st, cm_json_str(rec, "id"), "checkpoint");
+}
+
+int cm_ckpt_restore(struct cm_store *st, json_t *rec, const struct cm_restore_opts *o,
+		    struct cm_ckpt_result *res, struct cm_error *err)
+{
+	const char *id = cm_json_str(rec, "id"), *name = cm_json_str(rec, "name");
+	memset(res, 0, sizeof(*res));
+	struct cm_ctr_state s;
+	cm_ctr_state_get(st, rec, &s);
+	cm_ctr_state_free(&s);
+	if (s.status == CM_CTR_RUNNING)
+		return cm_err(err, 0, "restore %s: the container is running; stop it first", name);
+	cm_autofree char *images = restore_images(st, rec, o);
+	if (!cm_criu_dump_complete(images)) {
+		if (o->name)
+			return cm_err(err, 0, "restore %s: no checkpoint named %s in %s", name, o->name,
+				      images);
+		return cm_err(err, 0, "restore %s: the container has no checkpoint; run 'ctrmig checkpoint %s' first",
+			      name, name);
+	}
+	if (require_criu(err) < 0)
+		return cm_err_wrap(err, "restore %s", name);
+
+	cm_ctr_prepare_relaunch(st, rec);
+	if (cm_ctr_refresh_spec(st, rec, err) < 0 ||
+	    cm_rootfs_mount(st, id, cm_json_str(json_object_get(rec, "image"), "id"), err) < 0)
+		return cm_err_wrap(err, "restore %s", name);
+	cm_autofree char *work = cm_store_ctr_path(st, id, "restore-work");
+	cm_autofree char *log = cm_path_join(work, "restore.log");
+	cm_rm_rf(work, NULL);
+	if (cm_mkdir_p(work, 0700, err) < 0)
+		return cm_err_wrap(err, "restore %s", name);
+
+	cm_autofree char *bundle = cm_store_ctr_path(st, id, "bundle");
+	cm_autofree char *pid_file = cm_store_ctr_path(st, id, "bundle/pid");
+	struct cm_runc_restore_opts ro = { .image_path = images, .work_path = work,
+					   .bundle = bundle, .pid_file = pid_file,
+					   .tcp_established = o->tcp_established,
+					   .file_locks = o->file_locks };
+	struct cm_argv a = { 0 };
+	cm_runc_argv_restore(st, &a, id, &ro);
+	pid_t pid, mpid;
+	double t0 = cm_monotonic_seconds();
+	int ret = cm_monitor_launch(st, id, a.v, false, &pid, &mpid, err);
+	res->runtime_seconds = cm_monotonic_seconds() - t0;
+	cm_argv_free(&a);
+	if (ret < 0) {
+		cm_rootfs_umount(st, id, NULL);
+		criu_error(err, "runc restore", log);
+		return cm_err_wrap(err, "restore %s", name);
+	}
+
+	cm_autofree char *stats_path = cm_path_join(work, "stats-restore");
+	res->has_stats = cm_criu_stats_read(stats_path, &res->stats, NULL) == 0;
+	if (!o->keep)
+		unlink(log);
+	cm_ctr_mark_running(rec, pid, mpid);
+	char now[40];
+	cm_time_now(now);
+	json_object_set_new(rec, "restored", json_true());
+	json_object_set_new(rec, "restored_at", json_string(now));
+	/* Like Podman, a restore uses up the container's own checkpoint unless
+	 * --keep; named checkpoints stay until 'checkpoint rm', as in Docker. */
+	json_t *ckpt = json_object_get(rec, "checkpoint");
+	if (!o->name && !o->keep && ckpt && !cm_json_str(ckpt, "name")) {
+		cm_rm_rf(images, NULL);
+		json_object_set_new(ckpt, "restorable", json_false());
+	}
+	if (cm_store_save_ctr(st, rec, err) < 0)
+		return cm_err_wrap(err, "restore %s", name);
+	return 0;
+}
+
+/* ---- named checkpoints --------------------------------------------------- */
+
+json_t *cm_ckpt_named_list(struct cm_store *st, json_t *rec, const char *parent_dir,
+			   struct cm_error *err)
+{
+	cm_autofree char *parent = cm_ckpt_named_parent(st, rec, parent_dir);
+	json_t *names = json_array();
+	struct dirent **ents;
+	int n = scandir(parent, &ents, NULL, alphasort);
+	if (n < 0) {
+		if (errno == ENOENT)
+			return names;
+		json_decref(names);
+		cm_err(err, errno, "read %s", parent);
+		return NULL;
+	}
+	for (int i = 0; i < n; i++) {
+		cm_autofree char *dir = cm_path_join(parent, ents[i]->d_name);
+		if (ents[i]->d_name[0] != '.' && cm_criu_dump_complete(dir))
+			json_array_append_new(names, json_string(ents[i]->d_name));
+		free(ents[i]);
+	}
+	free(ents);
+	return names;
+}
+
+int cm_ckpt_named_remove(struct cm_store *st, json_t *rec, const char *parent_dir,
+			 const char *name, struct cm_error *err)
+{
+	if (!cm_ckpt_name_valid(name))
+		return cm_err(err, 0, "checkpoint name '%s' is not valid", name);
+	cm_autofree char *parent = cm_ckpt_named_parent(st, rec, parent_dir);
+	cm_autofree char *dir = cm_path_join(parent, name);
+	if (!cm_criu_dump_complete(dir))
+		return cm_err(err, 0, "container %s has no checkpoint named %s in %s",
+			      cm_json_str(rec, "name"), name, parent);
+	return cm_rm_rf(dir, err);
+}

@@ -1,0 +1,270 @@
+/* ctrmig checkpoint | restore, and Docker's checkpoint create | ls | rm */
+#include "checkpoint.h"
+#include "cli.h"
+#include "container.h"
+#include "error.h"
+#include "jsonio.h"
+#include "store.h"
+#include "util.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const char checkpoint_usage[] =
+	"Usage: ctrmig checkpoint [OPTIONS] [-a | -l | CONTAINER...]\n"
+	"       ctrmig checkpoint create [--leave-running] [--checkpoint-dir DIR] CONTAINER NAME\n"
+	"       ctrmig checkpoint ls [--checkpoint-dir DIR] CONTAINER\n"
+	"       ctrmig checkpoint rm [--checkpoint-dir DIR] CONTAINER NAME\n"
+	"\n"
+	"Save running containers' memory and processes to disk with CRIU (through runc).\n"
+	"The container stops, shown as checkpointed, until 'ctrmig restore'.\n"
+	"\n"
+	"Options:\n"
+	"  -a, --all              every running container\n"
+	"  -l, --latest           the newest container\n"
+	"  -R, --leave-running    keep the container running after the checkpoint\n"
+	"  -k, --keep             keep CRIU's log and work files\n"
+	"      --tcp-established  checkpoint established TCP connections\n"
+	"      --file-locks       checkpoint file locks\n"
+	"  -P, --pre-checkpoint   dump memory only, keep running (needs dirty-memory tracking)\n"
+	"      --with-previous    final dump on top of the pre-checkpoint: only changed pages\n"
+	"      --print-stats      print timing and CRIU statistics as JSON on stdout\n"
+	"  -h, --help             show this help\n"
+	"\n"
+	"A container literally named create, ls or rm is addressed after '--':\n"
+	"  ctrmig checkpoint -- create\n";
+
+static const char restore_usage[] =
+	"Usage: ctrmig restore [OPTIONS] [-a | -l | CONTAINER...]\n"
+	"\n"
+	"Bring checkpointed containers back from their checkpoint, memory and\n"
+	"processes as they were. Without --keep the checkpoint is used up.\n"
+	"\n"
+	"Options:\n"
+	"  -a, --all              every checkpointed container\n"
+	"  -l, --latest           the newest container\n"
+	"  -k, --keep             keep the checkpoint (restore it again later) and CRIU's log\n"
+	"      --tcp-established  restore established TCP connections\n"
+	"      --file-locks       restore file locks\n"
+	"      --print-stats      print timing and CRIU statistics as JSON on stdout\n"
+	"  -h, --help             show this help\n";
+
+static void print_stats(const char *verb, double total, json_t *per_ctr)
+{
+	cm_autofree char *key = cm_strfmt("ctrmig_%s_duration", verb);
+	json_t *out = json_pack("{s:I, s:O}", key, (json_int_t)(total * 1e6), "container_statistics",
+				per_ctr);
+	cm_autofree char *text = json_dumps(out, JSON_INDENT(2));
+	puts(text);
+	json_decref(out);
+}
+
+static json_t *ctr_stats(json_t *rec, const char *verb, const struct cm_ckpt_result *r)
+{
+	cm_autofree char *key = cm_strfmt("runtime_%s_duration", verb);
+	json_t *j = json_pack("{s:s, s:s, s:I}", "Id", cm_json_str(rec, "id"), "Name",
+			      cm_json_str(rec, "name"), key, (json_int_t)(r->runtime_seconds * 1e6));
+	if (r->has_stats)
+		json_object_set_new(j, "criu_statistics", cm_criu_stats_json(&r->stats));
+	return j;
+}
+
+/* Only running containers for -a, only restorable ones for restore -a. */
+static json_t *keep_status(struct cm_store *st, json_t *recs, bool running)
+{
+	json_t *out = json_array(), *rec;
+	size_t i;
+	json_array_foreach(recs, i, rec) {
+		struct cm_ctr_state s;
+		cm_ctr_state_get(st, rec, &s);
+		cm_ctr_state_free(&s);
+		if ((s.status == CM_CTR_RUNNING) == running &&
+		    (running || s.status == CM_CTR_CHECKPOINTED))
+			json_array_append(out, rec);
+	}
+	json_decref(recs);
+	return out;
+}
+
+/* ---- Docker style -------------------------------------------------------- */
+
+static int docker_style(struct cm_store *st, int argc, char **argv, struct cm_error *err)
+{
+	static const struct option longopts[] = {
+		{ "leave-running", no_argument, NULL, 'R' },
+		{ "checkpoint-dir", required_argument, NULL, 'D' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *sub = argv[0], *dir = NULL;
+	bool leave_running = false;
+	int c;
+	while ((c = cm_cli_getopt(argc, argv, "h", longopts, checkpoint_usage, err)) != -1) {
+		if (c == 'R' && !strcmp(sub, "create")) {
+			leave_running = true;
+			continue;
+		}
+		if (c == 'D') {
+			dir = optarg;
+			continue;
+		}
+		if (c == 'h')
+			return 0;
+		if (c == 'R')
+			return cm_err(err, 0, "checkpoint %s takes no --leave-running", sub);
+		return -1;
+	}
+	int want = !strcmp(sub, "ls") ? 1 : 2;
+	if (argc - optind != want)
+		return cm_err(err, 0, "checkpoint %s takes %s", sub,
+			      want == 1 ? "CONTAINER" : "CONTAINER NAME");
+	if (dir && dir[0] != '/')
+		return cm_err(err, 0, "--checkpoint-dir %s: must be an absolute path", dir);
+	json_t *rec = cm_store_find_ctr(st, argv[optind], err);
+	if (!rec)
+		return -1;
+	int ret = 0;
+	if (!strcmp(sub, "create")) {
+		struct cm_ckpt_opts o = { .leave_running = leave_running, .name = argv[optind + 1],
+					  .parent_dir = dir };
+		struct cm_ckpt_result r;
+		ret = cm_ckpt_dump(st, rec, &o, &r, err);
+		if (ret == 0)
+			printf("%s\n", argv[optind + 1]);
+	} else if (!strcmp(sub, "ls")) {
+		json_t *names = cm_ckpt_named_list(st, rec, dir, err), *v;
+		size_t i;
+		if (!names)
+			ret = -1;
+		else
+			puts("CHECKPOINT NAME");
+		json_array_foreach(names, i, v)
+			puts(json_string_value(v));
+		json_decref(names);
+	} else {
+		ret = cm_ckpt_named_remove(st, rec, dir, argv[optind + 1], err);
+	}
+	json_decref(rec);
+	return ret;
+}
+
+/* ---- Podman style --------------------------------------------------------- */
+
+enum { OPT_TCP = 256, OPT_LOCKS, OPT_PREVIOUS, OPT_STATS };
+
+int cm_cmd_checkpoint(struct cm_store *st, int argc, char **argv, struct cm_error *err)
+{
+	if (argc > 1 && (!strcmp(argv[1], "create") || !strcmp(argv[1], "ls") ||
+			 !strcmp(argv[1], "rm")))
+		return docker_style(st, argc - 1, argv + 1, err);
+	static const struct option longopts[] = {
+		{ "all", no_argument, NULL, 'a' },
+		{ "latest", no_argument, NULL, 'l' },
+		{ "leave-running", no_argument, NULL, 'R' },
+		{ "keep", no_argument, NULL, 'k' },
+		{ "tcp-established", no_argument, NULL, OPT_TCP },
+		{ "file-locks", no_argument, NULL, OPT_LOCKS },
+		{ "pre-checkpoint", no_argument, NULL, 'P' },
+		{ "with-previous", no_argument, NULL, OPT_PREVIOUS },
+		{ "print-stats", no_argument, NULL, OPT_STATS },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct cm_ckpt_opts o = { 0 };
+	bool all = false, latest = false, stats = false;
+	int c;
+	while ((c = cm_cli_getopt(argc, argv, "alRkPh", longopts, checkpoint_usage, err)) != -1) {
+		switch (c) {
+		case 'a': all = true; break;
+		case 'l': latest = true; break;
+		case 'R': o.leave_running = true; break;
+		case 'k': o.keep = true; break;
+		case 'P': o.pre_dump = true; break;
+		case OPT_TCP: o.tcp_established = true; break;
+		case OPT_LOCKS: o.file_locks = true; break;
+		case OPT_PREVIOUS: o.with_previous = true; break;
+		case OPT_STATS: stats = true; break;
+		case 'h': return 0;
+		default: return -1;
+		}
+	}
+	json_t *recs = cm_cli_select_ctrs(st, all, latest, argc - optind, argv + optind,
+					  checkpoint_usage, err), *rec;
+	if (!recs)
+		return -1;
+	if (all)
+		recs = keep_status(st, recs, true);
+	double t0 = cm_monotonic_seconds();
+	json_t *per_ctr = json_array();
+	size_t i;
+	int ret = 0;
+	json_array_foreach(recs, i, rec) {
+		struct cm_ckpt_result r;
+		if (cm_ckpt_dump(st, rec, &o, &r, err) < 0) {
+			ret = -1;
+			break;
+		}
+		json_array_append_new(per_ctr, ctr_stats(rec, "checkpoint", &r));
+		if (!stats)
+			printf("%s\n", cm_json_str(rec, "name"));
+	}
+	if (ret == 0 && stats)
+		print_stats("checkpoint", cm_monotonic_seconds() - t0, per_ctr);
+	json_decref(per_ctr);
+	json_decref(recs);
+	return ret;
+}
+
+int cm_cmd_restore(struct cm_store *st, int argc, char **argv, struct cm_error *err)
+{
+	static const struct option longopts[] = {
+		{ "all", no_argument, NULL, 'a' },
+		{ "latest", no_argument, NULL, 'l' },
+		{ "keep", no_argument, NULL, 'k' },
+		{ "tcp-established", no_argument, NULL, OPT_TCP },
+		{ "file-locks", no_argument, NULL, OPT_LOCKS },
+		{ "print-stats", no_argument, NULL, OPT_STATS },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct cm_restore_opts o = { 0 };
+	bool all = false, latest = false, stats = false;
+	int c;
+	while ((c = cm_cli_getopt(argc, argv, "alkh", longopts, restore_usage, err)) != -1) {
+		switch (c) {
+		case 'a': all = true; break;
+		case 'l': latest = true; break;
+		case 'k': o.keep = true; break;
+		case OPT_TCP: o.tcp_established = true; break;
+		case OPT_LOCKS: o.file_locks = true; break;
+		case OPT_STATS: stats = true; break;
+		case 'h': return 0;
+		default: return -1;
+		}
+	}
+	json_t *recs = cm_cli_select_ctrs(st, all, latest, argc - optind, argv + optind,
+					  restore_usage, err), *rec;
+	if (!recs)
+		return -1;
+	if (all)
+		recs = keep_status(st, recs, false);
+	double t0 = cm_monotonic_seconds();
+	json_t *per_ctr = json_array();
+	size_t i;
+	int ret = 0;
+	json_array_foreach(recs, i, rec) {
+		struct cm_ckpt_result r;
+		if (cm_ckpt_restore(st, rec, &o, &r, err) < 0) {
+			ret = -1;
+			break;
+		}
+		json_array_append_new(per_ctr, ctr_stats(rec, "restore", &r));
+		if (!stats)
+			printf("%s\n", cm_json_str(rec, "name"));
+	}
+	if (ret == 0 && stats)
+		print_stats("restore", cm_monotonic_seconds() - t0, per_ctr);
+	json_decref(per_ctr);
+	json_decref(recs);
+	return ret;
+}

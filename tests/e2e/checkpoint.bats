@@ -1,0 +1,318 @@
+#!/usr/bin/env bats
+# Checkpoint and restore in place, with real runc and CRIU.
+bats_require_minimum_version 1.5.0
+load helpers
+
+setup() { require_containers; require_criu; setup_store; }
+teardown() { teardown_store; }
+
+status_of() { ctrmig inspect --format '{{.State.Status}}' "$1"; }
+
+# The lines a container logged, one number per line.
+counts() { ctrmig logs "$1"; }
+
+# After a restore the count goes on from where the checkpoint left it:
+# the line after the checkpoint's last is that number plus one, never 1.
+assert_counter_went_on() {
+    local name=$1 at=$2
+    wait_for_count "$name" $((at + 3))
+    local next
+    next=$(counts "$name" | awk -v at="$at" 'seen { print; exit } $0 == at { seen = 1 }')
+    [ "$next" -eq $((at + 1)) ] || { echo "after $at came $next" >&2; return 1; }
+}
+
+@test "the counter goes on after checkpoint and restore; the log is one log" {
+    ctrmig run -d --name web busybox sh -c "$COUNTER" >/dev/null
+    wait_for_count web 5
+    run ctrmig checkpoint web
+    [ "$status" -eq 0 ]
+    [ "$output" = web ]
+    [ "$(status_of web)" = checkpointed ]
+    run ctrmig ps -a
+    [[ "$output" == *"Exited (checkpointed)"* ]]
+    [ "$(ctrmig inspect --format '{{.State.Checkpointed}} {{.State.Restorable}}' web)" = "true true" ]
+    local at
+    at=$(last_count web)
+    sleep 0.5
+    [ "$(last_count web)" = "$at" ]   # frozen: nothing runs
+
+    run ctrmig restore web
+    [ "$status" -eq 0 ]
+    [ "$(status_of web)" = running ]
+    assert_counter_went_on web "$at"
+    # a restored container stops, exits and is removed like any other
+    ctrmig stop -t 1 web
+    [ "$(status_of web)" = exited ]
+    ctrmig rm web
+}
+
+@test "--leave-running keeps it running; the checkpoint restores once the first is gone" {
+    ctrmig run -d --name web busybox sh -c "$COUNTER" >/dev/null
+    wait_for_count web 5
+    ctrmig checkpoint --leave-running web
+    local at
+    at=$(last_count web)
+    [ "$(status_of web)" = running ]
+    wait_for_count web $((at + 5))
+    ctrmig stop -t 0 web
+    local stopped_at
+    stopped_at=$(last_count web)
+    run ctrmig restore web
+    [ "$status" -eq 0 ]
+    sleep 1
+    # it goes on from the checkpoint, not from where it was stopped, and not
+    # from 1: the count drops back once, to just after the checkpoint
+    local resumed
+    resumed=$(counts web | awk 'NR > 1 && $0 < prev { print; exit } { prev = $0 }')
+    [ -n "$resumed" ] && [ "$resumed" -gt 1 ] && [ "$resumed" -le $((at + 1)) ]
+    [ "$(last_count web)" -gt "$resumed" ]
+    [ "$stopped_at" -gt "$at" ]
+}
+
+@test "--keep lets the same checkpoint restore twice; without it the checkpoint is used up" {
+    ctrmig run -d --name web busybox sh -c "$COUNTER" >/dev/null
+    wait_for_count web 3
+    ctrmig checkpoint web
+    local at
+    at=$(last_count web)
+    ctrmig restore --keep web
+    wait_for_count web $((at + 3))
+    ctrmig stop -t 0 web
+    ctrmig restore web
+    wait_for_count web $((at + 3))
+    ctrmig stop -t 0 web
+    run ctrmig restore web
+    assert_one_line_error
+    [[ "$output" == *"has no checkpoint"* ]]
+}
+
+@test "--print-stats prints ctrmig's, runc's and CRIU's figures as JSON" {
+    ctrmig run -d --name web busybox sh -c "$COUNTER" >/dev/null
+    wait_for_count web 2
+    run --separate-stderr ctrmig checkpoint --print-stats web
+    [ "$status" -eq 0 ]
+    local f
+    for f in ctrmig_checkpoint_duration runtime_checkpoint_duration freezing_time frozen_time \
+             memdump_time memwrite_time pages_scanned pages_written; do
+        [[ "$output" == *"\"$f\": "[0-9]* ]] || { echo "no $f in: $output"; return 1; }
+    done
+    [[ "$output" != *'"pages_written": 0,'* ]]
+    run --separate-stderr ctrmig restore --print-stats web
+    [ "$status" -eq 0 ]
+    for f in ctrmig_restore_duration runtime_restore_duration forking_time restore_time pages_restored; do
+        [[ "$output" == *"\"$f\": "[0-9]* ]] || { echo "no $f in: $output"; return 1; }
+    done
+}
+
+@test "pre-checkpoint: fewer pages with --with-previous, or refused up front without dirty tracking" {
+    ctrmig run -d --name web busybox sh -c "$COUNTER" >/dev/null
+    wait_for_count web 2
+    if PATH="${CTRMIG_HELPER_DIR:-/usr/local/libexec/ctrmig}:$PATH" criu check --feature mem_dirty_track >/dev/null 2>&1; then
+        local full pre final
+        full=$(ctrmig checkpoint -R --print-stats web | sed -n 's/.*"pages_written": \([0-9]*\).*/\1/p')
+        ctrmig checkpoint -P web
+        final=$(ctrmig checkpoint --with-previous --print-stats web | sed -n 's/.*"pages_written": \([0-9]*\).*/\1/p')
+        [ "$final" -lt "$full" ]
+    else
+        local pid
+        pid=$(ctrmig inspect --format '{{.State.Pid}}' web)
+        run ctrmig checkpoint -P web
+        assert_one_line_error
+        [[ "$output" == *"mem_dirty_track"* ]]
+        run ctrmig checkpoint --with-previous web
+        assert_one_line_error
+        # untouched: same process, still counting, no checkpoint written
+        [ "$(ctrmig inspect --format '{{.State.Status}} {{.State.Pid}}' web)" = "running $pid" ]
+        [ ! -e "$CTR_ROOT/containers/$(ctrmig inspect --format '{{.Id}}' web)/pre-checkpoint" ]
+    fi
+}
+
+@test "tmpfs files, rootfs files, open files, pipes and a process tree survive" {
+    # a pipeline of several processes; the writer keeps a file open on the
+    # overlay rootfs and the reader logs what comes through the pipe
+    ctrmig run -d --name tree --tmpfs /scratch busybox sh -c '
+        echo in-tmpfs > /scratch/t; echo in-rootfs > /root/r
+        exec 3>>/root/open.log
+        i=0; while true; do i=$((i+1)); echo $i >&3; echo $i; sleep 0.1; done | while read n; do echo "piped $n"; done' >/dev/null
+    sleep 1
+    local nprocs
+    nprocs=$(ctrmig top tree | tail -n +2 | wc -l)
+    [ "$nprocs" -ge 3 ]
+    ctrmig checkpoint tree
+    local at
+    at=$(ctrmig logs tree | tail -n 1 | cut -d' ' -f2)
+    ctrmig restore tree
+    sleep 1
+    [ "$(ctrmig top tree | tail -n +2 | wc -l)" -eq "$nprocs" ]
+    local pid
+    pid=$(ctrmig inspect --format '{{.State.Pid}}' tree)
+    [ "$(nsenter -t "$pid" -m -r /bin/cat /scratch/t)" = in-tmpfs ]
+    [ "$(nsenter -t "$pid" -m -r /bin/cat /root/r)" = in-rootfs ]
+    # the pipe carried on: the number after the checkpoint's last is next
+    ctrmig logs tree | grep -qx "piped $((at + 1))"
+    # the open file carried on too, without restarting at 1
+    [ "$(nsenter -t "$pid" -m -r /bin/grep -c '^1$' /root/open.log)" -eq 1 ]
+    [ "$(nsenter -t "$pid" -m -r /bin/tail -n 1 /root/open.log)" -gt "$((at + 1))" ]
+}
+
+@test "a listening TCP server answers after restore" {
+    ctrmig run -d --name srv busybox sh -c 'mkdir -p /www; echo hello-from-ctr > /www/index.html; exec httpd -f -p 8080 -h /www' >/dev/null
+    sleep 0.5
+    local pid
+    pid=$(ctrmig inspect --format '{{.State.Pid}}' srv)
+    [ "$(nsenter -t "$pid" -n busybox wget -qO- http://127.0.0.1:8080/index.html)" = hello-from-ctr ]
+    ctrmig checkpoint srv
+    ctrmig restore srv
+    pid=$(ctrmig inspect --format '{{.State.Pid}}' srv)
+    [ "$(nsenter -t "$pid" -n busybox wget -qO- http://127.0.0.1:8080/index.html)" = hello-from-ctr ]
+}
+
+@test "an established TCP connection fails the checkpoint with CRIU's error; --tcp-established works" {
+    ctrmig run -d --name conn busybox sh -c '
+        mkdir -p /www; echo x > /www/x; httpd -p 8080 -h /www
+        sleep 0.3; (sleep 1000; echo) | nc 127.0.0.1 8080 > /dev/null &
+        i=0; while true; do i=$((i+1)); echo $i; sleep 0.1; done' >/dev/null
+    wait_for_count conn 5
+    local pid
+    pid=$(ctrmig inspect --format '{{.State.Pid}}' conn)
+    run ctrmig checkpoint conn
+    assert_one_line_error
+    [[ "$output" == *"Error (criu/"* ]]
+    [[ "$output" == *"--tcp-established"* ]]
+    [[ "$output" == *"full log: "*"dump.log"* ]]
+    # the container was not harmed
+    [ "$(ctrmig inspect --format '{{.State.Status}} {{.State.Pid}}' conn)" = "running $pid" ]
+    local at
+    at=$(last_count conn)
+    wait_for_count conn $((at + 2))
+
+    ctrmig checkpoint --tcp-established conn
+    at=$(last_count conn)
+    ctrmig restore --tcp-established conn
+    assert_counter_went_on conn "$at"
+}
+
+@test "Docker style: checkpoint create, ls, start --checkpoint, rm; with and without --checkpoint-dir" {
+    ctrmig run -d --name web busybox sh -c "$COUNTER" >/dev/null
+    wait_for_count web 3
+    run ctrmig checkpoint create web first
+    [ "$status" -eq 0 ]
+    [ "$(status_of web)" = checkpointed ]
+    local at
+    at=$(last_count web)
+    run ctrmig checkpoint ls web
+    [ "$output" = "CHECKPOINT NAME
+first" ]
+    ctrmig start --checkpoint first web
+    assert_counter_went_on web "$at"
+
+    # a named checkpoint is kept: start from it again
+    ctrmig stop -t 0 web
+    ctrmig start --checkpoint first web
+    wait_for_count web "$at"
+    [ "$(counts web | grep -c "^$((at + 1))\$")" -eq 2 ]
+
+    local dir="$BATS_TEST_TMPDIR/ckpts"
+    run ctrmig checkpoint create --leave-running --checkpoint-dir "$dir" web second
+    [ "$status" -eq 0 ]
+    [ "$(status_of web)" = running ]
+    [ -f "$dir/second/inventory.img" ]
+    run ctrmig checkpoint ls --checkpoint-dir "$dir" web
+    [ "$output" = "CHECKPOINT NAME
+second" ]
+    run ctrmig checkpoint create web first
+    assert_one_line_error
+    [[ "$output" == *"already exists"* ]]
+    ctrmig stop -t 0 web
+    ctrmig start --checkpoint second --checkpoint-dir "$dir" web
+    [ "$(status_of web)" = running ]
+
+    ctrmig checkpoint rm --checkpoint-dir "$dir" web second
+    [ ! -e "$dir/second" ]
+    ctrmig checkpoint rm web first
+    run ctrmig checkpoint ls web
+    [ "$output" = "CHECKPOINT NAME" ]
+    run ctrmig start --checkpoint first web
+    assert_one_line_error
+}
+
+@test "a container named create, ls or rm is addressed after --" {
+    ctrmig run -d --name create busybox sh -c "$COUNTER" >/dev/null
+    wait_for_count create 2
+    run ctrmig checkpoint -- create
+    [ "$status" -eq 0 ]
+    [ "$(status_of create)" = checkpointed ]
+    ctrmig restore -- create
+    [ "$(status_of create)" = running ]
+}
+
+@test "restore refuses a running container, one with no checkpoint, and a missing CRIU" {
+    ctrmig run -d --name web busybox sh -c "$COUNTER" >/dev/null
+    local pid
+    pid=$(ctrmig inspect --format '{{.State.Pid}}' web)
+    run ctrmig restore web
+    assert_one_line_error
+    [[ "$output" == *"running"* ]]
+    [ "$(ctrmig inspect --format '{{.State.Status}} {{.State.Pid}}' web)" = "running $pid" ]
+
+    ctrmig stop -t 0 web
+    run ctrmig restore web
+    assert_one_line_error
+    [[ "$output" == *"has no checkpoint"* ]]
+    [ "$(status_of web)" = exited ]
+
+    # runc is there, CRIU is not
+    ctrmig start web
+    local bin="$BATS_TEST_TMPDIR/bin"
+    mkdir -p "$bin"
+    ln -s "$(command -v runc)" "$bin/runc"
+    run env PATH="$bin:/usr/bin:/bin" CTRMIG_HELPER_DIR=/nonexistent "$CTRMIG_BIN" --root "$CTR_ROOT" checkpoint web
+    assert_one_line_error
+    [[ "$output" == *"criu not found"* ]]
+    [ "$(status_of web)" = running ]
+    ctrmig checkpoint web
+    run env PATH="$bin:/usr/bin:/bin" CTRMIG_HELPER_DIR=/nonexistent "$CTRMIG_BIN" --root "$CTR_ROOT" restore web
+    assert_one_line_error
+    [[ "$output" == *"criu not found"* ]]
+    [ "$(status_of web)" = checkpointed ]
+    ctrmig restore web
+    [ "$(status_of web)" = running ]
+}
+
+@test "checkpoint of a container that is not running is refused" {
+    ctrmig create --name idle busybox true >/dev/null
+    run ctrmig checkpoint idle
+    assert_one_line_error
+    [[ "$output" == *"not running"* ]]
+}
+
+@test "ctrmig killed in the middle of a checkpoint leaves the container running or restorable" {
+    local delay
+    for delay in 0.05 0.12 0.2 0.3; do
+        ctrmig run -d --name "k$delay" busybox sh -c "$COUNTER" >/dev/null
+        wait_for_count "k$delay" 2
+        "$CTRMIG_BIN" --root "$CTR_ROOT" checkpoint "k$delay" >/dev/null 2>&1 &
+        local cpid=$!
+        sleep "$delay"
+        kill -9 "$cpid" 2>/dev/null || true
+        wait "$cpid" 2>/dev/null || true
+        # runc and CRIU carry on without ctrmig; give them time to finish
+        local i
+        for i in $(seq 50); do pgrep -f "checkpoint.*k$delay" >/dev/null || break; sleep 0.1; done
+        sleep 0.3
+        local st
+        st=$(status_of "k$delay")
+        if [ "$st" = checkpointed ]; then
+            local at
+            at=$(last_count "k$delay")
+            ctrmig restore "k$delay"
+            assert_counter_went_on "k$delay" "$at"
+        else
+            [ "$st" = running ] || { echo "after a kill at ${delay}s: $st" >&2; return 1; }
+            local at
+            at=$(last_count "k$delay")
+            wait_for_count "k$delay" $((at + 2))
+        fi
+        ctrmig rm -f "k$delay" >/dev/null
+    done
+}
