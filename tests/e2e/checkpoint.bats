@@ -8,6 +8,18 @@ teardown() { teardown_store; }
 
 status_of() { ctrmig inspect --format '{{.State.Status}}' "$1"; }
 
+# Waits until the container has logged the line exactly n times.
+wait_for_line() {
+    local name=$1 line=$2 n=$3 tries=100
+    while [ "$tries" -gt 0 ]; do
+        [ "$(ctrmig logs "$name" | grep -cx "$line")" -ge "$n" ] && return 0
+        sleep 0.1
+        tries=$((tries - 1))
+    done
+    echo "$name never logged '$line' $n times" >&2
+    return 1
+}
+
 # The lines a container logged, one number per line.
 counts() { ctrmig logs "$1"; }
 
@@ -209,8 +221,7 @@ first" ]
     # a named checkpoint is kept: start from it again
     ctrmig stop -t 0 web
     ctrmig start --checkpoint first web
-    wait_for_count web "$at"
-    [ "$(counts web | grep -c "^$((at + 1))\$")" -eq 2 ]
+    wait_for_line web $((at + 1)) 2
 
     local dir="$BATS_TEST_TMPDIR/ckpts"
     run ctrmig checkpoint create --leave-running --checkpoint-dir "$dir" web second
@@ -288,7 +299,8 @@ second" ]
 
 @test "ctrmig killed in the middle of a checkpoint leaves the container running or restorable" {
     local delay
-    for delay in 0.05 0.12 0.2 0.3; do
+    # 0 kills it before the dump starts, the others during or after it
+    for delay in 0 0.01 0.03 0.08; do
         ctrmig run -d --name "k$delay" busybox sh -c "$COUNTER" >/dev/null
         wait_for_count "k$delay" 2
         "$CTRMIG_BIN" --root "$CTR_ROOT" checkpoint "k$delay" >/dev/null 2>&1 &
