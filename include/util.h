@@ -49,6 +49,9 @@ char *cm_path_join(const char *a, const char *b);
 bool cm_path_exists(const char *path);
 int cm_mkdir_p(const char *path, mode_t mode, struct cm_error *err);
 int cm_rm_rf(const char *path, struct cm_error *err);
+/* Renames path to a hidden name beside it at once, then deletes it in a
+ * detached process: for large trees (checkpoint images) nobody waits on. */
+int cm_rm_rf_background(const char *path, struct cm_error *err);
 
 int cm_write_all(int fd, const void *buf, size_t len);
 /* Reads a whole file; NUL-terminates. Returns NULL and sets err on failure. */

@@ -188,6 +188,7 @@ int cm_ckpt_dump(struct cm_store *st, json_t *rec, const struct cm_ckpt_opts *o,
 	struct cm_spawn_result out;
 	int ret = cm_spawn_capture(a.v, &out, err);
 	res->runtime_seconds = cm_monotonic_seconds() - t0;
+	cm_debug("checkpoint %s: runc took %.3fs", name, res->runtime_seconds);
 	cm_argv_free(&a);
 	if (ret == 0 && out.status != 0) {
 		cm_autofree char *line = cm_spawn_last_line(out.output);
@@ -206,13 +207,12 @@ int cm_ckpt_dump(struct cm_store *st, json_t *rec, const struct cm_ckpt_opts *o,
 	if (!o->keep)
 		unlink(log);
 	record_checkpoint(rec, o, images);
-	if (stops) {
-		/* The container was killed by CRIU: let the monitor finish with it. */
-		if (!cm_ctr_wait_exit(st, rec, 10))
-			cm_monitor_release_runtime(st, id);
+	/* CRIU killed the container; its monitor tidies up (runc delete, unmount)
+	 * on its own, and whatever runs it next waits for that first. */
+	if (stops)
 		json_object_set_new(rec, "state", json_string("checkpointed"));
-	}
 	ret = cm_store_save_ctr(st, rec, err);
+	cm_debug("checkpoint %s: record saved after %.3fs", name, cm_monotonic_seconds() - t0);
 	signals_release(&saved);
 	cm_rm_rf(previous, NULL);
 	return ret < 0 ? cm_err_wrap(err, "checkpoint %s", name) : 0;
@@ -264,10 +264,13 @@ int cm_ckpt_restore(struct cm_store *st, json_t *rec, const struct cm_restore_op
 	if (require_criu(err) < 0)
 		return cm_err_wrap(err, "restore %s", name);
 
+	double t0 = cm_monotonic_seconds();
 	cm_ctr_prepare_relaunch(st, rec);
+	cm_debug("restore %s: previous monitor done after %.3fs", name, cm_monotonic_seconds() - t0);
 	if (cm_ctr_refresh_spec(st, rec, err) < 0 ||
 	    cm_rootfs_mount(st, id, cm_json_str(json_object_get(rec, "image"), "id"), err) < 0)
 		return cm_err_wrap(err, "restore %s", name);
+	cm_debug("restore %s: spec and rootfs ready after %.3fs", name, cm_monotonic_seconds() - t0);
 	cm_autofree char *work = cm_store_ctr_path(st, id, "restore-work");
 	cm_autofree char *log = cm_path_join(work, "restore.log");
 	cm_rm_rf(work, NULL);
@@ -283,9 +286,10 @@ int cm_ckpt_restore(struct cm_store *st, json_t *rec, const struct cm_restore_op
 	struct cm_argv a = { 0 };
 	cm_runc_argv_restore(st, &a, id, &ro);
 	pid_t pid, mpid;
-	double t0 = cm_monotonic_seconds();
+	double t1 = cm_monotonic_seconds();
 	int ret = cm_monitor_launch(st, id, a.v, false, &pid, &mpid, err);
-	res->runtime_seconds = cm_monotonic_seconds() - t0;
+	res->runtime_seconds = cm_monotonic_seconds() - t1;
+	cm_debug("restore %s: runc restore took %.3fs", name, res->runtime_seconds);
 	cm_argv_free(&a);
 	if (ret < 0) {
 		cm_rootfs_umount(st, id, NULL);
@@ -306,11 +310,12 @@ int cm_ckpt_restore(struct cm_store *st, json_t *rec, const struct cm_restore_op
 	 * --keep; named checkpoints stay until 'checkpoint rm', as in Docker. */
 	json_t *ckpt = json_object_get(rec, "checkpoint");
 	if (!o->name && !o->keep && ckpt && !cm_json_str(ckpt, "name")) {
-		cm_rm_rf(images, NULL);
+		cm_rm_rf_background(images, NULL);
 		json_object_set_new(ckpt, "restorable", json_false());
 	}
 	if (cm_store_save_ctr(st, rec, err) < 0)
 		return cm_err_wrap(err, "restore %s", name);
+	cm_debug("restore %s: done after %.3fs", name, cm_monotonic_seconds() - t0);
 	return 0;
 }
 

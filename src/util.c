@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 void cm_oom(void)
 {
@@ -149,6 +150,32 @@ int cm_rm_rf(const char *path, struct cm_error *err)
 {
 	if (rm_rf_at(AT_FDCWD, path, err) < 0)
 		return cm_err_wrap(err, "remove %s", path);
+	return 0;
+}
+
+int cm_rm_rf_background(const char *path, struct cm_error *err)
+{
+	char rnd[65];
+	if (cm_random_id(rnd, err) < 0)
+		return -1;
+	cm_autofree char *copy = cm_strdup(path);
+	cm_autofree char *trash = cm_strfmt("%s/.trash-%.16s", dirname(copy), rnd);
+	if (rename(path, trash) < 0)
+		return errno == ENOENT ? 0 : cm_err(err, errno, "remove %s", path);
+	pid_t pid = fork();
+	if (pid < 0)
+		return cm_rm_rf(trash, err);
+	if (pid == 0) {
+		/* The grandchild deletes; the child exits so nobody is left to reap. */
+		if (fork() == 0) {
+			/* Inherited fds include the store lock: do not hold it. */
+			close_range(3, ~0U, 0);
+			setsid();
+			cm_rm_rf(trash, NULL);
+		}
+		_exit(0);
+	}
+	waitpid(pid, NULL, 0);
 	return 0;
 }
 

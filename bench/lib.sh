@@ -1,0 +1,74 @@
+# Shared by the benchmarks: a busybox image with memfill, timing, medians.
+# Sourced; expects TOP (the repo) to be set.
+
+CTRMIG=${CTRMIG:-$TOP/ctrmig}
+HELPER_DIR=${CTRMIG_HELPER_DIR:-/usr/local/libexec/ctrmig}
+# The same CRIU for bare runc as for ctrmig.
+export PATH="$HELPER_DIR:$PATH"
+
+now_ns() { date +%s%N; }
+
+# Runs a command, prints how long it took in seconds (to 3 decimals). The disk
+# is synced first, so that no run pays for the writeback of what came before.
+time_it() {
+    local t0 t1
+    sync
+    t0=$(now_ns)
+    "$@" > "${TIME_IT_OUT:-/dev/null}"
+    t1=$(now_ns)
+    awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f\n", (b - a) / 1e9 }'
+}
+
+# Between measured cycles, for both sides alike: waits until ctrmig's background
+# deletions (used-up checkpoints) are done and the kernel has torn down the last
+# container's memory, so that no timed step shares the disk or CPUs with that.
+settle() {
+    local i
+    for i in $(seq 200); do
+        [ -z "$(find "$root" -maxdepth 3 -name '.trash-*' -print -quit 2>/dev/null)" ] && break
+        sleep 0.05
+    done
+    sync
+    sleep 1
+}
+
+# A duration in microseconds from --print-stats output, in seconds.
+stat_seconds() { # key file
+    sed -n "s/.*\"$1\": \([0-9]*\).*/\1/p" "$2" | head -n 1 | awk '{ printf "%.3f\n", $1 / 1e6 }'
+}
+
+median() { sort -n | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f\n", a / b; else print "-" }'; }
+
+# A rootfs folder with busybox and the memory filler.
+make_bench_rootfs() { # dir
+    "$TOP/scripts/busybox-rootfs.sh" "$1" >/dev/null
+    cc -O2 -static -o "$1/bin/memfill" "$TOP/bench/memfill.c"
+}
+
+# Waits until a log file or command output says "ready".
+wait_ready() { # command...
+    local i
+    for i in $(seq 600); do
+        "$@" 2>/dev/null | grep -q '^ready' && return 0
+        sleep 0.05
+    done
+    echo "bench: the memory filler never got ready" >&2
+    return 1
+}
+
+# How long both sides wait after starting the filler before the checkpoint.
+# The bare runc container cannot say when it is ready, and a dump right after
+# a large fill is slower while the kernel still settles the new pages, so
+# both wait the same: filling takes about MiB/1000 s, then a second.
+fill_wait() { awk -v m="$1" 'BEGIN { print 1 + m / 400 }'; }
+
+# A bare runc bundle doing the same work: runc spec's defaults, not a terminal.
+make_runc_bundle() { # dir rootfs mib
+    local dir=$1
+    mkdir -p "$dir"
+    cp -a "$2" "$dir/rootfs"
+    (cd "$dir" && runc spec)
+    sed -i -e 's/"terminal": true/"terminal": false/' \
+        -e "s|\"sh\"|\"/bin/memfill\", \"$3\"|" "$dir/config.json"
+}
