@@ -62,11 +62,28 @@ void cm_ctr_state_get(struct cm_store *st, json_t *rec, struct cm_ctr_state *out
 		out->finished_at = finished;
 		return;
 	}
-	if (!cm_proc_alive(pid, start)) {
-		/* Its process and monitor are gone without a word (kill -9, reboot). */
-		out->status = CM_CTR_EXITED;
-		out->exit_code = 255;
+	if (cm_proc_alive(pid, start))
+		return;
+	/* The process is gone. Its monitor, if alive, is about to record how. */
+	pid_t mpid = (pid_t)cm_json_int(rec, "monitor_pid", 0);
+	double until = cm_monotonic_seconds() + 3;
+	for (;;) {
+		bool monitor_alive = mpid > 0 && cm_proc_alive(mpid, 0);
+		/* Read after the liveness check: a monitor that just exited wrote first. */
+		if (cm_monitor_read_exit(st, id, &code, &finished) == 0) {
+			out->status = CM_CTR_EXITED;
+			out->exit_code = code;
+			free(out->finished_at);
+			out->finished_at = finished;
+			return;
+		}
+		if (!monitor_alive || cm_monotonic_seconds() >= until)
+			break;
+		usleep(10000);
 	}
+	/* Its process and monitor are gone without a word (kill -9, reboot). */
+	out->status = CM_CTR_EXITED;
+	out->exit_code = 255;
 }
 
 void cm_ctr_state_free(struct cm_ctr_state *s)
