@@ -29,9 +29,26 @@ sleep 1.2
 c ps
 c inspect --format '{{.Name}} is {{.State.Status}} with pid {{.State.Pid}}' counter
 c logs counter
+
+# Freeze it to disk: memory, processes, the lot. The count stops.
+c checkpoint counter
+c ps -a
+before=$("$CTRMIG" --root "$ROOT" logs counter | tail -n 1)
+sleep 1
+step "ctrmig logs counter | tail -n 1      # still $before: nothing runs"
+"$CTRMIG" --root "$ROOT" logs counter | tail -n 1
+
+# Bring it back: it goes on from the number it had, not from 1.
+c restore counter
+sleep 1
+step "ctrmig logs counter | tail -n 6"
+"$CTRMIG" --root "$ROOT" logs counter | tail -n 6
+after=$("$CTRMIG" --root "$ROOT" logs counter | grep -A1 -x "$before" | tail -n 1)
+echo "checkpointed at '$before', restored and went on with '$after'"
+[ "${after#count }" -eq $(( ${before#count } + 1 )) ] || { echo "demo: the count did not go on" >&2; exit 1; }
+
 c stop -t 1 counter
 c ps -a
 c rm counter
-c ps -a
 echo
 echo "demo: done"
