@@ -86,6 +86,46 @@ static json_t *keep_status(struct cm_store *st, json_t *recs, bool running)
 	return out;
 }
 
+/* Runs one verb over the selected containers (consuming recs): prints each
+ * name, or with --print-stats one JSON document for all. */
+static int for_each_ctr(struct cm_store *st, json_t *recs, const char *verb, bool stats,
+			int (*one)(struct cm_store *, json_t *, const void *, struct cm_ckpt_result *,
+				   struct cm_error *),
+			const void *opts, struct cm_error *err)
+{
+	double t0 = cm_monotonic_seconds();
+	json_t *per_ctr = json_array(), *rec;
+	size_t i;
+	int ret = 0;
+	json_array_foreach(recs, i, rec) {
+		struct cm_ckpt_result r;
+		if (one(st, rec, opts, &r, err) < 0) {
+			ret = -1;
+			break;
+		}
+		json_array_append_new(per_ctr, ctr_stats(rec, verb, &r));
+		if (!stats)
+			printf("%s\n", cm_json_str(rec, "name"));
+	}
+	if (ret == 0 && stats)
+		print_stats(verb, cm_monotonic_seconds() - t0, per_ctr);
+	json_decref(per_ctr);
+	json_decref(recs);
+	return ret;
+}
+
+static int dump_one(struct cm_store *st, json_t *rec, const void *o, struct cm_ckpt_result *r,
+		    struct cm_error *err)
+{
+	return cm_ckpt_dump(st, rec, o, r, err);
+}
+
+static int restore_one(struct cm_store *st, json_t *rec, const void *o, struct cm_ckpt_result *r,
+		       struct cm_error *err)
+{
+	return cm_ckpt_restore(st, rec, o, r, err);
+}
+
 /* ---- Docker style -------------------------------------------------------- */
 
 static int docker_style(struct cm_store *st, int argc, char **argv, struct cm_error *err)
@@ -189,30 +229,12 @@ int cm_cmd_checkpoint(struct cm_store *st, int argc, char **argv, struct cm_erro
 		}
 	}
 	json_t *recs = cm_cli_select_ctrs(st, all, latest, argc - optind, argv + optind,
-					  checkpoint_usage, err), *rec;
+					  checkpoint_usage, err);
 	if (!recs)
 		return -1;
 	if (all)
 		recs = keep_status(st, recs, true);
-	double t0 = cm_monotonic_seconds();
-	json_t *per_ctr = json_array();
-	size_t i;
-	int ret = 0;
-	json_array_foreach(recs, i, rec) {
-		struct cm_ckpt_result r;
-		if (cm_ckpt_dump(st, rec, &o, &r, err) < 0) {
-			ret = -1;
-			break;
-		}
-		json_array_append_new(per_ctr, ctr_stats(rec, "checkpoint", &r));
-		if (!stats)
-			printf("%s\n", cm_json_str(rec, "name"));
-	}
-	if (ret == 0 && stats)
-		print_stats("checkpoint", cm_monotonic_seconds() - t0, per_ctr);
-	json_decref(per_ctr);
-	json_decref(recs);
-	return ret;
+	return for_each_ctr(st, recs, "checkpoint", stats, dump_one, &o, err);
 }
 
 int cm_cmd_restore(struct cm_store *st, int argc, char **argv, struct cm_error *err)
@@ -243,28 +265,10 @@ int cm_cmd_restore(struct cm_store *st, int argc, char **argv, struct cm_error *
 		}
 	}
 	json_t *recs = cm_cli_select_ctrs(st, all, latest, argc - optind, argv + optind,
-					  restore_usage, err), *rec;
+					  restore_usage, err);
 	if (!recs)
 		return -1;
 	if (all)
 		recs = keep_status(st, recs, false);
-	double t0 = cm_monotonic_seconds();
-	json_t *per_ctr = json_array();
-	size_t i;
-	int ret = 0;
-	json_array_foreach(recs, i, rec) {
-		struct cm_ckpt_result r;
-		if (cm_ckpt_restore(st, rec, &o, &r, err) < 0) {
-			ret = -1;
-			break;
-		}
-		json_array_append_new(per_ctr, ctr_stats(rec, "restore", &r));
-		if (!stats)
-			printf("%s\n", cm_json_str(rec, "name"));
-	}
-	if (ret == 0 && stats)
-		print_stats("restore", cm_monotonic_seconds() - t0, per_ctr);
-	json_decref(per_ctr);
-	json_decref(recs);
-	return ret;
+	return for_each_ctr(st, recs, "restore", stats, restore_one, &o, err);
 }

@@ -33,6 +33,20 @@ static enum cm_ctr_status status_from_record(json_t *rec)
 	return CM_CTR_EXITED;
 }
 
+/* Fills out from exit.json when the monitor has written it. */
+static bool take_exit(struct cm_store *st, const char *id, struct cm_ctr_state *out)
+{
+	int code;
+	char *finished = NULL;
+	if (cm_monitor_read_exit(st, id, &code, &finished) < 0)
+		return false;
+	out->status = CM_CTR_EXITED;
+	out->exit_code = code;
+	free(out->finished_at);
+	out->finished_at = finished;
+	return true;
+}
+
 void cm_ctr_state_get(struct cm_store *st, json_t *rec, struct cm_ctr_state *out)
 {
 	const char *f = cm_json_str(rec, "finished_at");
@@ -53,16 +67,7 @@ void cm_ctr_state_get(struct cm_store *st, json_t *rec, struct cm_ctr_state *out
 			return;
 		}
 	}
-	int code;
-	char *finished = NULL;
-	if (cm_monitor_read_exit(st, id, &code, &finished) == 0) {
-		out->status = CM_CTR_EXITED;
-		out->exit_code = code;
-		free(out->finished_at);
-		out->finished_at = finished;
-		return;
-	}
-	if (cm_proc_alive(pid, start))
+	if (take_exit(st, id, out) || cm_proc_alive(pid, start))
 		return;
 	/* The process is gone. Its monitor, if alive, is about to record how. */
 	pid_t mpid = (pid_t)cm_json_int(rec, "monitor_pid", 0);
@@ -70,13 +75,8 @@ void cm_ctr_state_get(struct cm_store *st, json_t *rec, struct cm_ctr_state *out
 	for (;;) {
 		bool monitor_alive = mpid > 0 && cm_proc_alive(mpid, 0);
 		/* Read after the liveness check: a monitor that just exited wrote first. */
-		if (cm_monitor_read_exit(st, id, &code, &finished) == 0) {
-			out->status = CM_CTR_EXITED;
-			out->exit_code = code;
-			free(out->finished_at);
-			out->finished_at = finished;
+		if (take_exit(st, id, out))
 			return;
-		}
 		if (!monitor_alive || cm_monotonic_seconds() >= until)
 			break;
 		usleep(10000);
