@@ -1,0 +1,36 @@
+/* The checkpoint archive's rules (format 1): which members may be in it, and
+ * ctrmig.manifest, its last member, with the size and sha256 of every other. */
+#ifndef CM_MANIFEST_H
+#define CM_MANIFEST_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+struct cm_error;
+
+#define CM_ARCHIVE_FORMAT 1
+#define CM_MANIFEST_NAME "ctrmig.manifest"
+
+enum cm_member_kind { CM_MEMBER_FILE, CM_MEMBER_DIR };
+
+/* Normalises an outer-archive name in place (drops "./" and a trailing "/")
+ * and says whether it may be there with that kind: the known top-level files,
+ * the checkpoint/ and pre-checkpoint/ folders and plain files right inside
+ * them. Everything else (links, devices, "..", absolute names, other names)
+ * is refused with a reason in err. */
+int cm_member_check(char *name, enum cm_member_kind kind, struct cm_error *err);
+
+/* Whether a path from deleted.files may be applied inside a root: relative,
+ * no "..", no empty or "." parts. */
+bool cm_member_path_safe(const char *path);
+
+json_t *cm_manifest_new(void);
+void cm_manifest_add(json_t *manifest, const char *name, uint64_t size, const char *sha256_hex);
+
+/* Checks what was read (an object name -> {"size", "sha256"}) against the
+ * manifest: every member listed and the same, nothing unlisted. The error
+ * names the first member that differs. */
+int cm_manifest_verify(json_t *manifest, json_t *seen, struct cm_error *err);
+
+#endif

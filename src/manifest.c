@@ -1,0 +1,97 @@
+#include "manifest.h"
+#include "error.h"
+#include "jsonio.h"
+#include "util.h"
+
+#include <string.h>
+
+static const char *const top_files[] = {
+	"config.dump", "spec.dump", "rootfs-diff.tar", "deleted.files",
+	"stats-dump",  "image.tar", CM_MANIFEST_NAME,
+};
+static const char *const top_dirs[] = { "checkpoint", "pre-checkpoint" };
+
+bool cm_member_path_safe(const char *path)
+{
+	if (!*path || path[0] == '/')
+		return false;
+	const char *p = path;
+	while (*p) {
+		const char *slash = strchr(p, '/');
+		size_t n = slash ? (size_t)(slash - p) : strlen(p);
+		if (n == 0 || (n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.'))
+			return false;
+		p += n + (slash ? 1 : 0);
+		if (slash && !*p)
+			return false; /* trailing slash */
+	}
+	return true;
+}
+
+int cm_member_check(char *name, enum cm_member_kind kind, struct cm_error *err)
+{
+	while (name[0] == '.' && name[1] == '/')
+		memmove(name, name + 2, strlen(name + 2) + 1);
+	size_t len = strlen(name);
+	if (len && name[len - 1] == '/')
+		name[--len] = '\0';
+	if (!cm_member_path_safe(name))
+		return cm_err(err, 0, "member %s: unsafe name", name);
+	const char *slash = strchr(name, '/');
+	if (!slash) {
+		const char *const *list = kind == CM_MEMBER_DIR ? top_dirs : top_files;
+		size_t n = kind == CM_MEMBER_DIR ? 2 : sizeof(top_files) / sizeof(top_files[0]);
+		for (size_t i = 0; i < n; i++)
+			if (!strcmp(name, list[i]))
+				return 0;
+		return cm_err(err, 0, "member %s: not part of a checkpoint archive", name);
+	}
+	/* checkpoint/NAME: one level, plain files only */
+	size_t dlen = (size_t)(slash - name);
+	bool known_dir = false;
+	for (size_t i = 0; i < 2; i++)
+		known_dir |= strlen(top_dirs[i]) == dlen && !strncmp(name, top_dirs[i], dlen);
+	if (!known_dir || strchr(slash + 1, '/') || kind != CM_MEMBER_FILE)
+		return cm_err(err, 0, "member %s: not part of a checkpoint archive", name);
+	return 0;
+}
+
+json_t *cm_manifest_new(void)
+{
+	return json_pack("{s:i, s:s, s:o}", "format", CM_ARCHIVE_FORMAT, "tool", "ctrmig", "members",
+			 json_object());
+}
+
+void cm_manifest_add(json_t *manifest, const char *name, uint64_t size, const char *sha256_hex)
+{
+	json_object_set_new(json_object_get(manifest, "members"), name,
+			    json_pack("{s:I, s:s}", "size", (json_int_t)size, "sha256", sha256_hex));
+}
+
+int cm_manifest_verify(json_t *manifest, json_t *seen, struct cm_error *err)
+{
+	if (cm_json_int(manifest, "format", 0) != CM_ARCHIVE_FORMAT)
+		return cm_err(err, 0, "%s: format %lld is not one this ctrmig reads (%d)", CM_MANIFEST_NAME,
+			      (long long)cm_json_int(manifest, "format", 0), CM_ARCHIVE_FORMAT);
+	json_t *members = json_object_get(manifest, "members"), *want, *got;
+	if (!json_is_object(members))
+		return cm_err(err, 0, "%s: no member list", CM_MANIFEST_NAME);
+	const char *name;
+	json_object_foreach(members, name, want) {
+		got = json_object_get(seen, name);
+		if (!got)
+			return cm_err(err, 0, "member %s: missing from the archive", name);
+		if (cm_json_int(got, "size", -1) != cm_json_int(want, "size", -2))
+			return cm_err(err, 0, "member %s: %lld bytes, the manifest says %lld", name,
+				      (long long)cm_json_int(got, "size", -1),
+				      (long long)cm_json_int(want, "size", -2));
+		const char *a = cm_json_str(got, "sha256"), *b = cm_json_str(want, "sha256");
+		if (!a || !b || strcmp(a, b))
+			return cm_err(err, 0, "member %s: sha256 mismatch", name);
+	}
+	json_object_foreach(seen, name, got) {
+		if (!json_object_get(members, name))
+			return cm_err(err, 0, "member %s: not in the manifest", name);
+	}
+	return 0;
+}
