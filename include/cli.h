@@ -54,5 +54,7 @@ int cm_cmd_logs(struct cm_store *, int, char **, struct cm_error *);
 int cm_cmd_top(struct cm_store *, int, char **, struct cm_error *);
 int cm_cmd_checkpoint(struct cm_store *, int, char **, struct cm_error *);
 int cm_cmd_restore(struct cm_store *, int, char **, struct cm_error *);
+int cm_cmd_export(struct cm_store *, int, char **, struct cm_error *);
+int cm_cmd_import(struct cm_store *, int, char **, struct cm_error *);
 
 #endif

@@ -1,4 +1,5 @@
 /* ctrmig checkpoint | restore, and Docker's checkpoint create | ls | rm */
+#include "archive_io.h"
 #include "checkpoint.h"
 #include "cli.h"
 #include "container.h"
@@ -29,6 +30,10 @@ static const char checkpoint_usage[] =
 	"  -P, --pre-checkpoint   dump memory only, keep running (needs dirty-memory tracking)\n"
 	"      --with-previous    final dump on top of the pre-checkpoint: only changed pages\n"
 	"      --print-stats      print timing and CRIU statistics as JSON on stdout\n"
+	"  -e, --export FILE|-    also write the checkpoint as one archive (- for stdout)\n"
+	"  -c, --compress ALGO    zstd (default, all cores), gzip or none\n"
+	"      --ignore-rootfs    leave the container's file changes out of the archive\n"
+	"      --include-image    put the base image in the archive too\n"
 	"  -h, --help             show this help\n"
 	"\n"
 	"A container literally named create, ls or rm is addressed after '--':\n"
@@ -88,7 +93,7 @@ static json_t *keep_status(struct cm_store *st, json_t *recs, bool running)
 
 /* Runs one verb over the selected containers (consuming recs): prints each
  * name, or with --print-stats one JSON document for all. */
-static int for_each_ctr(struct cm_store *st, json_t *recs, const char *verb, bool stats,
+static int for_each_ctr(struct cm_store *st, json_t *recs, const char *verb, bool stats, bool quiet,
 			int (*one)(struct cm_store *, json_t *, const void *, struct cm_ckpt_result *,
 				   struct cm_error *),
 			const void *opts, struct cm_error *err)
@@ -104,20 +109,14 @@ static int for_each_ctr(struct cm_store *st, json_t *recs, const char *verb, boo
 			break;
 		}
 		json_array_append_new(per_ctr, ctr_stats(rec, verb, &r));
-		if (!stats)
+		if (!stats && !quiet)
 			printf("%s\n", cm_json_str(rec, "name"));
 	}
-	if (ret == 0 && stats)
+	if (ret == 0 && stats && !quiet)
 		print_stats(verb, cm_monotonic_seconds() - t0, per_ctr);
 	json_decref(per_ctr);
 	json_decref(recs);
 	return ret;
-}
-
-static int dump_one(struct cm_store *st, json_t *rec, const void *o, struct cm_ckpt_result *r,
-		    struct cm_error *err)
-{
-	return cm_ckpt_dump(st, rec, o, r, err);
 }
 
 static int restore_one(struct cm_store *st, json_t *rec, const void *o, struct cm_ckpt_result *r,
@@ -190,7 +189,28 @@ static int docker_style(struct cm_store *st, int argc, char **argv, struct cm_er
 
 /* ---- Podman style --------------------------------------------------------- */
 
-enum { OPT_TCP = 256, OPT_LOCKS, OPT_PREVIOUS, OPT_STATS };
+enum { OPT_TCP = 256, OPT_LOCKS, OPT_PREVIOUS, OPT_STATS, OPT_IGNORE_ROOTFS, OPT_INCLUDE_IMAGE };
+
+/* checkpoint -e: the dump, then the archive; the local checkpoint stays, so a
+ * failed export loses nothing. */
+struct dump_export {
+	struct cm_ckpt_opts ckpt;
+	struct cm_export_opts exp;
+};
+
+static int dump_and_export(struct cm_store *st, json_t *rec, const void *arg,
+			   struct cm_ckpt_result *r, struct cm_error *err)
+{
+	const struct dump_export *de = arg;
+	if (cm_ckpt_dump(st, rec, &de->ckpt, r, err) < 0)
+		return -1;
+	if (!de->exp.output)
+		return 0;
+	json_t *fresh = cm_store_find_ctr(st, cm_json_str(rec, "id"), err);
+	int ret = fresh ? cm_archive_export(st, fresh, &de->exp, err) : -1;
+	json_decref(fresh);
+	return ret;
+}
 
 int cm_cmd_checkpoint(struct cm_store *st, int argc, char **argv, struct cm_error *err)
 {
@@ -207,14 +227,23 @@ int cm_cmd_checkpoint(struct cm_store *st, int argc, char **argv, struct cm_erro
 		{ "pre-checkpoint", no_argument, NULL, 'P' },
 		{ "with-previous", no_argument, NULL, OPT_PREVIOUS },
 		{ "print-stats", no_argument, NULL, OPT_STATS },
+		{ "export", required_argument, NULL, 'e' },
+		{ "compress", required_argument, NULL, 'c' },
+		{ "ignore-rootfs", no_argument, NULL, OPT_IGNORE_ROOTFS },
+		{ "include-image", no_argument, NULL, OPT_INCLUDE_IMAGE },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	struct dump_export de = { 0 };
 	struct cm_ckpt_opts o = { 0 };
 	bool all = false, latest = false, stats = false;
 	int c;
-	while ((c = cm_cli_getopt(argc, argv, "alRkPh", longopts, checkpoint_usage, err)) != -1) {
+	while ((c = cm_cli_getopt(argc, argv, "alRkPe:c:h", longopts, checkpoint_usage, err)) != -1) {
 		switch (c) {
+		case 'e': de.exp.output = optarg; break;
+		case 'c': de.exp.compression = optarg; break;
+		case OPT_IGNORE_ROOTFS: de.exp.ignore_rootfs = true; break;
+		case OPT_INCLUDE_IMAGE: de.exp.include_image = true; break;
 		case 'a': all = true; break;
 		case 'l': latest = true; break;
 		case 'R': o.leave_running = true; break;
@@ -234,7 +263,22 @@ int cm_cmd_checkpoint(struct cm_store *st, int argc, char **argv, struct cm_erro
 		return -1;
 	if (all)
 		recs = keep_status(st, recs, true);
-	return for_each_ctr(st, recs, "checkpoint", stats, dump_one, &o, err);
+	if (!de.exp.output && (de.exp.compression || de.exp.ignore_rootfs || de.exp.include_image)) {
+		json_decref(recs);
+		return cm_err(err, 0, "--compress, --ignore-rootfs and --include-image go with --export");
+	}
+	if (de.exp.output && json_array_size(recs) != 1) {
+		json_decref(recs);
+		return cm_err(err, 0, "--export takes exactly one container");
+	}
+	if (de.exp.output && o.pre_dump) {
+		json_decref(recs);
+		return cm_err(err, 0, "a pre-checkpoint is exported with 'ctrmig export' after it is taken");
+	}
+	de.ckpt = o;
+	/* With -e -, stdout is the archive: names and stats go nowhere else. */
+	bool archive_on_stdout = de.exp.output && !strcmp(de.exp.output, "-");
+	return for_each_ctr(st, recs, "checkpoint", stats, archive_on_stdout, dump_and_export, &de, err);
 }
 
 int cm_cmd_restore(struct cm_store *st, int argc, char **argv, struct cm_error *err)
@@ -270,5 +314,52 @@ int cm_cmd_restore(struct cm_store *st, int argc, char **argv, struct cm_error *
 		return -1;
 	if (all)
 		recs = keep_status(st, recs, false);
-	return for_each_ctr(st, recs, "restore", stats, restore_one, &o, err);
+	return for_each_ctr(st, recs, "restore", stats, false, restore_one, &o, err);
+}
+
+static const char export_usage[] =
+	"Usage: ctrmig export [OPTIONS] CONTAINER -o FILE|-\n"
+	"\n"
+	"Write a checkpointed container's checkpoint, config and file changes as one\n"
+	"archive (see ctrmig-archive(5)); - writes to stdout.\n"
+	"\n"
+	"Options:\n"
+	"  -o, --output FILE|-    where to write (FILE.tmp, fsynced, renamed; mode 0600)\n"
+	"  -c, --compress ALGO    zstd (default, all cores), gzip or none\n"
+	"      --ignore-rootfs    leave the container's file changes out\n"
+	"      --include-image    put the base image in the archive too\n"
+	"  -h, --help             show this help\n";
+
+int cm_cmd_export(struct cm_store *st, int argc, char **argv, struct cm_error *err)
+{
+	static const struct option longopts[] = {
+		{ "output", required_argument, NULL, 'o' },
+		{ "compress", required_argument, NULL, 'c' },
+		{ "ignore-rootfs", no_argument, NULL, OPT_IGNORE_ROOTFS },
+		{ "include-image", no_argument, NULL, OPT_INCLUDE_IMAGE },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct cm_export_opts o = { 0 };
+	int c;
+	while ((c = cm_cli_getopt(argc, argv, "o:c:h", longopts, export_usage, err)) != -1) {
+		switch (c) {
+		case 'o': o.output = optarg; break;
+		case 'c': o.compression = optarg; break;
+		case OPT_IGNORE_ROOTFS: o.ignore_rootfs = true; break;
+		case OPT_INCLUDE_IMAGE: o.include_image = true; break;
+		case 'h': return 0;
+		default: return -1;
+		}
+	}
+	if (!o.output)
+		return cm_err(err, 0, "export needs -o FILE or -o - for stdout");
+	if (argc - optind != 1)
+		return cm_err(err, 0, "export takes one container");
+	json_t *rec = cm_store_find_ctr(st, argv[optind], err);
+	if (!rec)
+		return -1;
+	int ret = cm_archive_export(st, rec, &o, err);
+	json_decref(rec);
+	return ret;
 }

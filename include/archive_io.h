@@ -1,0 +1,32 @@
+/* Checkpoint archives (format 1, Podman's layout plus ctrmig.manifest):
+ * writing one from a checkpointed container, and reading one back into a
+ * store as a new checkpointed container. See ctrmig-archive(5). */
+#ifndef CM_ARCHIVE_IO_H
+#define CM_ARCHIVE_IO_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+struct cm_store;
+struct cm_error;
+
+struct cm_export_opts {
+	const char *output;      /* a file, or "-" for stdout */
+	const char *compression; /* "zstd" (default), "gzip" or "none" */
+	bool ignore_rootfs;      /* leave rootfs-diff.tar and deleted.files out */
+	bool include_image;      /* carry the base image as image.tar */
+};
+
+int cm_archive_export(struct cm_store *st, json_t *rec, const struct cm_export_opts *o,
+		      struct cm_error *err);
+
+struct cm_import_opts {
+	const char *input; /* a file, or "-" for stdin */
+	const char *name;  /* a new name (and id), or NULL to keep both */
+};
+
+/* Registers the archive's container as checkpointed; returns its record. */
+json_t *cm_archive_import(struct cm_store *st, const struct cm_import_opts *o,
+			  struct cm_error *err);
+
+#endif

@@ -1,0 +1,21 @@
+/* A container's file changes, as Podman carries them: rootfs-diff.tar holds
+ * what was added or changed in the overlay's upper layer, deleted.files the
+ * paths the container deleted from the image (overlay whiteouts). */
+#ifndef CM_ROOTFS_DIFF_H
+#define CM_ROOTFS_DIFF_H
+
+#include <jansson.h>
+
+struct cm_error;
+
+/* Writes the diff of upper_dir as a tar to out_fd; returns the deleted paths
+ * (a JSON array of relative paths), or NULL with err set. */
+json_t *cm_rootfs_diff_write(const char *upper_dir, int out_fd, struct cm_error *err);
+
+/* Applies deleted paths, then the diff tar, inside root (a mounted container
+ * rootfs): in a child that chroots there, so that the container's own
+ * symlinks (/var/run -> /run) work and nothing can reach outside. */
+int cm_rootfs_diff_apply(const char *root, const char *diff_tar, json_t *deleted,
+			 struct cm_error *err);
+
+#endif

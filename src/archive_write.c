@@ -1,0 +1,356 @@
+#include "archive_io.h"
+#include "criu.h"
+#include "error.h"
+#include "jsonio.h"
+#include "manifest.h"
+#include "rootfs_diff.h"
+#include "store.h"
+#include "util.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#ifndef CM_VERSION
+#define CM_VERSION "0.1.0"
+#endif
+
+struct packer {
+	struct archive *a;
+	json_t *manifest;
+	time_t now;
+};
+
+static void hex_of(EVP_MD_CTX *ctx, char hex[65])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int len;
+	EVP_DigestFinal_ex(ctx, md, &len);
+	for (unsigned int i = 0; i < len; i++)
+		sprintf(hex + 2 * i, "%02x", md[i]);
+}
+
+static struct archive_entry *header(struct packer *p, const char *name, mode_t type, int64_t size)
+{
+	struct archive_entry *e = archive_entry_new();
+	archive_entry_set_pathname(e, name);
+	archive_entry_set_filetype(e, type);
+	archive_entry_set_perm(e, type == AE_IFDIR ? 0700 : 0600);
+	archive_entry_set_size(e, size);
+	archive_entry_set_mtime(e, p->now, 0);
+	return e;
+}
+
+static int add_dir(struct packer *p, const char *name, struct cm_error *err)
+{
+	struct archive_entry *e = header(p, name, AE_IFDIR, 0);
+	int r = archive_write_header(p->a, e);
+	archive_entry_free(e);
+	return r < ARCHIVE_WARN ? cm_err(err, 0, "%s: %s", name, archive_error_string(p->a)) : 0;
+}
+
+static int add_buffer(struct packer *p, const char *name, const char *data, size_t len,
+		      struct cm_error *err)
+{
+	struct archive_entry *e = header(p, name, AE_IFREG, (int64_t)len);
+	int r = archive_write_header(p->a, e);
+	archive_entry_free(e);
+	if (r < ARCHIVE_WARN || (len && archive_write_data(p->a, data, len) != (la_ssize_t)len))
+		return cm_err(err, 0, "%s: %s", name, archive_error_string(p->a));
+	char hex[65];
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+	EVP_DigestUpdate(ctx, data, len);
+	hex_of(ctx, hex);
+	EVP_MD_CTX_free(ctx);
+	cm_manifest_add(p->manifest, name, len, hex);
+	return 0;
+}
+
+/* Streams an open file into the archive once, hashing as it goes. */
+static int add_fd(struct packer *p, const char *name, int fd, struct cm_error *err)
+{
+	struct stat sb;
+	if (fstat(fd, &sb) < 0)
+		return cm_err(err, errno, "%s", name);
+	struct archive_entry *e = header(p, name, AE_IFREG, sb.st_size);
+	int r = archive_write_header(p->a, e);
+	archive_entry_free(e);
+	if (r < ARCHIVE_WARN)
+		return cm_err(err, 0, "%s: %s", name, archive_error_string(p->a));
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+	static char buf[1 << 20];
+	int64_t left = sb.st_size;
+	int ret = 0;
+	while (left > 0) {
+		ssize_t n = read(fd, buf, left < (int64_t)sizeof(buf) ? (size_t)left : sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			ret = cm_err(err, n < 0 ? errno : 0, "%s: %s", name, n < 0 ? "read" : "shrank while read");
+			break;
+		}
+		EVP_DigestUpdate(ctx, buf, (size_t)n);
+		if (archive_write_data(p->a, buf, (size_t)n) != n) {
+			ret = cm_err(err, 0, "%s: %s", name, archive_error_string(p->a));
+			break;
+		}
+		left -= n;
+	}
+	char hex[65];
+	hex_of(ctx, hex);
+	EVP_MD_CTX_free(ctx);
+	if (ret == 0)
+		cm_manifest_add(p->manifest, name, (uint64_t)sb.st_size, hex);
+	return ret;
+}
+
+static int add_file(struct packer *p, const char *name, const char *path, struct cm_error *err)
+{
+	cm_autoclose int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return cm_err(err, errno, "open %s", path);
+	return add_fd(p, name, fd, err);
+}
+
+/* checkpoint/ (an explicit entry, as Podman writes it) and the images in it. */
+static int add_images(struct packer *p, const char *prefix, const char *dir, struct cm_error *err)
+{
+	if (add_dir(p, prefix, err) < 0)
+		return -1;
+	struct dirent **names;
+	int n = scandir(dir, &names, NULL, alphasort);
+	if (n < 0)
+		return cm_err(err, errno, "read %s", dir);
+	int ret = 0;
+	for (int i = 0; i < n; i++) {
+		const char *f = names[i]->d_name;
+		if (ret == 0 && f[0] != '.') {
+			cm_autofree char *path = cm_path_join(dir, f);
+			cm_autofree char *name = cm_strfmt("%s/%s", prefix, f);
+			ret = add_file(p, name, path, err);
+		}
+		free(names[i]);
+	}
+	free(names);
+	return ret;
+}
+
+/* Podman's config.dump, which checkpointctl reads, with ctrmig's record. */
+static json_t *config_dump(json_t *rec)
+{
+	json_t *image = json_object_get(rec, "image"), *ckpt = json_object_get(rec, "checkpoint");
+	json_t *record = json_deep_copy(rec);
+	const char *runtime_fields[] = { "pid", "pid_start", "monitor_pid", "checkpoint_pending",
+					 "exit_code", "finished_at" };
+	for (size_t i = 0; i < sizeof(runtime_fields) / sizeof(runtime_fields[0]); i++)
+		json_object_del(record, runtime_fields[i]);
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:{s:s, s:i, s:o}}", "id",
+			 cm_json_str(rec, "id"), "name", cm_json_str(rec, "name"), "rootfsImage",
+			 cm_json_str(image, "digest"), "rootfsImageRef", cm_json_str(image, "digest"),
+			 "rootfsImageName", cm_json_str(image, "name"), "runtime", "runc",
+			 "createdTime", cm_json_str(rec, "created"), "checkpointedTime",
+			 cm_json_str(ckpt, "time"), "restored", 0, "ctrmig", "version", CM_VERSION,
+			 "format", CM_ARCHIVE_FORMAT, "record", record);
+}
+
+/* The spec the container ran with, saying honestly who made the archive. */
+static json_t *spec_dump(struct cm_store *st, json_t *rec, struct cm_error *err)
+{
+	cm_autofree char *path = cm_store_ctr_path(st, cm_json_str(rec, "id"), "bundle/config.json");
+	json_t *spec = cm_json_load(path, err);
+	if (!spec)
+		return NULL;
+	json_t *ann = json_object_get(spec, "annotations");
+	if (!json_is_object(ann)) {
+		ann = json_object();
+		json_object_set_new(spec, "annotations", ann);
+	}
+	json_object_set_new(ann, "io.container.manager", json_string("ctrmig"));
+	json_object_set_new(ann, "org.ctrmig.version", json_string(CM_VERSION));
+	json_object_set_new(ann, "org.ctrmig.name", json_string(cm_json_str(rec, "name")));
+	/* checkpointctl takes the name of a container whose manager it does not
+	 * know from here; the value is the container's own name. */
+	json_object_set_new(ann, "io.kubernetes.cri.container-name",
+			    json_string(cm_json_str(rec, "name")));
+	json_object_del(spec, "hooks"); /* a path on this host */
+	return spec;
+}
+
+static int add_json(struct packer *p, const char *name, json_t *j, struct cm_error *err)
+{
+	cm_autofree char *text = json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS);
+	return add_buffer(p, name, text, strlen(text), err);
+}
+
+static int add_rootfs_diff(struct packer *p, struct cm_store *st, json_t *rec, struct cm_error *err)
+{
+	cm_autofree char *dir = cm_store_ctr_dir(st, cm_json_str(rec, "id"));
+	cm_autofree char *upper = cm_path_join(dir, "upper");
+	cm_autoclose int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return cm_err(err, errno, "temporary file in %s", dir);
+	json_t *deleted = cm_rootfs_diff_write(upper, fd, err);
+	if (!deleted)
+		return -1;
+	int ret = lseek(fd, 0, SEEK_SET) < 0 ? cm_err(err, errno, "rewind") : 0;
+	if (ret == 0)
+		ret = add_fd(p, "rootfs-diff.tar", fd, err);
+	if (ret == 0)
+		ret = add_json(p, "deleted.files", deleted, err);
+	json_decref(deleted);
+	return ret;
+}
+
+/* The base image's rootfs as image.tar, for a target that lacks it. */
+static int add_image(struct packer *p, struct cm_store *st, json_t *rec, struct cm_error *err)
+{
+	const char *image_id = cm_json_str(json_object_get(rec, "image"), "id");
+	cm_autofree char *dir = cm_store_image_dir(st, image_id);
+	cm_autofree char *rootfs = cm_path_join(dir, "rootfs");
+	cm_autoclose int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return cm_err(err, errno, "temporary file in %s", dir);
+	struct archive *in = archive_read_disk_new(), *out = archive_write_new();
+	archive_read_disk_set_symlink_physical(in);
+	archive_write_set_format_pax_restricted(out);
+	int ret = 0;
+	if (archive_read_disk_open(in, rootfs) != ARCHIVE_OK || archive_write_open_fd(out, fd) != ARCHIVE_OK)
+		ret = cm_err(err, 0, "image %.12s: %s", image_id, archive_error_string(in));
+	struct archive_entry *e;
+	size_t plen = strlen(rootfs);
+	while (ret == 0 && archive_read_next_header(in, &e) == ARCHIVE_OK) {
+		archive_read_disk_descend(in);
+		const char *rel = archive_entry_pathname(e) + plen;
+		while (*rel == '/')
+			rel++;
+		cm_autofree char *name = cm_strfmt("./%s", rel);
+		archive_entry_copy_pathname(e, name);
+		if (archive_write_header(out, e) < ARCHIVE_WARN) {
+			ret = cm_err(err, 0, "image.tar: %s", archive_error_string(out));
+			break;
+		}
+		const void *buf;
+		size_t size;
+		la_int64_t off;
+		while (archive_entry_size(e) > 0 && archive_read_data_block(in, &buf, &size, &off) == ARCHIVE_OK)
+			archive_write_data(out, buf, size);
+	}
+	if (archive_write_close(out) < ARCHIVE_WARN && ret == 0)
+		ret = cm_err(err, 0, "image.tar: %s", archive_error_string(out));
+	archive_write_free(out);
+	archive_read_free(in);
+	if (ret == 0 && lseek(fd, 0, SEEK_SET) == 0)
+		ret = add_fd(p, "image.tar", fd, err);
+	return ret;
+}
+
+static int set_compression(struct archive *a, const char *c, struct cm_error *err)
+{
+	if (!c || !strcmp(c, "zstd")) {
+		archive_write_add_filter_zstd(a);
+		archive_write_set_filter_option(a, "zstd", "compression-level", "3");
+		/* All cores; a libarchive without the option stays single-threaded. */
+		char threads[16];
+		snprintf(threads, sizeof(threads), "%ld", sysconf(_SC_NPROCESSORS_ONLN));
+		archive_write_set_filter_option(a, "zstd", "threads", threads);
+		return 0;
+	}
+	if (!strcmp(c, "gzip"))
+		return archive_write_add_filter_gzip(a) == ARCHIVE_OK ? 0 : cm_err(err, 0, "gzip: %s", archive_error_string(a));
+	if (!strcmp(c, "none"))
+		return 0;
+	return cm_err(err, 0, "unknown compression %s (zstd, gzip or none)", c);
+}
+
+static int write_members(struct packer *p, struct cm_store *st, json_t *rec,
+			 const struct cm_export_opts *o, struct cm_error *err)
+{
+	const char *id = cm_json_str(rec, "id");
+	const char *images = cm_json_str(json_object_get(rec, "checkpoint"), "dir");
+	cm_autofree char *own = cm_store_ctr_path(st, id, "checkpoint");
+	cm_autofree char *stats = cm_store_ctr_path(st, id, "checkpoint-work/stats-dump");
+	json_t *config = config_dump(rec), *spec = spec_dump(st, rec, err);
+	int ret = spec ? 0 : -1;
+	if (ret == 0)
+		ret = add_json(p, "config.dump", config, err);
+	if (ret == 0)
+		ret = add_json(p, "spec.dump", spec, err);
+	if (ret == 0)
+		ret = add_images(p, "checkpoint", images ? images : own, err);
+	if (ret == 0 && cm_path_exists(stats))
+		ret = add_file(p, "stats-dump", stats, err);
+	if (ret == 0 && !o->ignore_rootfs)
+		ret = add_rootfs_diff(p, st, rec, err);
+	if (ret == 0 && o->include_image)
+		ret = add_image(p, st, rec, err);
+	if (ret == 0) {
+		/* The manifest is the last member: an archive that has it is whole. */
+		cm_autofree char *text = json_dumps(p->manifest, JSON_INDENT(2) | JSON_SORT_KEYS);
+		struct archive_entry *e = header(p, CM_MANIFEST_NAME, AE_IFREG, (int64_t)strlen(text));
+		if (archive_write_header(p->a, e) < ARCHIVE_WARN ||
+		    archive_write_data(p->a, text, strlen(text)) != (la_ssize_t)strlen(text))
+			ret = cm_err(err, 0, "%s: %s", CM_MANIFEST_NAME, archive_error_string(p->a));
+		archive_entry_free(e);
+	}
+	json_decref(config);
+	json_decref(spec);
+	return ret;
+}
+
+int cm_archive_export(struct cm_store *st, json_t *rec, const struct cm_export_opts *o,
+		      struct cm_error *err)
+{
+	const char *name = cm_json_str(rec, "name");
+	const char *images = cm_json_str(json_object_get(rec, "checkpoint"), "dir");
+	cm_autofree char *own = cm_store_ctr_path(st, cm_json_str(rec, "id"), "checkpoint");
+	if (!cm_criu_dump_complete(images ? images : own))
+		return cm_err(err, 0, "export %s: the container has no checkpoint; run 'ctrmig checkpoint %s' first",
+			      name, name);
+	bool to_stdout = !strcmp(o->output, "-");
+	if (to_stdout && isatty(STDOUT_FILENO))
+		return cm_err(err, 0, "export %s: refusing to write an archive to a terminal", name);
+
+	cm_autofree char *tmp = to_stdout ? NULL : cm_strfmt("%s.tmp", o->output);
+	int fd = STDOUT_FILENO;
+	if (!to_stdout) {
+		fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+		if (fd < 0)
+			return cm_err(err, errno, "export %s: create %s", name, tmp);
+		fchmod(fd, 0600); /* whatever the umask: it holds process memory */
+	}
+	struct packer p = { .a = archive_write_new(), .manifest = cm_manifest_new(), .now = time(NULL) };
+	archive_write_set_format_pax_restricted(p.a);
+	int ret = set_compression(p.a, o->compression, err);
+	if (ret == 0 && archive_write_open_fd(p.a, fd) != ARCHIVE_OK)
+		ret = cm_err(err, 0, "%s", archive_error_string(p.a));
+	if (ret == 0)
+		ret = write_members(&p, st, rec, o, err);
+	/* A full disk or a closed pipe often shows only here. */
+	if (archive_write_close(p.a) < ARCHIVE_WARN && ret == 0)
+		ret = cm_err(err, 0, "%s", archive_error_string(p.a));
+	archive_write_free(p.a);
+	json_decref(p.manifest);
+	if (!to_stdout) {
+		if (ret == 0 && fsync(fd) < 0)
+			ret = cm_err(err, errno, "%s", tmp);
+		if (close(fd) < 0 && ret == 0)
+			ret = cm_err(err, errno, "%s", tmp);
+		if (ret == 0 && rename(tmp, o->output) < 0)
+			ret = cm_err(err, errno, "rename %s", tmp);
+		if (ret < 0)
+			unlink(tmp);
+		else
+			cm_fsync_dir_of(o->output);
+	}
+	if (ret < 0)
+		return cm_err_wrap(err, "export %s to %s", name, to_stdout ? "standard output" : o->output);
+	return 0;
+}

@@ -1,0 +1,236 @@
+#include "rootfs_diff.h"
+#include "error.h"
+#include "manifest.h"
+#include "util.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <sys/xattr.h>
+
+/* overlayfs marks a deleted file with a 0:0 character device, and a folder
+ * whose image contents were replaced with the opaque xattr. */
+static bool is_whiteout(struct archive_entry *e)
+{
+	return archive_entry_filetype(e) == AE_IFCHR && archive_entry_rdev(e) == 0;
+}
+
+static bool is_opaque(const char *path)
+{
+	char v[4];
+	ssize_t n = lgetxattr(path, "trusted.overlay.opaque", v, sizeof(v));
+	return n == 1 && v[0] == 'y';
+}
+
+static int copy_file_data(struct archive *in, struct archive *out, const char *name,
+			  struct cm_error *err)
+{
+	const void *buf;
+	size_t size;
+	la_int64_t offset;
+	for (;;) {
+		int r = archive_read_data_block(in, &buf, &size, &offset);
+		if (r == ARCHIVE_EOF)
+			return 0;
+		if (r < ARCHIVE_WARN)
+			return cm_err(err, 0, "%s: %s", name, archive_error_string(in));
+		if (archive_write_data(out, buf, size) < 0)
+			return cm_err(err, 0, "%s: %s", name, archive_error_string(out));
+	}
+}
+
+json_t *cm_rootfs_diff_write(const char *upper_dir, int out_fd, struct cm_error *err)
+{
+	struct archive *in = archive_read_disk_new();
+	struct archive *out = archive_write_new();
+	json_t *deleted = json_array();
+	size_t plen = strlen(upper_dir);
+	int ret = 0;
+
+	archive_read_disk_set_symlink_physical(in);
+	archive_read_disk_set_behavior(in, ARCHIVE_READDISK_NO_TRAVERSE_MOUNTS);
+	archive_write_set_format_pax_restricted(out);
+	if (archive_read_disk_open(in, upper_dir) != ARCHIVE_OK ||
+	    archive_write_open_fd(out, out_fd) != ARCHIVE_OK) {
+		ret = cm_err(err, 0, "read %s: %s", upper_dir, archive_error_string(in));
+		goto out;
+	}
+	struct archive_entry *e;
+	int r;
+	while ((r = archive_read_next_header(in, &e)) == ARCHIVE_OK) {
+		const char *src = archive_entry_sourcepath(e);
+		archive_read_disk_descend(in);
+		const char *rel = archive_entry_pathname(e) + plen;
+		while (*rel == '/')
+			rel++;
+		if (!*rel)
+			continue; /* the upper dir itself */
+		if (is_whiteout(e)) {
+			json_array_append_new(deleted, json_string(rel));
+			continue;
+		}
+		if (archive_entry_filetype(e) == AE_IFDIR && is_opaque(src))
+			json_array_append_new(deleted, json_string(rel)); /* then re-added below */
+		/* overlay's own bookkeeping is not the container's data */
+		archive_entry_xattr_clear(e);
+		cm_autofree char *name = cm_strdup(rel);
+		archive_entry_copy_pathname(e, name);
+		if (archive_write_header(out, e) < ARCHIVE_WARN) {
+			ret = cm_err(err, 0, "%s: %s", name, archive_error_string(out));
+			goto out;
+		}
+		if (archive_entry_size(e) > 0 && copy_file_data(in, out, name, err) < 0) {
+			ret = -1;
+			goto out;
+		}
+	}
+	if (r != ARCHIVE_EOF)
+		ret = cm_err(err, 0, "read %s: %s", upper_dir, archive_error_string(in));
+out:
+	if (archive_write_close(out) < ARCHIVE_WARN && ret == 0)
+		ret = cm_err(err, 0, "write rootfs-diff.tar: %s", archive_error_string(out));
+	archive_write_free(out);
+	archive_read_free(in);
+	if (ret < 0) {
+		json_decref(deleted);
+		return NULL;
+	}
+	return deleted;
+}
+
+/* ---- applying, inside the container root ------------------------------ */
+
+static int remove_in_root(const char *path, char *msg, size_t msglen)
+{
+	if (!cm_member_path_safe(path)) {
+		snprintf(msg, msglen, "deleted.files: unsafe path %s", path);
+		return -1;
+	}
+	struct cm_error e = { 0 };
+	/* Inside the chroot, "/" is the container's root. */
+	cm_autofree char *abs = cm_strfmt("/%s", path);
+	int ret = cm_rm_rf(abs, &e);
+	if (ret < 0)
+		snprintf(msg, msglen, "deleted.files: %s", e.msg);
+	cm_error_clear(&e);
+	return ret;
+}
+
+static int extract_in_root(int tar_fd, char *msg, size_t msglen)
+{
+	struct archive *in = archive_read_new(), *out = archive_write_disk_new();
+	archive_read_support_format_tar(in);
+	/* Numeric owners: name lookups would read the container's /etc/passwd.
+	 * No SECURE_SYMLINKS: inside the chroot a symlink cannot point out. */
+	archive_write_disk_set_options(out, ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_PERM |
+						    ARCHIVE_EXTRACT_OWNER | ARCHIVE_EXTRACT_XATTR |
+						    ARCHIVE_EXTRACT_UNLINK |
+						    ARCHIVE_EXTRACT_SECURE_NODOTDOT |
+						    ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS);
+	int ret = 0;
+	if (archive_read_open_fd(in, tar_fd, 1 << 16) != ARCHIVE_OK) {
+		snprintf(msg, msglen, "rootfs-diff.tar: %s", archive_error_string(in));
+		ret = -1;
+	}
+	struct archive_entry *e;
+	while (ret == 0) {
+		int r = archive_read_next_header(in, &e);
+		if (r == ARCHIVE_EOF)
+			break;
+		if (r < ARCHIVE_WARN) {
+			snprintf(msg, msglen, "rootfs-diff.tar: %s", archive_error_string(in));
+			ret = -1;
+			break;
+		}
+		if (archive_write_header(out, e) < ARCHIVE_WARN) {
+			snprintf(msg, msglen, "rootfs-diff.tar: %s: %s", archive_entry_pathname(e),
+				 archive_error_string(out));
+			ret = -1;
+			break;
+		}
+		const void *buf;
+		size_t size;
+		la_int64_t off;
+		while ((r = archive_read_data_block(in, &buf, &size, &off)) == ARCHIVE_OK) {
+			if (archive_write_data_block(out, buf, size, off) < ARCHIVE_WARN) {
+				r = ARCHIVE_FATAL;
+				break;
+			}
+		}
+		if (r != ARCHIVE_EOF || archive_write_finish_entry(out) < ARCHIVE_WARN) {
+			snprintf(msg, msglen, "rootfs-diff.tar: %s: %s", archive_entry_pathname(e),
+				 archive_error_string(out) ? archive_error_string(out)
+							   : archive_error_string(in));
+			ret = -1;
+		}
+	}
+	if (archive_write_close(out) < ARCHIVE_WARN && ret == 0) {
+		snprintf(msg, msglen, "rootfs-diff.tar: %s", archive_error_string(out));
+		ret = -1;
+	}
+	archive_write_free(out);
+	archive_read_free(in);
+	return ret;
+}
+
+int cm_rootfs_diff_apply(const char *root, const char *diff_tar, json_t *deleted,
+			 struct cm_error *err)
+{
+	int tar_fd = -1;
+	if (diff_tar && (tar_fd = open(diff_tar, O_RDONLY | O_CLOEXEC)) < 0)
+		return cm_err(err, errno, "open %s", diff_tar);
+	int p[2];
+	if (pipe2(p, O_CLOEXEC) < 0) {
+		if (tar_fd >= 0)
+			close(tar_fd);
+		return cm_err(err, errno, "pipe");
+	}
+	pid_t pid = fork();
+	if (pid < 0) {
+		close(p[0]), close(p[1]);
+		if (tar_fd >= 0)
+			close(tar_fd);
+		return cm_err(err, errno, "fork");
+	}
+	if (pid == 0) {
+		char msg[1024] = "";
+		int ret = 0;
+		if (chroot(root) < 0 || chdir("/") < 0) {
+			snprintf(msg, sizeof(msg), "enter %s: %s", root, strerror(errno));
+			ret = -1;
+		}
+		size_t i;
+		json_t *v;
+		json_array_foreach(deleted, i, v) {
+			if (ret == 0 && (!json_is_string(v) ||
+					 remove_in_root(json_string_value(v), msg, sizeof(msg)) < 0)) {
+				if (!*msg)
+					snprintf(msg, sizeof(msg), "deleted.files: not a list of paths");
+				ret = -1;
+			}
+		}
+		if (ret == 0 && tar_fd >= 0)
+			ret = extract_in_root(tar_fd, msg, sizeof(msg));
+		if (ret < 0)
+			cm_write_all(p[1], msg, strlen(msg));
+		_exit(ret < 0 ? 1 : 0);
+	}
+	close(p[1]);
+	if (tar_fd >= 0)
+		close(tar_fd);
+	char msg[1024];
+	ssize_t n = read(p[0], msg, sizeof(msg) - 1);
+	close(p[0]);
+	int status;
+	waitpid(pid, &status, 0);
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return 0;
+	msg[n > 0 ? n : 0] = '\0';
+	return cm_err(err, 0, "%s", n > 0 ? msg : "applying the file changes failed");
+}
