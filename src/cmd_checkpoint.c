@@ -52,6 +52,8 @@ static const char restore_usage[] =
 	"      --tcp-established  restore established TCP connections\n"
 	"      --file-locks       restore file locks\n"
 	"      --print-stats      print timing and CRIU statistics as JSON on stdout\n"
+	"  -i, --import FILE|-    restore from an archive (- for stdin) into this store\n"
+	"  -n, --name NAME        with -i: a new name (and id), to start several copies\n"
 	"  -h, --help             show this help\n";
 
 static void print_stats(const char *verb, double total, json_t *per_ctr)
@@ -290,14 +292,19 @@ int cm_cmd_restore(struct cm_store *st, int argc, char **argv, struct cm_error *
 		{ "tcp-established", no_argument, NULL, OPT_TCP },
 		{ "file-locks", no_argument, NULL, OPT_LOCKS },
 		{ "print-stats", no_argument, NULL, OPT_STATS },
+		{ "import", required_argument, NULL, 'i' },
+		{ "name", required_argument, NULL, 'n' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct cm_restore_opts o = { 0 };
+	struct cm_import_opts io = { 0 };
 	bool all = false, latest = false, stats = false;
 	int c;
-	while ((c = cm_cli_getopt(argc, argv, "alkh", longopts, restore_usage, err)) != -1) {
+	while ((c = cm_cli_getopt(argc, argv, "alki:n:h", longopts, restore_usage, err)) != -1) {
 		switch (c) {
+		case 'i': io.input = optarg; break;
+		case 'n': io.name = optarg; break;
 		case 'a': all = true; break;
 		case 'l': latest = true; break;
 		case 'k': o.keep = true; break;
@@ -308,8 +315,27 @@ int cm_cmd_restore(struct cm_store *st, int argc, char **argv, struct cm_error *
 		default: return -1;
 		}
 	}
-	json_t *recs = cm_cli_select_ctrs(st, all, latest, argc - optind, argv + optind,
-					  restore_usage, err);
+	if (io.name && !io.input)
+		return cm_err(err, 0, "-n goes with -i: it names the copy an archive restores as");
+	if (io.input && (all || latest || optind < argc))
+		return cm_err(err, 0, "-i restores the archive's container: give no container names");
+	json_t *recs;
+	if (io.input) {
+		json_t *rec = cm_archive_import(st, &io, err);
+		if (!rec)
+			return -1;
+		recs = json_pack("[o]", rec);
+		/* The checkpoint came with the archive: the archive is the copy to keep. */
+		int ret = for_each_ctr(st, json_incref(recs), "restore", stats, false, restore_one, &o, err);
+		if (ret < 0) {
+			struct cm_error ignored = { 0 };
+			cm_ctr_remove(st, json_array_get(recs, 0), true, &ignored);
+			cm_error_clear(&ignored);
+		}
+		json_decref(recs);
+		return ret;
+	}
+	recs = cm_cli_select_ctrs(st, all, latest, argc - optind, argv + optind, restore_usage, err);
 	if (!recs)
 		return -1;
 	if (all)
@@ -362,4 +388,41 @@ int cm_cmd_export(struct cm_store *st, int argc, char **argv, struct cm_error *e
 	int ret = cm_archive_export(st, rec, &o, err);
 	json_decref(rec);
 	return ret;
+}
+
+static const char import_usage[] =
+	"Usage: ctrmig import [--name NAME] FILE|-\n"
+	"\n"
+	"Register the container in a checkpoint archive (- for stdin) in this store, as\n"
+	"checkpointed; 'ctrmig restore NAME' starts it. The base image must be here\n"
+	"(matched by content digest) or carried in the archive (--include-image).\n"
+	"\n"
+	"Options:\n"
+	"      --name NAME   a new name (and id) instead of the archive's\n"
+	"  -h, --help        show this help\n";
+
+int cm_cmd_import(struct cm_store *st, int argc, char **argv, struct cm_error *err)
+{
+	static const struct option longopts[] = {
+		{ "name", required_argument, NULL, 'n' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct cm_import_opts o = { 0 };
+	int c;
+	while ((c = cm_cli_getopt(argc, argv, "n:h", longopts, import_usage, err)) != -1) {
+		if (c == 'n')
+			o.name = optarg;
+		else
+			return c == 'h' ? 0 : -1;
+	}
+	if (argc - optind != 1)
+		return cm_err(err, 0, "import takes one archive (FILE or - for stdin)");
+	o.input = argv[optind];
+	json_t *rec = cm_archive_import(st, &o, err);
+	if (!rec)
+		return -1;
+	printf("%s\n", cm_json_str(rec, "name"));
+	json_decref(rec);
+	return 0;
 }

@@ -32,6 +32,12 @@ int cm_rootfs_mount(struct cm_store *st, const char *ctr_id, const char *image_i
 	if (cm_mkdir_p(upper, 0755, err) < 0 || cm_mkdir_p(work, 0700, err) < 0 ||
 	    cm_mkdir_p(target, 0755, err) < 0)
 		return -1;
+	return cm_rootfs_mount_at(lower, upper, work, target, err);
+}
+
+int cm_rootfs_mount_at(const char *lower, const char *upper, const char *work, const char *target,
+		       struct cm_error *err)
+{
 	cm_autofree char *opts = cm_strfmt("lowerdir=%s,upperdir=%s,workdir=%s", lower, upper, work);
 	if (mount("overlay", target, "overlay", 0, opts) < 0)
 		return cm_err(err, errno, "mount overlay on %s", target);

@@ -1,0 +1,399 @@
+#include "archive_io.h"
+#include "container.h"
+#include "criu.h"
+#include "error.h"
+#include "image.h"
+#include "jsonio.h"
+#include "manifest.h"
+#include "rootfs.h"
+#include "rootfs_diff.h"
+#include "store.h"
+#include "util.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+
+#define MANIFEST_MAX (4 << 20)
+
+/* ---- reading the outer archive into a staging folder --------------------- */
+
+struct unpacked {
+	char *dir;       /* staging/raw: members as they came */
+	json_t *seen;    /* name -> {size, sha256} */
+	json_t *manifest;
+};
+
+static int write_member(struct archive *a, int dirfd, const char *name, json_t *seen,
+			struct cm_error *err)
+{
+	cm_autoclose int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return cm_err(err, errno, "member %s", name);
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+	const void *buf;
+	size_t size;
+	la_int64_t offset, total = 0;
+	int r, ret = 0;
+	while ((r = archive_read_data_block(a, &buf, &size, &offset)) == ARCHIVE_OK) {
+		/* Sparse entries come with gaps: hash what a reader of the file sees. */
+		static const char zeros[4096];
+		while (total < offset) {
+			size_t gap = offset - total < (la_int64_t)sizeof(zeros) ? (size_t)(offset - total) : sizeof(zeros);
+			EVP_DigestUpdate(ctx, zeros, gap);
+			total += (la_int64_t)gap;
+		}
+		EVP_DigestUpdate(ctx, buf, size);
+		if (pwrite(fd, buf, size, offset) != (ssize_t)size) {
+			ret = cm_err(err, errno, "member %s: write", name);
+			break;
+		}
+		total = offset + (la_int64_t)size;
+	}
+	if (ret == 0 && r != ARCHIVE_EOF)
+		ret = cm_err(err, 0, "member %s: %s", name, archive_error_string(a));
+	if (ret == 0 && ftruncate(fd, total) < 0)
+		ret = cm_err(err, errno, "member %s: write", name);
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int len;
+	char hex[65];
+	EVP_DigestFinal_ex(ctx, md, &len);
+	EVP_MD_CTX_free(ctx);
+	for (unsigned int i = 0; i < len; i++)
+		sprintf(hex + 2 * i, "%02x", md[i]);
+	if (ret == 0)
+		json_object_set_new(seen, name, json_pack("{s:I, s:s}", "size", (json_int_t)total, "sha256", hex));
+	return ret;
+}
+
+static json_t *read_manifest(struct archive *a, struct cm_error *err)
+{
+	char *buf = cm_malloc(MANIFEST_MAX);
+	size_t len = 0;
+	la_ssize_t n;
+	while ((n = archive_read_data(a, buf + len, MANIFEST_MAX - len)) > 0)
+		len += (size_t)n;
+	json_t *m = NULL;
+	if (n < 0)
+		cm_err(err, 0, "member %s: %s", CM_MANIFEST_NAME, archive_error_string(a));
+	else if (len == MANIFEST_MAX)
+		cm_err(err, 0, "member %s: too large", CM_MANIFEST_NAME);
+	else
+		m = cm_json_parse(buf, len, CM_MANIFEST_NAME, err);
+	free(buf);
+	return m;
+}
+
+static int unpack_outer(const char *input, struct unpacked *u, struct cm_error *err)
+{
+	struct archive *a = archive_read_new();
+	archive_read_support_filter_all(a);
+	archive_read_support_format_tar(a);
+	int r = !strcmp(input, "-") ? archive_read_open_fd(a, STDIN_FILENO, 1 << 20)
+				    : archive_read_open_filename(a, input, 1 << 20);
+	int ret = 0;
+	if (r != ARCHIVE_OK)
+		ret = cm_err(err, 0, "%s", archive_error_string(a));
+	cm_autoclose int dirfd = ret == 0 ? open(u->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+	if (ret == 0 && dirfd < 0)
+		ret = cm_err(err, errno, "open %s", u->dir);
+	struct archive_entry *e;
+	while (ret == 0) {
+		r = archive_read_next_header(a, &e);
+		if (r == ARCHIVE_EOF)
+			break;
+		if (r < ARCHIVE_WARN) {
+			ret = cm_err(err, 0, "%s", archive_error_string(a));
+			break;
+		}
+		cm_autofree char *name = cm_strdup(archive_entry_pathname(e));
+		mode_t type = archive_entry_filetype(e);
+		if (type != AE_IFREG && type != AE_IFDIR) {
+			ret = cm_err(err, 0, "member %s: links and special files do not belong in a checkpoint archive",
+				     name);
+			break;
+		}
+		if (archive_entry_hardlink(e)) {
+			ret = cm_err(err, 0, "member %s: hard links do not belong in a checkpoint archive", name);
+			break;
+		}
+		enum cm_member_kind kind = type == AE_IFDIR ? CM_MEMBER_DIR : CM_MEMBER_FILE;
+		if (cm_member_check(name, kind, err) < 0 ||
+		    (u->manifest && cm_err(err, 0, "member %s: after the manifest, which must be last", name)) ||
+		    (json_object_get(u->seen, name) && cm_err(err, 0, "member %s: twice in the archive", name))) {
+			ret = -1;
+			break;
+		}
+		if (kind == CM_MEMBER_DIR) {
+			if (mkdirat(dirfd, name, 0700) < 0 && errno != EEXIST)
+				ret = cm_err(err, errno, "member %s", name);
+			continue;
+		}
+		if (!strcmp(name, CM_MANIFEST_NAME)) {
+			u->manifest = read_manifest(a, err);
+			ret = u->manifest ? 0 : -1;
+			continue;
+		}
+		char *slash = strchr(name, '/');
+		if (slash) { /* the folder may come without its own entry */
+			*slash = '\0';
+			if (mkdirat(dirfd, name, 0700) < 0 && errno != EEXIST)
+				ret = cm_err(err, errno, "member %s", name);
+			*slash = '/';
+		}
+		if (ret == 0)
+			ret = write_member(a, dirfd, name, u->seen, err);
+	}
+	archive_read_free(a);
+	if (ret == 0 && !u->manifest)
+		ret = cm_err(err, 0, "no %s: the archive is truncated, or was not made by ctrmig", CM_MANIFEST_NAME);
+	if (ret == 0)
+		ret = cm_manifest_verify(u->manifest, u->seen, err);
+	return ret;
+}
+
+/* ---- turning it into a container ----------------------------------------- */
+
+static json_t *load_member(struct unpacked *u, const char *name, struct cm_error *err)
+{
+	cm_autofree char *path = cm_path_join(u->dir, name);
+	if (!cm_path_exists(path)) {
+		cm_err(err, 0, "member %s: missing", name);
+		return NULL;
+	}
+	return cm_json_load(path, err);
+}
+
+/* The base image, matched by content digest; or the one the archive carries. */
+static json_t *find_or_import_image(struct cm_store *st, struct unpacked *u, json_t *img,
+				    bool *imported, struct cm_error *err)
+{
+	const char *digest = cm_json_str(img, "digest"), *name = cm_json_str(img, "name");
+	if (!digest || strncmp(digest, "sha256:", 7) || !cm_is_hex(digest + 7) || strlen(digest) != 71) {
+		cm_err(err, 0, "config.dump: no valid image digest");
+		return NULL;
+	}
+	json_t *found = cm_image_find(st, digest, NULL);
+	if (found)
+		return found;
+	cm_autofree char *carried = cm_path_join(u->dir, "image.tar");
+	if (!cm_path_exists(carried)) {
+		cm_err(err, 0, "the base image %s (%s) is not in this store: import the same rootfs with "
+			       "'ctrmig image import ROOTFS %s', or export with --include-image",
+		       name, digest, name);
+		return NULL;
+	}
+	/* A different image may hold the name here: the carried one gets a new name. */
+	cm_autofree char *local = NULL;
+	json_t *clash = cm_image_find(st, name, NULL);
+	if (clash) {
+		local = cm_strfmt("%s-%.12s", name, digest + 7);
+		json_decref(clash);
+	}
+	found = cm_image_import(st, carried, local ? local : name, err);
+	if (!found)
+		return NULL;
+	*imported = true;
+	if (strcmp(cm_json_str(found, "digest"), digest)) {
+		cm_err(err, 0, "image.tar: its content is %s, config.dump says %s", cm_json_str(found, "digest"),
+		       digest);
+		cm_image_remove(st, cm_json_str(found, "id"), NULL);
+		json_decref(found);
+		*imported = false;
+		return NULL;
+	}
+	return found;
+}
+
+static int check_volumes(json_t *config, struct cm_error *err)
+{
+	size_t i;
+	json_t *v;
+	json_array_foreach(json_object_get(config, "volumes"), i, v) {
+		const char *src = cm_json_str(v, "source");
+		if (!src || !cm_path_exists(src))
+			return cm_err(err, 0, "volume %s does not exist on this host: create it first",
+				      src ? src : "(none)");
+	}
+	return 0;
+}
+
+/* The record and spec for the new container, at its final paths. */
+static int write_container(struct cm_store *st, const char *stage, const char *id, const char *name,
+			   json_t *old, json_t *spec, json_t *image, const char *input,
+			   struct cm_error *err)
+{
+	cm_autofree char *final = cm_store_ctr_dir(st, id);
+	cm_autofree char *rootfs = cm_path_join(final, "rootfs");
+	cm_autofree char *images = cm_path_join(final, "checkpoint");
+	cm_autofree char *cgroup = cm_strfmt("/ctrmig/%s", id);
+	cm_autofree char *hostname = cm_strfmt("%.12s", id);
+	json_object_set_new(json_object_get(spec, "root"), "path", json_string(rootfs));
+	json_object_set_new(json_object_get(spec, "linux"), "cgroupsPath", json_string(cgroup));
+	json_t *ann = json_object_get(spec, "annotations");
+	if (json_is_object(ann))
+		json_object_set_new(ann, "org.ctrmig.id", json_string(id));
+
+	json_t *rec = json_deep_copy(old);
+	const char *drop[] = { "pid", "pid_start", "monitor_pid", "checkpoint_pending", "exit_code",
+			       "finished_at", "started_at", "restored_at", "pre_checkpoint" };
+	for (size_t i = 0; i < sizeof(drop) / sizeof(drop[0]); i++)
+		json_object_del(rec, drop[i]);
+	char now[40];
+	cm_time_now(now);
+	json_t *ckpt = json_object_get(rec, "checkpoint");
+	if (!json_is_object(ckpt)) {
+		ckpt = json_object();
+		json_object_set_new(rec, "checkpoint", ckpt);
+	}
+	json_object_del(ckpt, "name");
+	json_object_set_new(ckpt, "dir", json_string(images));
+	json_object_set_new(ckpt, "restorable", json_true());
+	json_object_set_new(rec, "id", json_string(id));
+	json_object_set_new(rec, "name", json_string(name));
+	json_object_set_new(rec, "state", json_string("checkpointed"));
+	json_object_set_new(rec, "restored", json_false());
+	json_object_set_new(rec, "imported_from", json_string(!strcmp(input, "-") ? "stdin" : input));
+	json_object_set_new(rec, "imported_at", json_string(now));
+	json_object_set_new(rec, "image", json_pack("{s:s, s:s, s:s}", "id", cm_json_str(image, "id"),
+						    "name", cm_json_str(image, "name"), "digest",
+						    cm_json_str(image, "digest")));
+	cm_autofree char *spec_path = cm_path_join(stage, "bundle/config.json");
+	cm_autofree char *rec_path = cm_path_join(stage, "container.json");
+	int ret = cm_json_save(spec_path, spec, 0600, err);
+	if (ret == 0)
+		ret = cm_json_save(rec_path, rec, 0600, err);
+	json_decref(rec);
+	return ret;
+}
+
+static int apply_rootfs(struct cm_store *st, struct unpacked *u, const char *stage, json_t *image,
+			struct cm_error *err)
+{
+	cm_autofree char *diff = cm_path_join(u->dir, "rootfs-diff.tar");
+	cm_autofree char *deleted_path = cm_path_join(u->dir, "deleted.files");
+	bool has_diff = cm_path_exists(diff), has_deleted = cm_path_exists(deleted_path);
+	if (!has_diff && !has_deleted)
+		return 0; /* exported with --ignore-rootfs */
+	json_t *deleted = has_deleted ? cm_json_load(deleted_path, err) : json_array();
+	if (!deleted)
+		return -1;
+	if (!json_is_array(deleted)) {
+		json_decref(deleted);
+		return cm_err(err, 0, "member deleted.files: not a list of paths");
+	}
+	cm_autofree char *lower = cm_image_rootfs(st, cm_json_str(image, "id"));
+	cm_autofree char *upper = cm_path_join(stage, "upper");
+	cm_autofree char *work = cm_path_join(stage, "work");
+	cm_autofree char *root = cm_path_join(stage, "rootfs");
+	int ret = cm_rootfs_mount_at(lower, upper, work, root, err);
+	if (ret == 0) {
+		ret = cm_rootfs_diff_apply(root, has_diff ? diff : NULL, deleted, err);
+		umount2(root, MNT_DETACH);
+	}
+	json_decref(deleted);
+	return ret;
+}
+
+/* The CRIU images and statistics, from the unpacked archive into the new container. */
+static int move_checkpoint(struct unpacked *u, const char *stage, struct cm_error *err)
+{
+	cm_autofree char *raw_ckpt = cm_path_join(u->dir, "checkpoint");
+	cm_autofree char *ckpt = cm_path_join(stage, "checkpoint");
+	cm_autofree char *raw_stats = cm_path_join(u->dir, "stats-dump");
+	cm_autofree char *stats = cm_path_join(stage, "checkpoint-work/stats-dump");
+	if (!cm_criu_dump_complete(raw_ckpt))
+		return cm_err(err, 0, "member checkpoint/inventory.img: missing, the checkpoint is not complete");
+	if (rename(raw_ckpt, ckpt) < 0 || (cm_path_exists(raw_stats) && rename(raw_stats, stats) < 0))
+		return cm_err(err, errno, "move the checkpoint into %s", stage);
+	return 0;
+}
+
+json_t *cm_archive_import(struct cm_store *st, const struct cm_import_opts *o, struct cm_error *err)
+{
+	char rnd[65], id_buf[65];
+	if (cm_random_id(rnd, err) < 0 || cm_random_id(id_buf, err) < 0)
+		return NULL;
+	const char *what = !strcmp(o->input, "-") ? "standard input" : o->input;
+	cm_autofree char *staging = cm_strfmt("%s/containers/.import-%.16s", st->root, rnd);
+	struct unpacked u = { .dir = cm_path_join(staging, "raw"), .seen = json_object() };
+	json_t *config = NULL, *spec = NULL, *image = NULL, *rec = NULL;
+	cm_autofree char *stage = NULL, *final = NULL;
+	bool image_imported = false;
+	const char *id = NULL, *name = NULL;
+
+	if (cm_mkdir_p(u.dir, 0700, err) < 0 || unpack_outer(o->input, &u, err) < 0)
+		goto fail;
+	if (!(config = load_member(&u, "config.dump", err)) || !(spec = load_member(&u, "spec.dump", err)))
+		goto fail;
+	json_t *old = json_object_get(json_object_get(config, "ctrmig"), "record");
+	if (!json_is_object(old) || !cm_json_str(old, "id") || !cm_json_str(old, "name") ||
+	    !json_is_object(json_object_get(spec, "root"))) {
+		cm_err(err, 0, "config.dump: no ctrmig container record");
+		goto fail;
+	}
+	id = o->name ? id_buf : cm_json_str(old, "id");
+	name = o->name ? o->name : cm_json_str(old, "name");
+	if (strlen(id) != 64 || !cm_is_hex(id)) {
+		cm_err(err, 0, "config.dump: container id %s is not valid", id);
+		goto fail;
+	}
+	if (!cm_ctr_name_valid(name)) {
+		cm_err(err, 0, "container name '%s' is not valid", name);
+		goto fail;
+	}
+	final = cm_store_ctr_dir(st, id);
+	if (cm_store_name_taken(st, name) || cm_path_exists(final)) {
+		cm_err(err, 0, "a container %s already exists here: restore under another name with -n NAME", name);
+		goto fail;
+	}
+	if (check_volumes(json_object_get(old, "config"), err) < 0)
+		goto fail;
+	if (!(image = find_or_import_image(st, &u, json_object_get(old, "image"), &image_imported, err)))
+		goto fail;
+
+	stage = cm_strfmt("%s/containers/.new-%s", st->root, id);
+	const char *dirs[] = { "bundle", "upper", "work", "rootfs", "checkpoint-work" };
+	for (size_t i = 0; i < 5; i++) {
+		cm_autofree char *d = cm_path_join(stage, dirs[i]);
+		if (cm_mkdir_p(d, 0700, err) < 0)
+			goto fail;
+	}
+	if (move_checkpoint(&u, stage, err) < 0 ||
+	    write_container(st, stage, id, name, old, spec, image, o->input, err) < 0 ||
+	    apply_rootfs(st, &u, stage, image, err) < 0)
+		goto fail;
+	if (rename(stage, final) < 0) {
+		cm_err(err, errno, "store container in %s", final);
+		goto fail;
+	}
+	cm_fsync_dir_of(final);
+	cm_rm_rf(staging, NULL);
+	rec = cm_store_find_ctr(st, id, err);
+	goto out;
+fail:
+	cm_err_wrap(err, "import %s", what);
+	if (stage) {
+		cm_autofree char *root = cm_path_join(stage, "rootfs");
+		umount2(root, MNT_DETACH);
+		cm_rm_rf(stage, NULL);
+	}
+	cm_rm_rf(staging, NULL);
+	if (image_imported)
+		cm_image_remove(st, cm_json_str(image, "id"), NULL);
+out:
+	free(u.dir);
+	json_decref(u.seen);
+	json_decref(u.manifest);
+	json_decref(config);
+	json_decref(spec);
+	json_decref(image);
+	return rec;
+}
