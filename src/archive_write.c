@@ -21,6 +21,20 @@
 #define CM_VERSION "0.1.0"
 #endif
 
+/* libarchive's message, with the system's reason when it has one
+ * ("Write error: No space left on device"). */
+static const char *why(struct archive *a)
+{
+	static char buf[512];
+	const char *m = archive_error_string(a);
+	int e = archive_errno(a);
+	if (e > 0 && (!m || !strstr(m, strerror(e))))
+		snprintf(buf, sizeof(buf), "%s: %s", m ? m : "error", strerror(e));
+	else
+		snprintf(buf, sizeof(buf), "%s", m ? m : "error");
+	return buf;
+}
+
 struct packer {
 	struct archive *a;
 	json_t *manifest;
@@ -52,7 +66,7 @@ static int add_dir(struct packer *p, const char *name, struct cm_error *err)
 	struct archive_entry *e = header(p, name, AE_IFDIR, 0);
 	int r = archive_write_header(p->a, e);
 	archive_entry_free(e);
-	return r < ARCHIVE_WARN ? cm_err(err, 0, "%s: %s", name, archive_error_string(p->a)) : 0;
+	return r < ARCHIVE_WARN ? cm_err(err, 0, "%s: %s", name, why(p->a)) : 0;
 }
 
 static int add_buffer(struct packer *p, const char *name, const char *data, size_t len,
@@ -62,7 +76,7 @@ static int add_buffer(struct packer *p, const char *name, const char *data, size
 	int r = archive_write_header(p->a, e);
 	archive_entry_free(e);
 	if (r < ARCHIVE_WARN || (len && archive_write_data(p->a, data, len) != (la_ssize_t)len))
-		return cm_err(err, 0, "%s: %s", name, archive_error_string(p->a));
+		return cm_err(err, 0, "%s: %s", name, why(p->a));
 	char hex[65];
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 	EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
@@ -83,7 +97,7 @@ static int add_fd(struct packer *p, const char *name, int fd, struct cm_error *e
 	int r = archive_write_header(p->a, e);
 	archive_entry_free(e);
 	if (r < ARCHIVE_WARN)
-		return cm_err(err, 0, "%s: %s", name, archive_error_string(p->a));
+		return cm_err(err, 0, "%s: %s", name, why(p->a));
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 	EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
 	static char buf[1 << 20];
@@ -99,7 +113,7 @@ static int add_fd(struct packer *p, const char *name, int fd, struct cm_error *e
 		}
 		EVP_DigestUpdate(ctx, buf, (size_t)n);
 		if (archive_write_data(p->a, buf, (size_t)n) != n) {
-			ret = cm_err(err, 0, "%s: %s", name, archive_error_string(p->a));
+			ret = cm_err(err, 0, "%s: %s", name, why(p->a));
 			break;
 		}
 		left -= n;
@@ -297,7 +311,7 @@ static int write_members(struct packer *p, struct cm_store *st, json_t *rec,
 		struct archive_entry *e = header(p, CM_MANIFEST_NAME, AE_IFREG, (int64_t)strlen(text));
 		if (archive_write_header(p->a, e) < ARCHIVE_WARN ||
 		    archive_write_data(p->a, text, strlen(text)) != (la_ssize_t)strlen(text))
-			ret = cm_err(err, 0, "%s: %s", CM_MANIFEST_NAME, archive_error_string(p->a));
+			ret = cm_err(err, 0, "%s: %s", CM_MANIFEST_NAME, why(p->a));
 		archive_entry_free(e);
 	}
 	json_decref(config);
@@ -328,14 +342,16 @@ int cm_archive_export(struct cm_store *st, json_t *rec, const struct cm_export_o
 	}
 	struct packer p = { .a = archive_write_new(), .manifest = cm_manifest_new(), .now = time(NULL) };
 	archive_write_set_format_pax_restricted(p.a);
+	/* Unpadded even on a pipe: zeros after the zstd frame are not zstd. */
+	archive_write_set_bytes_in_last_block(p.a, 1);
 	int ret = set_compression(p.a, o->compression, err);
 	if (ret == 0 && archive_write_open_fd(p.a, fd) != ARCHIVE_OK)
-		ret = cm_err(err, 0, "%s", archive_error_string(p.a));
+		ret = cm_err(err, 0, "%s", why(p.a));
 	if (ret == 0)
 		ret = write_members(&p, st, rec, o, err);
 	/* A full disk or a closed pipe often shows only here. */
 	if (archive_write_close(p.a) < ARCHIVE_WARN && ret == 0)
-		ret = cm_err(err, 0, "%s", archive_error_string(p.a));
+		ret = cm_err(err, 0, "%s", why(p.a));
 	archive_write_free(p.a);
 	json_decref(p.manifest);
 	if (!to_stdout) {

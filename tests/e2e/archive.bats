@@ -1,0 +1,334 @@
+#!/usr/bin/env bats
+# Portable archives: export, import, restore in another store, and hostile input.
+bats_require_minimum_version 1.5.0
+load helpers
+
+setup() {
+    require_containers
+    require_criu
+    setup_store
+    ROOT_B=$(mktemp -d /tmp/ctrmig-e2e-b.XXXXXX)
+    "$CTRMIG_BIN" --root "$ROOT_B" image import "$(busybox_rootfs)" busybox >/dev/null
+}
+
+teardown() {
+    umount "$BATS_TEST_TMPDIR/small" 2>/dev/null || true
+    "$CTRMIG_BIN" --root "$ROOT_B" rm -af >/dev/null 2>&1 || true
+    grep -o " $ROOT_B/[^ ]*" /proc/self/mounts | sort -r | while read -r m; do umount -l "$m"; done
+    rm -rf "$ROOT_B"
+    teardown_store
+}
+
+b() { "$CTRMIG_BIN" --root "$ROOT_B" "$@"; }
+
+# Everything under a store but its images and lock: what an import may leave.
+store_contents() { (cd "$1" && find containers -mindepth 1 | sort; find images -mindepth 1 -maxdepth 1 | sort); }
+
+# A counter, checkpointed into an archive; echoes the last count.
+counter_archive() { # file [extra checkpoint args...]
+    local file=$1
+    shift
+    ctrmig run -d --name web busybox sh -c "echo made > /root/new; rm /etc/group; $COUNTER" >/dev/null
+    wait_for_count web 5
+    ctrmig checkpoint "$@" -e "$file" web >/dev/null
+    last_count web
+}
+
+@test "the seed scenario: checkpoint -e, wipe the first store, restore -i in a fresh one" {
+    local at
+    at=$(counter_archive "$BATS_TEST_TMPDIR/c.tar.zst")
+    [ "$(stat -c %a "$BATS_TEST_TMPDIR/c.tar.zst")" = 600 ]
+    [ ! -e "$BATS_TEST_TMPDIR/c.tar.zst.tmp" ]
+    ctrmig rm -f web
+    rm -rf "$CTR_ROOT"
+    run b restore -i "$BATS_TEST_TMPDIR/c.tar.zst"
+    [ "$status" -eq 0 ]
+    [ "$output" = web ]
+    wait_for_line_b web $((at + 1))
+    [ "$(b logs web | head -n 1)" -eq $((at + 1)) ]
+    local pid
+    pid=$(b inspect --format '{{.State.Pid}}' web)
+    [ "$(nsenter -t "$pid" -m -r /bin/cat /root/new)" = made ]
+    ! nsenter -t "$pid" -m -r /bin/ls /etc/group 2>/dev/null
+    [ "$(b inspect --format '{{.Config.Cmd}}' web)" = "[sh -c echo made > /root/new; rm /etc/group; $COUNTER]" ]
+}
+
+wait_for_line_b() {
+    local i
+    for i in $(seq 100); do b logs "$1" 2>/dev/null | grep -qx "$2" && return 0; sleep 0.1; done
+    echo "$1 never logged $2" >&2
+    return 1
+}
+
+@test "three clones from one archive each carry on from the saved state" {
+    local at n
+    at=$(counter_archive "$BATS_TEST_TMPDIR/c.tar.zst")
+    for n in web1 web2 web3; do
+        b restore -i "$BATS_TEST_TMPDIR/c.tar.zst" -n "$n"
+    done
+    for n in web1 web2 web3; do
+        wait_for_line_b "$n" $((at + 3))
+        [ "$(b logs "$n" | head -n 1)" -eq $((at + 1)) ]
+    done
+    # independent processes, ids and names
+    [ "$(b ps -q | wc -l)" -eq 3 ]
+    [ "$(b ps --format json | grep -o '"Pid": [0-9]*' | sort -u | wc -l)" -eq 3 ]
+    b stop -t 0 web2
+    [ "$(b inspect --format '{{.State.Status}}' web1)" = running ]
+    run b restore -i "$BATS_TEST_TMPDIR/c.tar.zst" -n web1
+    assert_one_line_error
+    [[ "$output" == *"already exists"* ]]
+}
+
+@test "streaming through a pipe: checkpoint -e - | restore -i -" {
+    ctrmig run -d --name web busybox sh -c "$COUNTER" >/dev/null
+    wait_for_count web 5
+    "$CTRMIG_BIN" --root "$CTR_ROOT" checkpoint -e - web | b restore -i -
+    local at
+    at=$(last_count web)
+    wait_for_line_b web $((at + 1))
+    [ "$(b logs web | head -n 1)" -eq $((at + 1)) ]
+    # export -o - streams too, and a terminal is refused
+    ctrmig export web -o - | b import --name again -
+    [ "$(b inspect --format '{{.State.Status}}' again)" = checkpointed ]
+}
+
+@test "each compression is written as asked and detected on read" {
+    ctrmig run -d --name web busybox sh -c "$COUNTER" >/dev/null
+    wait_for_count web 3
+    ctrmig checkpoint web >/dev/null
+    local c magic
+    for c in zstd gzip none; do
+        ctrmig export -c "$c" web -o "$BATS_TEST_TMPDIR/c.$c"
+        magic=$(head -c 4 "$BATS_TEST_TMPDIR/c.$c" | od -An -tx1 | tr -d ' ')
+        case $c in
+            zstd) [ "$magic" = 28b52ffd ] ;;
+            gzip) [ "${magic:0:4}" = 1f8b ] ;;
+            none) tar -tf "$BATS_TEST_TMPDIR/c.none" | grep -qx ctrmig.manifest ;;
+        esac
+        b restore -i "$BATS_TEST_TMPDIR/c.$c" -n "w-$c"
+        [ "$(b inspect --format '{{.State.Status}}' "w-$c")" = running ]
+    done
+    # default is zstd; the last member is the manifest
+    ctrmig export web -o "$BATS_TEST_TMPDIR/c.default"
+    [ "$(head -c 4 "$BATS_TEST_TMPDIR/c.default" | od -An -tx1 | tr -d ' ')" = 28b52ffd ]
+    [ "$(tar -tf "$BATS_TEST_TMPDIR/c.default" | tail -n 1)" = ctrmig.manifest ]
+    run ctrmig export -c lz4 web -o "$BATS_TEST_TMPDIR/x"
+    assert_one_line_error
+}
+
+@test "--ignore-rootfs leaves the file changes out" {
+    counter_archive "$BATS_TEST_TMPDIR/c.tar.zst" --ignore-rootfs >/dev/null
+    ! tar -tf "$BATS_TEST_TMPDIR/c.tar.zst" | grep -q rootfs-diff.tar
+    ctrmig rm -f web
+    b restore -i "$BATS_TEST_TMPDIR/c.tar.zst"
+    local pid
+    pid=$(b inspect --format '{{.State.Pid}}' web)
+    ! nsenter -t "$pid" -m -r /bin/cat /root/new 2>/dev/null
+}
+
+@test "--include-image restores into a store with no images; without it the image is named" {
+    local empty
+    empty=$(mktemp -d /tmp/ctrmig-e2e-c.XXXXXX)
+    counter_archive "$BATS_TEST_TMPDIR/c.tar.zst" >/dev/null
+    run "$CTRMIG_BIN" --root "$empty" restore -i "$BATS_TEST_TMPDIR/c.tar.zst"
+    assert_one_line_error
+    [[ "$output" == *"base image busybox (sha256:"*"is not in this store"*"image import"*"--include-image"* ]]
+    [ -z "$(store_contents "$empty")" ]
+
+    ctrmig export --include-image web -o "$BATS_TEST_TMPDIR/full.tar.zst"
+    run "$CTRMIG_BIN" --root "$empty" restore -i "$BATS_TEST_TMPDIR/full.tar.zst"
+    [ "$status" -eq 0 ]
+    [ "$("$CTRMIG_BIN" --root "$empty" inspect --format '{{.State.Status}}' web)" = running ]
+    [ "$("$CTRMIG_BIN" --root "$empty" image ls -q)" = "$(ctrmig image ls -q)" ]
+    "$CTRMIG_BIN" --root "$empty" rm -af >/dev/null
+    rm -rf "$empty"
+}
+
+@test "checkpointctl show lists ctrmig's archive with name, image, runtime, time and sizes" {
+    command -v checkpointctl >/dev/null || PATH="${CTRMIG_HELPER_DIR:-/usr/local/libexec/ctrmig}:$PATH"
+    command -v checkpointctl >/dev/null || need "checkpointctl not installed (make deps)"
+    counter_archive "$BATS_TEST_TMPDIR/c.tar.zst" >/dev/null
+    local created
+    created=$(ctrmig inspect --format '{{.Created}}' web | cut -c1-19)
+    run checkpointctl show "$BATS_TEST_TMPDIR/c.tar.zst"
+    echo "$output"
+    [ "$status" -eq 0 ]
+    local row
+    row=$(printf '%s\n' "$output" | grep -E '^\s*web\s')
+    [[ "$row" == *busybox* ]]
+    [[ "$row" == *"$(ctrmig inspect --format '{{.Id}}' web | cut -c1-12)"* ]]
+    [[ "$row" == *runc* ]]
+    [[ "$row" == *"${created}Z"* ]]
+    [[ "$row" == *KiB* ]]
+    tar -xOf "$BATS_TEST_TMPDIR/c.tar.zst" spec.dump | grep -q '"io.container.manager": "ctrmig"'
+    run checkpointctl inspect "$BATS_TEST_TMPDIR/c.tar.zst"
+    [ "$status" -eq 0 ]
+    [[ "$output" == *web* ]]
+}
+
+@test "a failed export (full disk) leaves no partial file and the container restorable" {
+    ctrmig run -d --name web busybox sh -c "$COUNTER" >/dev/null
+    wait_for_count web 3
+    local small="$BATS_TEST_TMPDIR/small"
+    mkdir -p "$small"
+    mount -t tmpfs -o size=64k tmpfs "$small"
+    run ctrmig checkpoint -c none -e "$small/c.tar" web
+    assert_one_line_error
+    [[ "$output" == *"No space left on device"* ]]
+    [ -z "$(ls -A "$small")" ]
+    umount "$small"
+    [ "$(ctrmig inspect --format '{{.State.Status}}' web)" = checkpointed ]
+    local at
+    at=$(last_count web)
+    ctrmig restore web
+    wait_for_count web $((at + 2))
+}
+
+@test "a name already in use is refused, not overwritten" {
+    counter_archive "$BATS_TEST_TMPDIR/c.tar.zst" >/dev/null
+    b run -d --name web busybox sleep 1000 >/dev/null
+    local before
+    before=$(b inspect --format '{{.Id}} {{.State.Pid}}' web)
+    run b restore -i "$BATS_TEST_TMPDIR/c.tar.zst"
+    assert_one_line_error
+    [[ "$output" == *"already exists"*"-n NAME"* ]]
+    [ "$(b inspect --format '{{.Id}} {{.State.Pid}}' web)" = "$before" ]
+}
+
+# ---- hostile and broken archives ------------------------------------------
+
+# Builds a tar.zst from a folder of members, with a manifest that matches them
+# (so that only the rule under test is broken), plus extra raw tar arguments.
+forge() { # out dir [tar args for extra members...]
+    local out=$1 dir=$2
+    shift 2
+    (
+        cd "$dir"
+        printf '{"format": 1, "tool": "forged", "members": {'
+        local first=1 f
+        for f in $(find . -type f ! -name ctrmig.manifest | sed 's|^\./||' | sort); do
+            [ $first = 1 ] || printf ', '
+            first=0
+            printf '"%s": {"size": %s, "sha256": "%s"}' "$f" "$(stat -c %s "$f")" "$(sha256sum "$f" | cut -d' ' -f1)"
+        done
+        printf '}}'
+    ) > "$dir/ctrmig.manifest"
+    tar -C "$dir" -cf "${out%.zst}" $(cd "$dir" && ls -A | grep -vx ctrmig.manifest) "$@"
+    tar -C "$dir" -rf "${out%.zst}" ctrmig.manifest
+    zstd -q -f --rm "${out%.zst}" -o "$out"
+}
+
+# A real archive, unpacked, for forging variants of it.
+real_members() { # dir
+    counter_archive "$BATS_TEST_TMPDIR/real.tar.zst" >/dev/null
+    mkdir -p "$1"
+    tar -C "$1" -xf "$BATS_TEST_TMPDIR/real.tar.zst"
+    rm "$1/ctrmig.manifest"
+}
+
+# The import failed with one line naming the problem, and nothing was left.
+assert_rejected() { # archive pattern
+    local before
+    before=$(store_contents "$ROOT_B")
+    run b restore -i "$1"
+    assert_one_line_error
+    [[ "$output" == *$2* ]] || { echo "expected '$2' in: $output" >&2; return 1; }
+    [ "$(store_contents "$ROOT_B")" = "$before" ] || { echo "the store changed" >&2; return 1; }
+    ! grep -q " $ROOT_B/" /proc/self/mounts
+}
+
+@test "hostile: ../ and absolute member names" {
+    local d="$BATS_TEST_TMPDIR/m"
+    real_members "$d"
+    echo pwned > "$BATS_TEST_TMPDIR/evil"
+    forge "$BATS_TEST_TMPDIR/dotdot.tar.zst" "$d" --transform 's,^evil$,../../evil,' -C "$BATS_TEST_TMPDIR" evil
+    assert_rejected "$BATS_TEST_TMPDIR/dotdot.tar.zst" "unsafe name"
+    forge "$BATS_TEST_TMPDIR/abs.tar.zst" "$d" -P "$BATS_TEST_TMPDIR/evil"
+    assert_rejected "$BATS_TEST_TMPDIR/abs.tar.zst" "unsafe name"
+    [ ! -e "$ROOT_B/../evil" ] && [ ! -e /evil ]
+}
+
+@test "hostile: a symlink, then a file written through it" {
+    local d="$BATS_TEST_TMPDIR/m" out="$BATS_TEST_TMPDIR/outside"
+    real_members "$d"
+    mkdir -p "$out" "$BATS_TEST_TMPDIR/l"
+    ln -s "$out" "$BATS_TEST_TMPDIR/l/checkpoint"
+    mkdir -p "$BATS_TEST_TMPDIR/l2/checkpoint"
+    echo pwned > "$BATS_TEST_TMPDIR/l2/checkpoint/evil.img"
+    # a checkpoint symlink to a folder outside, then checkpoint/evil.img
+    tar -C "$BATS_TEST_TMPDIR/l" -cf "$BATS_TEST_TMPDIR/sym.tar" checkpoint
+    tar -C "$BATS_TEST_TMPDIR/l2" -rf "$BATS_TEST_TMPDIR/sym.tar" checkpoint/evil.img
+    zstd -q -f "$BATS_TEST_TMPDIR/sym.tar" -o "$BATS_TEST_TMPDIR/sym.tar.zst"
+    assert_rejected "$BATS_TEST_TMPDIR/sym.tar.zst" "links and special files"
+    [ -z "$(ls -A "$out")" ]
+}
+
+@test "hostile: deleted.files pointing outside the container" {
+    local d="$BATS_TEST_TMPDIR/m"
+    real_members "$d"
+    echo keep > "$BATS_TEST_TMPDIR/victim"
+    printf '["../../../../../../%s"]' "${BATS_TEST_TMPDIR#/}/victim" > "$d/deleted.files"
+    forge "$BATS_TEST_TMPDIR/del.tar.zst" "$d"
+    assert_rejected "$BATS_TEST_TMPDIR/del.tar.zst" "unsafe path"
+    printf '["%s"]' "$BATS_TEST_TMPDIR/victim" > "$d/deleted.files"
+    forge "$BATS_TEST_TMPDIR/del2.tar.zst" "$d"
+    assert_rejected "$BATS_TEST_TMPDIR/del2.tar.zst" "unsafe path"
+    [ "$(cat "$BATS_TEST_TMPDIR/victim")" = keep ]
+}
+
+@test "hostile: a rootfs diff with ../ names or an absolute symlink stays inside" {
+    local d="$BATS_TEST_TMPDIR/m"
+    real_members "$d"
+    mkdir -p "$BATS_TEST_TMPDIR/r"
+    echo pwned > "$BATS_TEST_TMPDIR/r/x"
+    tar -C "$BATS_TEST_TMPDIR/r" -cf "$d/rootfs-diff.tar" --transform 's,^x$,../../../x,' x
+    forge "$BATS_TEST_TMPDIR/diff.tar.zst" "$d"
+    assert_rejected "$BATS_TEST_TMPDIR/diff.tar.zst" "rootfs-diff.tar"
+    # a symlink to /etc and a file through it land in the container's /etc
+    rm -rf "$BATS_TEST_TMPDIR/r" && mkdir -p "$BATS_TEST_TMPDIR/r/via"
+    ln -s /etc "$BATS_TEST_TMPDIR/r/hostetc"
+    echo inside > "$BATS_TEST_TMPDIR/r/via/marker"
+    tar -C "$BATS_TEST_TMPDIR/r" -cf "$d/rootfs-diff.tar" hostetc --transform 's,^via/marker$,hostetc/ctrmig-marker,' via/marker
+    forge "$BATS_TEST_TMPDIR/sym.tar.zst" "$d"
+    b import --name symtest "$BATS_TEST_TMPDIR/sym.tar.zst"
+    [ ! -e /etc/ctrmig-marker ]
+    local id
+    id=$(b inspect --format '{{.Id}}' symtest)
+    [ "$(cat "$ROOT_B/containers/$id/upper/etc/ctrmig-marker")" = inside ]
+}
+
+@test "broken: truncation, a flipped bit, a member over its manifest size, a wrong manifest, the wrong format" {
+    local size
+    counter_archive "$BATS_TEST_TMPDIR/c.tar.zst" >/dev/null
+    size=$(stat -c %s "$BATS_TEST_TMPDIR/c.tar.zst")
+    head -c $((size / 2)) "$BATS_TEST_TMPDIR/c.tar.zst" > "$BATS_TEST_TMPDIR/trunc.tar.zst"
+    assert_rejected "$BATS_TEST_TMPDIR/trunc.tar.zst" "import"
+
+    # flip one bit in the middle of an uncompressed archive: a sha256 mismatch
+    ctrmig export -c none web -o "$BATS_TEST_TMPDIR/c.tar"
+    cp "$BATS_TEST_TMPDIR/c.tar" "$BATS_TEST_TMPDIR/flip.tar"
+    local off
+    off=$(($(grep -abo 'pages-1.img' "$BATS_TEST_TMPDIR/c.tar" | head -n 1 | cut -d: -f1) + 1024))
+    printf "$(printf '\\%03o' $(( $(od -An -tu1 -j "$off" -N1 "$BATS_TEST_TMPDIR/c.tar") ^ 1 )))" |
+        dd of="$BATS_TEST_TMPDIR/flip.tar" bs=1 seek="$off" conv=notrunc 2>/dev/null
+    assert_rejected "$BATS_TEST_TMPDIR/flip.tar" "sha256 mismatch"
+
+    local d="$BATS_TEST_TMPDIR/m"
+    mkdir -p "$d"
+    tar -C "$d" -xf "$BATS_TEST_TMPDIR/c.tar"
+    # a member bigger than the manifest says
+    cp "$d/ctrmig.manifest" "$BATS_TEST_TMPDIR/manifest.orig"
+    echo extra >> "$d/config.dump"
+    tar -C "$d" -cf "$BATS_TEST_TMPDIR/big.tar" $(cd "$d" && ls -A | grep -vx ctrmig.manifest) ctrmig.manifest
+    assert_rejected "$BATS_TEST_TMPDIR/big.tar" "config.dump: "*"bytes, the manifest says"
+    # no manifest at all
+    tar -C "$d" -cf "$BATS_TEST_TMPDIR/noman.tar" $(cd "$d" && ls -A | grep -vx ctrmig.manifest)
+    assert_rejected "$BATS_TEST_TMPDIR/noman.tar" "no ctrmig.manifest"
+    # the wrong format
+    (cd "$d" && zip -q -r "$BATS_TEST_TMPDIR/c.zip" . 2>/dev/null) || echo "PK not a tar" > "$BATS_TEST_TMPDIR/c.zip"
+    assert_rejected "$BATS_TEST_TMPDIR/c.zip" "import"
+    echo "just text" > "$BATS_TEST_TMPDIR/text.tar"
+    assert_rejected "$BATS_TEST_TMPDIR/text.tar" "import"
+    assert_rejected /nonexistent.tar.zst "/nonexistent.tar.zst"
+}
