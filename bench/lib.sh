@@ -25,7 +25,8 @@ time_it() {
 settle() {
     local i
     for i in $(seq 200); do
-        [ -z "$(find "$root" -maxdepth 3 -name '.trash-*' -print -quit 2>/dev/null)" ] && break
+        # shellcheck disable=SC2086 # every store the bench uses
+        [ -z "$(find $root ${root_b:-} -maxdepth 3 -name '.trash-*' -print -quit 2>/dev/null)" ] && break
         sleep 0.05
     done
     sync
