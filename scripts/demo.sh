@@ -47,8 +47,26 @@ after=$("$CTRMIG" --root "$ROOT" logs counter | grep -A1 -x "$before" | tail -n 
 echo "checkpointed at '$before', restored and went on with '$after'"
 [ "${after#count }" -eq $(( ${before#count } + 1 )) ] || { echo "demo: the count did not go on" >&2; exit 1; }
 
-c stop -t 1 counter
-c ps -a
-c rm counter
+# Carry it away: one archive, then a brand-new store (another host would do),
+# and three copies that each go on from the saved count.
+c checkpoint -e "$WORK/counter.tar.zst" counter
+step "ls -l $WORK/counter.tar.zst"
+ls -l "$WORK/counter.tar.zst"
+saved=$("$CTRMIG" --root "$ROOT" logs counter | tail -n 1)
+c rm -f counter
+ROOT2=$(mktemp -d /tmp/ctrmig-demo2.XXXXXX)
+c2() { step "ctrmig --root $ROOT2 $*"; "$CTRMIG" --root "$ROOT2" "$@"; }
+trap 'cleanup; "$CTRMIG" --root "$ROOT2" rm -af >/dev/null 2>&1 || true; rm -rf "$ROOT2"' EXIT
+c2 image import "$WORK/rootfs" busybox
+c2 restore -i "$WORK/counter.tar.zst"
+for n in copy1 copy2 copy3; do c2 restore -i "$WORK/counter.tar.zst" -n "$n"; done
+sleep 1
+c2 ps
+for n in counter copy1 copy2 copy3; do
+    first=$("$CTRMIG" --root "$ROOT2" logs "$n" | head -n 1)
+    echo "$n: saved at '$saved', went on with '$first'"
+    [ "${first#count }" -eq $(( ${saved#count } + 1 )) ] || { echo "demo: $n did not go on" >&2; exit 1; }
+done
+c2 rm -f counter copy1 copy2 copy3
 echo
 echo "demo: done"
