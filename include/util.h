@@ -73,6 +73,9 @@ int cm_time_parse(const char *s, struct timespec *out);
 char *cm_time_ago(time_t then, time_t now);
 double cm_monotonic_seconds(void);
 
+/* Whether an executable of that name is in a folder on PATH (without running it). */
+bool cm_on_path(const char *prog);
+
 /* The path of the running ctrmig binary, for the monitor and hooks. */
 char *cm_self_exe(struct cm_error *err);
 

@@ -7,6 +7,7 @@
 #include "manifest.h"
 #include "rootfs.h"
 #include "rootfs_diff.h"
+#include "sha256.h"
 #include "store.h"
 #include "util.h"
 
@@ -14,7 +15,6 @@
 #include <archive_entry.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
@@ -36,8 +36,8 @@ static int write_member(struct archive *a, int dirfd, const char *name, json_t *
 	cm_autoclose int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return cm_err(err, errno, "member %s", name);
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+	struct cm_sha256 h;
+	cm_sha256_init(&h);
 	const void *buf;
 	size_t size;
 	la_int64_t offset, total = 0;
@@ -47,10 +47,10 @@ static int write_member(struct archive *a, int dirfd, const char *name, json_t *
 		static const char zeros[4096];
 		while (total < offset) {
 			size_t gap = offset - total < (la_int64_t)sizeof(zeros) ? (size_t)(offset - total) : sizeof(zeros);
-			EVP_DigestUpdate(ctx, zeros, gap);
+			cm_sha256_update(&h, zeros, gap);
 			total += (la_int64_t)gap;
 		}
-		EVP_DigestUpdate(ctx, buf, size);
+		cm_sha256_update(&h, buf, size);
 		if (pwrite(fd, buf, size, offset) != (ssize_t)size) {
 			ret = cm_err(err, errno, "member %s: write", name);
 			break;
@@ -61,13 +61,8 @@ static int write_member(struct archive *a, int dirfd, const char *name, json_t *
 		ret = cm_err(err, 0, "member %s: %s", name, archive_error_string(a));
 	if (ret == 0 && ftruncate(fd, total) < 0)
 		ret = cm_err(err, errno, "member %s: write", name);
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int len;
 	char hex[65];
-	EVP_DigestFinal_ex(ctx, md, &len);
-	EVP_MD_CTX_free(ctx);
-	for (unsigned int i = 0; i < len; i++)
-		sprintf(hex + 2 * i, "%02x", md[i]);
+	cm_sha256_final_hex(&h, hex);
 	if (ret == 0)
 		json_object_set_new(seen, name, json_pack("{s:I, s:s}", "size", (json_int_t)total, "sha256", hex));
 	return ret;

@@ -4,6 +4,7 @@
 #include "jsonio.h"
 #include "manifest.h"
 #include "rootfs_diff.h"
+#include "sha256.h"
 #include "store.h"
 #include "util.h"
 
@@ -12,7 +13,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -40,15 +40,6 @@ struct packer {
 	json_t *manifest;
 	time_t now;
 };
-
-static void hex_of(EVP_MD_CTX *ctx, char hex[65])
-{
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int len;
-	EVP_DigestFinal_ex(ctx, md, &len);
-	for (unsigned int i = 0; i < len; i++)
-		sprintf(hex + 2 * i, "%02x", md[i]);
-}
 
 static struct archive_entry *header(struct packer *p, const char *name, mode_t type, int64_t size)
 {
@@ -78,11 +69,7 @@ static int add_buffer(struct packer *p, const char *name, const char *data, size
 	if (r < ARCHIVE_WARN || (len && archive_write_data(p->a, data, len) != (la_ssize_t)len))
 		return cm_err(err, 0, "%s: %s", name, why(p->a));
 	char hex[65];
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
-	EVP_DigestUpdate(ctx, data, len);
-	hex_of(ctx, hex);
-	EVP_MD_CTX_free(ctx);
+	cm_sha256_hex(data, len, hex);
 	cm_manifest_add(p->manifest, name, len, hex);
 	return 0;
 }
@@ -98,8 +85,8 @@ static int add_fd(struct packer *p, const char *name, int fd, struct cm_error *e
 	archive_entry_free(e);
 	if (r < ARCHIVE_WARN)
 		return cm_err(err, 0, "%s: %s", name, why(p->a));
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+	struct cm_sha256 h;
+	cm_sha256_init(&h);
 	static char buf[1 << 20];
 	int64_t left = sb.st_size;
 	int ret = 0;
@@ -111,7 +98,7 @@ static int add_fd(struct packer *p, const char *name, int fd, struct cm_error *e
 			ret = cm_err(err, n < 0 ? errno : 0, "%s: %s", name, n < 0 ? "read" : "shrank while read");
 			break;
 		}
-		EVP_DigestUpdate(ctx, buf, (size_t)n);
+		cm_sha256_update(&h, buf, (size_t)n);
 		if (archive_write_data(p->a, buf, (size_t)n) != n) {
 			ret = cm_err(err, 0, "%s: %s", name, why(p->a));
 			break;
@@ -119,8 +106,7 @@ static int add_fd(struct packer *p, const char *name, int fd, struct cm_error *e
 		left -= n;
 	}
 	char hex[65];
-	hex_of(ctx, hex);
-	EVP_MD_CTX_free(ctx);
+	cm_sha256_final_hex(&h, hex);
 	if (ret == 0)
 		cm_manifest_add(p->manifest, name, (uint64_t)sb.st_size, hex);
 	return ret;

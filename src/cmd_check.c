@@ -35,24 +35,12 @@ static char *first_line(const char *s)
 	return l;
 }
 
-static bool on_path(const char *prog)
-{
-	const char *path = getenv("PATH");
-	cm_autofree char *copy = cm_strdup(path ? path : "");
-	for (char *save, *d = strtok_r(copy, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
-		cm_autofree char *full = cm_path_join(d, prog);
-		if (access(full, X_OK) == 0)
-			return true;
-	}
-	return false;
-}
-
 static int check_criu(void)
 {
 	char *ver_argv[] = { "criu", "--version", NULL };
 	char *chk_argv[] = { "criu", "check", NULL };
 	struct cm_spawn_result res;
-	if (!on_path("criu") || cm_spawn_capture(ver_argv, &res, NULL) < 0)
+	if (!cm_on_path("criu") || cm_spawn_capture(ver_argv, &res, NULL) < 0)
 		return report(false, "criu", "not found on PATH", fix_deps);
 	cm_autofree char *version = first_line(res.output);
 	bool ran = res.status == 0;
@@ -105,7 +93,7 @@ int cm_cmd_check(struct cm_store *st, int argc, char **argv, struct cm_error *er
 			   fs_supported("overlay") ? "supported" : "not supported by this kernel",
 			   "modprobe overlay");
 	problems += check_cgroups();
-	bool ipt = on_path("iptables-restore");
+	bool ipt = cm_on_path("iptables-restore");
 	problems += report(ipt, "iptables", ipt ? "iptables-restore found" : "iptables-restore not found",
 			   "apt-get install iptables (CRIU locks the network with it)");
 	if (problems) {

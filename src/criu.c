@@ -206,14 +206,7 @@ char *cm_criu_log_errors(const char *log_text, int max_lines)
 bool cm_criu_found(void)
 {
 	/* Looked up, not run: starting CRIU costs tens of milliseconds. */
-	const char *path = getenv("PATH");
-	cm_autofree char *copy = cm_strdup(path ? path : "");
-	for (char *save, *d = strtok_r(copy, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
-		cm_autofree char *full = cm_path_join(d, "criu");
-		if (access(full, X_OK) == 0)
-			return true;
-	}
-	return false;
+	return cm_on_path("criu");
 }
 
 bool cm_criu_has_feature(const char *feature)

@@ -1,12 +1,12 @@
 #include "store.h"
 #include "error.h"
 #include "jsonio.h"
+#include "sha256.h"
 #include "util.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
@@ -15,11 +15,9 @@
  * Each store gets its own runc root so that two --root stores never collide. */
 static char *runc_root_for(const char *root)
 {
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int len;
-	EVP_Digest(root, strlen(root), md, &len, EVP_sha256(), NULL);
-	return cm_strfmt("/run/ctrmig/%02x%02x%02x%02x%02x%02x/runc", md[0], md[1], md[2], md[3],
-			 md[4], md[5]);
+	char hex[65];
+	cm_sha256_hex(root, strlen(root), hex);
+	return cm_strfmt("/run/ctrmig/%.12s/runc", hex);
 }
 
 int cm_store_open(struct cm_store *st, const char *root, const char *runtime,

@@ -1,12 +1,12 @@
 #include "tree_digest.h"
 #include "error.h"
+#include "sha256.h"
 #include "util.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -14,20 +14,16 @@
 
 static int hash_file(int fd, char hex[65], long long *bytes)
 {
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	unsigned char buf[1 << 16], md[EVP_MAX_MD_SIZE];
-	unsigned int len;
+	struct cm_sha256 h;
+	unsigned char buf[1 << 16];
 	ssize_t n;
 
-	EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+	cm_sha256_init(&h);
 	while ((n = read(fd, buf, sizeof(buf))) > 0) {
-		EVP_DigestUpdate(ctx, buf, (size_t)n);
+		cm_sha256_update(&h, buf, (size_t)n);
 		*bytes += n;
 	}
-	EVP_DigestFinal_ex(ctx, md, &len);
-	EVP_MD_CTX_free(ctx);
-	for (unsigned int i = 0; i < len; i++)
-		sprintf(hex + 2 * i, "%02x", md[i]);
+	cm_sha256_final_hex(&h, hex);
 	return n < 0 ? -1 : 0;
 }
 
@@ -41,7 +37,7 @@ static int skip_dots(const struct dirent *d)
 	return strcmp(d->d_name, ".") && strcmp(d->d_name, "..");
 }
 
-static int walk(EVP_MD_CTX *ctx, int dirfd, const char *rel, long long *bytes,
+static int walk(struct cm_sha256 *ctx, int dirfd, const char *rel, long long *bytes,
 		struct cm_error *err)
 {
 	struct dirent **names;
@@ -77,9 +73,9 @@ static int walk(EVP_MD_CTX *ctx, int dirfd, const char *rel, long long *bytes,
 		char head[128];
 		int hl = snprintf(head, sizeof(head), "%o %u %u", (unsigned)st.st_mode, st.st_uid,
 				  st.st_gid);
-		EVP_DigestUpdate(ctx, path, strlen(path) + 1);
-		EVP_DigestUpdate(ctx, head, (size_t)hl + 1);
-		EVP_DigestUpdate(ctx, extra, strlen(extra) + 1);
+		cm_sha256_update(ctx, path, strlen(path) + 1);
+		cm_sha256_update(ctx, head, (size_t)hl + 1);
+		cm_sha256_update(ctx, extra, strlen(extra) + 1);
 		if (S_ISDIR(st.st_mode)) {
 			cm_autoclose int sub = openat(dirfd, name,
 						      O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -100,17 +96,10 @@ long long cm_tree_digest(const char *dir, char hex[65], struct cm_error *err)
 	cm_autoclose int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return cm_err(err, errno, "open %s", dir);
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+	struct cm_sha256 h;
+	cm_sha256_init(&h);
 	long long bytes = 0;
-	int ret = walk(ctx, fd, "", &bytes, err);
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int len;
-	EVP_DigestFinal_ex(ctx, md, &len);
-	EVP_MD_CTX_free(ctx);
-	if (ret < 0)
-		return -1;
-	for (unsigned int i = 0; i < len; i++)
-		sprintf(hex + 2 * i, "%02x", md[i]);
-	return bytes;
+	int ret = walk(&h, fd, "", &bytes, err);
+	cm_sha256_final_hex(&h, hex);
+	return ret < 0 ? -1 : bytes;
 }

@@ -1,0 +1,18 @@
+/* SHA-256 as ctrmig uses it: fed in pieces, read out as 64 hex characters.
+ * Image ids, and the archive manifest's member digests. */
+#ifndef CM_SHA256_H
+#define CM_SHA256_H
+
+#include <stddef.h>
+
+struct cm_sha256 {
+	void *ctx; /* OpenSSL's EVP_MD_CTX */
+};
+
+void cm_sha256_init(struct cm_sha256 *h);
+void cm_sha256_update(struct cm_sha256 *h, const void *data, size_t len);
+/* Writes the digest and frees the context. */
+void cm_sha256_final_hex(struct cm_sha256 *h, char hex[65]);
+void cm_sha256_hex(const void *data, size_t len, char hex[65]);
+
+#endif
