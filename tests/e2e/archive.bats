@@ -16,6 +16,7 @@ teardown() {
     "$CTRMIG_BIN" --root "$ROOT_B" rm -af >/dev/null 2>&1 || true
     grep -o " $ROOT_B/[^ ]*" /proc/self/mounts | sort -r | while read -r m; do umount -l "$m"; done
     rm -rf "$ROOT_B"
+    forget_runc_state "$ROOT_B"
     teardown_store
 }
 
@@ -143,6 +144,7 @@ wait_for_line_b() {
     [ "$("$CTRMIG_BIN" --root "$empty" image ls -q)" = "$(ctrmig image ls -q)" ]
     "$CTRMIG_BIN" --root "$empty" rm -af >/dev/null
     rm -rf "$empty"
+    forget_runc_state "$empty"
 }
 
 @test "checkpointctl show lists ctrmig's archive with name, image, runtime, time and sizes" {

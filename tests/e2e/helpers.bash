@@ -41,6 +41,11 @@ setup_store() {
     ctrmig image import "$(busybox_rootfs)" busybox >/dev/null
 }
 
+# ctrmig keeps a store's runc state in /run/ctrmig/<first 12 hex of sha256(root)>.
+forget_runc_state() { # root
+    rm -rf "/run/ctrmig/$(printf %s "$1" | sha256sum | cut -c1-12)"
+}
+
 teardown_store() {
     [ -n "${CTR_ROOT:-}" ] || return 0
     ctrmig rm -af >/dev/null 2>&1 || true
@@ -49,6 +54,7 @@ teardown_store() {
         umount -l "$m" 2>/dev/null || true
     done
     rm -rf "$CTR_ROOT"
+    forget_runc_state "$CTR_ROOT"
 }
 
 # A shell loop that counts in memory, a number a line; its state lives only
