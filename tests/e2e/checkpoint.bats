@@ -149,14 +149,14 @@ assert_counter_went_on() {
     sleep 1
     # the loop's "sleep 0.1" comes and goes every tick: count the others
     local nprocs
-    nprocs=$(ctrmig top tree | tail -n +2 | grep -vc 'sleep 0.1')
+    nprocs=$(ctrmig top tree | tail -n +2 | grep -vc ' sleep 0\.1$')
     [ "$nprocs" -ge 3 ]
     ctrmig checkpoint tree
     local at
     at=$(ctrmig logs tree | tail -n 1 | cut -d' ' -f2)
     ctrmig restore tree
     sleep 1
-    [ "$(ctrmig top tree | tail -n +2 | grep -vc 'sleep 0.1')" -eq "$nprocs" ]
+    [ "$(ctrmig top tree | tail -n +2 | grep -vc ' sleep 0\.1$')" -eq "$nprocs" ]
     local pid
     pid=$(ctrmig inspect --format '{{.State.Pid}}' tree)
     [ "$(nsenter -t "$pid" -m -r /bin/cat /scratch/t)" = in-tmpfs ]
