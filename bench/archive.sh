@@ -46,11 +46,15 @@ bench_runc() { # mib tarflag out-prefix
         tar $2 -cf '$out' -C '$b/img' ." >> "$work/$3.ckpt"
     size_of "$out" > "$work/$3.size"
     runc delete -f bench-runc >/dev/null 2>&1 || true
+    rm -rf "$b/img" # as ctrmig rm -f drops the local checkpoint
     mkdir -p "$b/img2"
     time_it sh -c "tar $2 -xf '$out' -C '$b/img2' &&
         runc restore -d --image-path '$b/img2' --work-path '$b/work' --bundle '$b' bench-runc </dev/null >/dev/null 2>&1" \
         >> "$work/$3.rest"
     runc delete -f bench-runc >/dev/null 2>&1 || true
+    # Neither side leaves files for the other's turn: on this VM, memory in
+    # use slows CRIU's next page writes several-fold (see README, Speed).
+    rm -rf "$b/img" "$b/work" "$b/img2" "$out"
 }
 
 bench_ctrmig() { # mib
@@ -64,6 +68,7 @@ bench_ctrmig() { # mib
     c rm -f "b$1" >/dev/null
     time_it cb restore -i "$out" >> "$work/ctrmig.rest"
     cb rm -f "b$1" >/dev/null
+    rm -f "$out"
 }
 
 printf '%-5s | %-9s %-9s %-9s %-9s | %-8s %-8s | %-9s %-9s %-9s %-8s | %s\n' "MiB" "zstd" "ctrmig" "ratio" "gzip" "ctrmig/" "" \
