@@ -7,8 +7,8 @@ DESTDIR ?=
 CC ?= cc
 PKGS = libarchive jansson libcrypto
 CFLAGS ?= -O2 -g
-override CFLAGS += -std=gnu11 -Wall -Wextra -D_GNU_SOURCE -Iinclude $(shell pkg-config --cflags $(PKGS))
-override LDLIBS += $(shell pkg-config --libs $(PKGS))
+override CFLAGS += -std=gnu11 -pthread -Wall -Wextra -D_GNU_SOURCE -Iinclude $(shell pkg-config --cflags $(PKGS))
+override LDLIBS += $(shell pkg-config --libs $(PKGS)) -pthread
 
 SRCS = $(wildcard src/*.c)
 LIB_OBJS = $(patsubst src/%.c,build/%.o,$(filter-out src/main.c,$(SRCS)))

@@ -2,6 +2,7 @@
 #include "container.h"
 #include "criu.h"
 #include "error.h"
+#include "hash_thread.h"
 #include "image.h"
 #include "jsonio.h"
 #include "manifest.h"
@@ -33,36 +34,32 @@ struct unpacked {
 static int write_member(struct archive *a, int dirfd, const char *name, json_t *seen,
 			struct cm_error *err)
 {
-	cm_autoclose int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	cm_autoclose int fd = openat(dirfd, name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return cm_err(err, errno, "member %s", name);
-	struct cm_sha256 h;
-	cm_sha256_init(&h);
+	/* Hashed from the file as written, on another core: what CRIU will read. */
+	struct cm_hash_thread *h = cm_hash_thread_start(fd, err);
+	if (!h)
+		return -1;
 	const void *buf;
 	size_t size;
 	la_int64_t offset, total = 0;
 	int r, ret = 0;
 	while ((r = archive_read_data_block(a, &buf, &size, &offset)) == ARCHIVE_OK) {
-		/* Sparse entries come with gaps: hash what a reader of the file sees. */
-		static const char zeros[4096];
-		while (total < offset) {
-			size_t gap = offset - total < (la_int64_t)sizeof(zeros) ? (size_t)(offset - total) : sizeof(zeros);
-			cm_sha256_update(&h, zeros, gap);
-			total += (la_int64_t)gap;
-		}
-		cm_sha256_update(&h, buf, size);
 		if (pwrite(fd, buf, size, offset) != (ssize_t)size) {
 			ret = cm_err(err, errno, "member %s: write", name);
 			break;
 		}
 		total = offset + (la_int64_t)size;
+		cm_hash_thread_advance(h, (uint64_t)total);
 	}
 	if (ret == 0 && r != ARCHIVE_EOF)
 		ret = cm_err(err, 0, "member %s: %s", name, archive_error_string(a));
-	if (ret == 0 && ftruncate(fd, total) < 0)
+	if (ret == 0 && ftruncate(fd, total) < 0) /* a sparse member may end in a hole */
 		ret = cm_err(err, errno, "member %s: write", name);
 	char hex[65];
-	cm_sha256_final_hex(&h, hex);
+	if (cm_hash_thread_finish(h, (uint64_t)total, hex, ret == 0 ? err : NULL) < 0 && ret == 0)
+		ret = cm_err_wrap(err, "member %s", name);
 	if (ret == 0)
 		json_object_set_new(seen, name, json_pack("{s:I, s:s}", "size", (json_int_t)total, "sha256", hex));
 	return ret;

@@ -1,6 +1,7 @@
 #include "archive_io.h"
 #include "criu.h"
 #include "error.h"
+#include "hash_thread.h"
 #include "jsonio.h"
 #include "manifest.h"
 #include "rootfs_diff.h"
@@ -74,7 +75,7 @@ static int add_buffer(struct packer *p, const char *name, const char *data, size
 	return 0;
 }
 
-/* Streams an open file into the archive once, hashing as it goes. */
+/* Streams an open file into the archive; another core hashes it meanwhile. */
 static int add_fd(struct packer *p, const char *name, int fd, struct cm_error *err)
 {
 	struct stat sb;
@@ -85,28 +86,32 @@ static int add_fd(struct packer *p, const char *name, int fd, struct cm_error *e
 	archive_entry_free(e);
 	if (r < ARCHIVE_WARN)
 		return cm_err(err, 0, "%s: %s", name, why(p->a));
-	struct cm_sha256 h;
-	cm_sha256_init(&h);
+	struct cm_hash_thread *h = cm_hash_thread_start(fd, err);
+	if (!h)
+		return -1;
+	cm_hash_thread_advance(h, (uint64_t)sb.st_size);
 	static char buf[1 << 20];
 	int64_t left = sb.st_size;
+	off_t off = 0;
 	int ret = 0;
 	while (left > 0) {
-		ssize_t n = read(fd, buf, left < (int64_t)sizeof(buf) ? (size_t)left : sizeof(buf));
+		ssize_t n = pread(fd, buf, left < (int64_t)sizeof(buf) ? (size_t)left : sizeof(buf), off);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
 			ret = cm_err(err, n < 0 ? errno : 0, "%s: %s", name, n < 0 ? "read" : "shrank while read");
 			break;
 		}
-		cm_sha256_update(&h, buf, (size_t)n);
 		if (archive_write_data(p->a, buf, (size_t)n) != n) {
 			ret = cm_err(err, 0, "%s: %s", name, why(p->a));
 			break;
 		}
 		left -= n;
+		off += n;
 	}
 	char hex[65];
-	cm_sha256_final_hex(&h, hex);
+	if (cm_hash_thread_finish(h, (uint64_t)sb.st_size, hex, ret == 0 ? err : NULL) < 0 && ret == 0)
+		ret = cm_err_wrap(err, "%s", name);
 	if (ret == 0)
 		cm_manifest_add(p->manifest, name, (uint64_t)sb.st_size, hex);
 	return ret;
