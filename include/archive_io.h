@@ -15,6 +15,7 @@ struct cm_export_opts {
 	const char *compression; /* "zstd" (default), "gzip" or "none" */
 	bool ignore_rootfs;      /* leave rootfs-diff.tar and deleted.files out */
 	bool include_image;      /* carry the base image as image.tar */
+	bool pre_checkpoint;     /* the pre-checkpoint (pre-checkpoint/), not the checkpoint */
 };
 
 int cm_archive_export(struct cm_store *st, json_t *rec, const struct cm_export_opts *o,
@@ -23,6 +24,8 @@ int cm_archive_export(struct cm_store *st, json_t *rec, const struct cm_export_o
 struct cm_import_opts {
 	const char *input; /* a file, or "-" for stdin */
 	const char *name;  /* a new name (and id), or NULL to keep both */
+	const char *previous; /* the pre-checkpoint archive a --with-previous dump needs */
+	bool ignore_rootfs;   /* leave the file system as the base image has it */
 };
 
 /* Registers the archive's container as checkpointed; returns its record. */

@@ -308,6 +308,67 @@ static int move_checkpoint(struct unpacked *u, const char *stage, struct cm_erro
 	return 0;
 }
 
+static bool is_pre_checkpoint_archive(struct unpacked *u)
+{
+	cm_autofree char *pre = cm_path_join(u->dir, "pre-checkpoint");
+	cm_autofree char *ckpt = cm_path_join(u->dir, "checkpoint");
+	return cm_path_exists(pre) && !cm_path_exists(ckpt);
+}
+
+/* Whether the final archive and the one given with --import-previous go
+ * together: a dump made --with-previous needs its parent, and only then. */
+static int check_previous(struct unpacked *u, json_t *config, const struct cm_import_opts *o,
+			  struct cm_error *err)
+{
+	const char *what = !strcmp(o->input, "-") ? "standard input" : o->input;
+	if (is_pre_checkpoint_archive(u))
+		return cm_err(err, 0, "this is a pre-checkpoint archive: restore the final checkpoint's "
+				      "archive with --import-previous %s", what);
+	cm_autofree char *pre = cm_path_join(u->dir, "pre-checkpoint");
+	if (cm_path_exists(pre))
+		return cm_err(err, 0, "member pre-checkpoint: only in a pre-checkpoint archive");
+	bool needs = json_is_true(json_object_get(json_object_get(config, "ctrmig"), "with_previous"));
+	if (needs && !o->previous)
+		return cm_err(err, 0, "the checkpoint was made --with-previous: give the pre-checkpoint "
+				      "archive too, with --import-previous FILE");
+	if (!needs && o->previous)
+		return cm_err(err, 0, "--import-previous: the checkpoint was not made --with-previous "
+				      "and needs no pre-checkpoint");
+	return 0;
+}
+
+/* The pre-checkpoint archive for a --with-previous dump, checked like any
+ * archive, then placed where CRIU's parent link expects it. */
+static int import_previous(const char *input, const char *staging, const char *stage,
+			   const char *old_id, struct cm_error *err)
+{
+	struct unpacked p = { .dir = cm_path_join(staging, "previous"), .seen = json_object() };
+	json_t *config = NULL;
+	int ret = cm_mkdir_p(p.dir, 0700, err);
+	if (ret == 0)
+		ret = unpack_outer(input, &p, err);
+	if (ret == 0 && !(config = load_member(&p, "config.dump", err)))
+		ret = -1;
+	cm_autofree char *raw = cm_path_join(p.dir, "pre-checkpoint");
+	if (ret == 0 && (!is_pre_checkpoint_archive(&p) || !cm_criu_dump_complete(raw)))
+		ret = cm_err(err, 0, "not a pre-checkpoint archive (made with 'ctrmig checkpoint -P -e')");
+	json_t *rec = json_object_get(json_object_get(config, "ctrmig"), "record");
+	const char *id = cm_json_str(rec, "id");
+	if (ret == 0 && (!id || strcmp(id, old_id)))
+		ret = cm_err(err, 0, "it is the pre-checkpoint of container %s (%.12s), not of %.12s",
+			     cm_json_str(rec, "name") ? cm_json_str(rec, "name") : "(unknown)",
+			     id ? id : "?", old_id);
+	cm_autofree char *pre = cm_path_join(stage, "pre-checkpoint");
+	cm_autofree char *link = cm_path_join(stage, "checkpoint/parent");
+	if (ret == 0 && (rename(raw, pre) < 0 || symlink("../pre-checkpoint", link) < 0))
+		ret = cm_err(err, errno, "place the pre-checkpoint in %s", stage);
+	json_decref(config);
+	json_decref(p.seen);
+	json_decref(p.manifest);
+	free(p.dir);
+	return ret < 0 ? cm_err_wrap(err, "--import-previous %s", input) : 0;
+}
+
 json_t *cm_archive_import(struct cm_store *st, const struct cm_import_opts *o, struct cm_error *err)
 {
 	char rnd[65], id_buf[65];
@@ -331,6 +392,8 @@ json_t *cm_archive_import(struct cm_store *st, const struct cm_import_opts *o, s
 		cm_err(err, 0, "config.dump: no ctrmig container record");
 		goto fail;
 	}
+	if (check_previous(&u, config, o, err) < 0)
+		goto fail;
 	id = o->name ? id_buf : cm_json_str(old, "id");
 	name = o->name ? o->name : cm_json_str(old, "name");
 	if (strlen(id) != 64 || !cm_is_hex(id)) {
@@ -359,8 +422,9 @@ json_t *cm_archive_import(struct cm_store *st, const struct cm_import_opts *o, s
 			goto fail;
 	}
 	if (move_checkpoint(&u, stage, err) < 0 ||
+	    (o->previous && import_previous(o->previous, staging, stage, cm_json_str(old, "id"), err) < 0) ||
 	    write_container(st, stage, id, name, old, spec, image, o->input, err) < 0 ||
-	    apply_rootfs(st, &u, stage, image, err) < 0)
+	    (!o->ignore_rootfs && apply_rootfs(st, &u, stage, image, err) < 0))
 		goto fail;
 	if (rename(stage, final) < 0) {
 		cm_err(err, errno, "store container in %s", final);

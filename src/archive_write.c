@@ -137,7 +137,10 @@ static int add_images(struct packer *p, const char *prefix, const char *dir, str
 	int ret = 0;
 	for (int i = 0; i < n; i++) {
 		const char *f = names[i]->d_name;
-		if (ret == 0 && f[0] != '.') {
+		/* CRIU's link to the pre-checkpoint is a path on this host: the
+		 * archive says with_previous instead, and import makes the link. */
+		bool parent_link = !strcmp(f, "parent") && names[i]->d_type == DT_LNK;
+		if (ret == 0 && f[0] != '.' && !parent_link) {
 			cm_autofree char *path = cm_path_join(dir, f);
 			cm_autofree char *name = cm_strfmt("%s/%s", prefix, f);
 			ret = add_file(p, name, path, err);
@@ -148,22 +151,33 @@ static int add_images(struct packer *p, const char *prefix, const char *dir, str
 	return ret;
 }
 
-/* Podman's config.dump, which checkpointctl reads, with ctrmig's record. */
-static json_t *config_dump(json_t *rec)
+/* Whether a dump was made --with-previous: CRIU linked it to its parent. */
+static bool has_parent(const char *images)
 {
-	json_t *image = json_object_get(rec, "image"), *ckpt = json_object_get(rec, "checkpoint");
+	cm_autofree char *link = cm_path_join(images, "parent");
+	struct stat sb;
+	return lstat(link, &sb) == 0 && S_ISLNK(sb.st_mode);
+}
+
+/* Podman's config.dump, which checkpointctl reads, with ctrmig's record. */
+static json_t *config_dump(json_t *rec, const char *which, bool with_previous)
+{
+	json_t *image = json_object_get(rec, "image"), *ckpt = json_object_get(rec, which);
 	json_t *record = json_deep_copy(rec);
 	const char *runtime_fields[] = { "pid", "pid_start", "monitor_pid", "checkpoint_pending",
 					 "exit_code", "finished_at" };
 	for (size_t i = 0; i < sizeof(runtime_fields) / sizeof(runtime_fields[0]); i++)
 		json_object_del(record, runtime_fields[i]);
-	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:{s:s, s:i, s:o}}", "id",
+	json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:{s:s, s:i, s:o}}", "id",
 			 cm_json_str(rec, "id"), "name", cm_json_str(rec, "name"), "rootfsImage",
 			 cm_json_str(image, "digest"), "rootfsImageRef", cm_json_str(image, "digest"),
 			 "rootfsImageName", cm_json_str(image, "name"), "runtime", "runc",
 			 "createdTime", cm_json_str(rec, "created"), "checkpointedTime",
 			 cm_json_str(ckpt, "time"), "restored", 0, "ctrmig", "version", CM_VERSION,
 			 "format", CM_ARCHIVE_FORMAT, "record", record);
+	if (with_previous)
+		json_object_set_new(json_object_get(j, "ctrmig"), "with_previous", json_true());
+	return j;
 }
 
 /* The spec the container ran with, saying honestly who made the archive. */
@@ -275,26 +289,41 @@ static int set_compression(struct archive *a, const char *c, struct cm_error *er
 	return cm_err(err, 0, "unknown compression %s (zstd, gzip or none)", c);
 }
 
+/* The CRIU images an export packs: the pre-checkpoint, or the checkpoint the
+ * record points at (the container's own, or its last named one). */
+static char *archive_images(struct cm_store *st, json_t *rec, const struct cm_export_opts *o)
+{
+	const char *id = cm_json_str(rec, "id");
+	if (o->pre_checkpoint)
+		return cm_store_ctr_path(st, id, "pre-checkpoint");
+	const char *dir = cm_json_str(json_object_get(rec, "checkpoint"), "dir");
+	return dir ? cm_strdup(dir) : cm_store_ctr_path(st, id, "checkpoint");
+}
+
 static int write_members(struct packer *p, struct cm_store *st, json_t *rec,
 			 const struct cm_export_opts *o, struct cm_error *err)
 {
 	const char *id = cm_json_str(rec, "id");
-	const char *images = cm_json_str(json_object_get(rec, "checkpoint"), "dir");
-	cm_autofree char *own = cm_store_ctr_path(st, id, "checkpoint");
+	const char *which = o->pre_checkpoint ? "pre-checkpoint" : "checkpoint";
+	cm_autofree char *images = archive_images(st, rec, o);
 	cm_autofree char *stats = cm_store_ctr_path(st, id, "checkpoint-work/stats-dump");
-	json_t *config = config_dump(rec), *spec = spec_dump(st, rec, err);
+	json_t *config = config_dump(rec, o->pre_checkpoint ? "pre_checkpoint" : "checkpoint",
+				     has_parent(images));
+	json_t *spec = spec_dump(st, rec, err);
 	int ret = spec ? 0 : -1;
 	if (ret == 0)
 		ret = add_json(p, "config.dump", config, err);
 	if (ret == 0)
 		ret = add_json(p, "spec.dump", spec, err);
 	if (ret == 0)
-		ret = add_images(p, "checkpoint", images ? images : own, err);
-	if (ret == 0 && cm_path_exists(stats))
+		ret = add_images(p, which, images, err);
+	/* A pre-checkpoint archive holds memory only; the rest comes with the
+	 * final checkpoint's archive. */
+	if (ret == 0 && !o->pre_checkpoint && cm_path_exists(stats))
 		ret = add_file(p, "stats-dump", stats, err);
-	if (ret == 0 && !o->ignore_rootfs)
+	if (ret == 0 && !o->pre_checkpoint && !o->ignore_rootfs)
 		ret = add_rootfs_diff(p, st, rec, err);
-	if (ret == 0 && o->include_image)
+	if (ret == 0 && !o->pre_checkpoint && o->include_image)
 		ret = add_image(p, st, rec, err);
 	if (ret == 0) {
 		/* The manifest is the last member: an archive that has it is whole. */
@@ -314,11 +343,11 @@ int cm_archive_export(struct cm_store *st, json_t *rec, const struct cm_export_o
 		      struct cm_error *err)
 {
 	const char *name = cm_json_str(rec, "name");
-	const char *images = cm_json_str(json_object_get(rec, "checkpoint"), "dir");
-	cm_autofree char *own = cm_store_ctr_path(st, cm_json_str(rec, "id"), "checkpoint");
-	if (!cm_criu_dump_complete(images ? images : own))
-		return cm_err(err, 0, "export %s: the container has no checkpoint; run 'ctrmig checkpoint %s' first",
-			      name, name);
+	cm_autofree char *images = archive_images(st, rec, o);
+	if (!cm_criu_dump_complete(images))
+		return cm_err(err, 0, "export %s: the container has no %s; run 'ctrmig checkpoint %s%s' first",
+			      name, o->pre_checkpoint ? "pre-checkpoint" : "checkpoint",
+			      o->pre_checkpoint ? "-P " : "", name);
 	bool to_stdout = !strcmp(o->output, "-");
 	if (to_stdout && isatty(STDOUT_FILENO))
 		return cm_err(err, 0, "export %s: refusing to write an archive to a terminal", name);

@@ -54,6 +54,10 @@ static const char restore_usage[] =
 	"      --print-stats      print timing and CRIU statistics as JSON on stdout\n"
 	"  -i, --import FILE|-    restore from an archive (- for stdin) into this store\n"
 	"  -n, --name NAME        with -i: a new name (and id), to start several copies\n"
+	"      --import-previous FILE\n"
+	"                         with -i: the pre-checkpoint archive (checkpoint -P -e)\n"
+	"                         of a checkpoint made --with-previous\n"
+	"      --ignore-rootfs    with -i: do not apply the archive's file changes\n"
 	"  -h, --help             show this help\n";
 
 static void print_stats(const char *verb, double total, json_t *per_ctr)
@@ -191,7 +195,15 @@ static int docker_style(struct cm_store *st, int argc, char **argv, struct cm_er
 
 /* ---- Podman style --------------------------------------------------------- */
 
-enum { OPT_TCP = 256, OPT_LOCKS, OPT_PREVIOUS, OPT_STATS, OPT_IGNORE_ROOTFS, OPT_INCLUDE_IMAGE };
+enum {
+	OPT_TCP = 256,
+	OPT_LOCKS,
+	OPT_PREVIOUS,
+	OPT_STATS,
+	OPT_IGNORE_ROOTFS,
+	OPT_INCLUDE_IMAGE,
+	OPT_IMPORT_PREVIOUS,
+};
 
 /* checkpoint -e: the dump, then the archive; the local checkpoint stays, so a
  * failed export loses nothing. */
@@ -273,14 +285,47 @@ int cm_cmd_checkpoint(struct cm_store *st, int argc, char **argv, struct cm_erro
 		json_decref(recs);
 		return cm_err(err, 0, "--export takes exactly one container");
 	}
-	if (de.exp.output && o.pre_dump) {
+	if (de.exp.output && o.pre_dump && (de.exp.ignore_rootfs || de.exp.include_image)) {
 		json_decref(recs);
-		return cm_err(err, 0, "a pre-checkpoint is exported with 'ctrmig export' after it is taken");
+		return cm_err(err, 0, "a pre-checkpoint archive holds memory only: --ignore-rootfs and "
+				      "--include-image go with the final checkpoint");
 	}
+	de.exp.pre_checkpoint = o.pre_dump;
 	de.ckpt = o;
 	/* With -e -, stdout is the archive: names and stats go nowhere else. */
 	bool archive_on_stdout = de.exp.output && !strcmp(de.exp.output, "-");
 	return for_each_ctr(st, recs, "checkpoint", stats, archive_on_stdout, dump_and_export, &de, err);
+}
+
+/* A restore -i that failed after the import: the archive is the copy to
+ * keep, so the imported container goes again, with the log CRIU's error
+ * points at; -k keeps both to look into and retry. */
+static void undo_import(struct cm_store *st, json_t *rec, bool keep, struct cm_error *err)
+{
+	const char *name = cm_json_str(rec, "name");
+	cm_autofree char *msg = NULL;
+	if (keep) {
+		msg = cm_strfmt("%s; the imported container %s stays checkpointed ('ctrmig restore %s' "
+				"retries)", err->msg, name, name);
+	} else {
+		char *log = strstr(err->msg, " (full log: ");
+		if (log)
+			*log = '\0';
+		struct cm_error ignored = { 0 };
+		cm_ctr_remove(st, rec, true, &ignored);
+		cm_error_clear(&ignored);
+		msg = cm_strfmt("%s (the imported container is removed again; restore -k -i keeps it "
+				"and CRIU's log)", err->msg);
+	}
+	cm_err(err, 0, "%s", msg);
+}
+
+/* Standard input can carry one archive, not both. */
+static int check_import_inputs(const struct cm_import_opts *io, struct cm_error *err)
+{
+	if (io->previous && !strcmp(io->previous, "-") && !strcmp(io->input, "-"))
+		return cm_err(err, 0, "only one archive can come from standard input");
+	return 0;
 }
 
 int cm_cmd_restore(struct cm_store *st, int argc, char **argv, struct cm_error *err)
@@ -294,6 +339,8 @@ int cm_cmd_restore(struct cm_store *st, int argc, char **argv, struct cm_error *
 		{ "print-stats", no_argument, NULL, OPT_STATS },
 		{ "import", required_argument, NULL, 'i' },
 		{ "name", required_argument, NULL, 'n' },
+		{ "import-previous", required_argument, NULL, OPT_IMPORT_PREVIOUS },
+		{ "ignore-rootfs", no_argument, NULL, OPT_IGNORE_ROOTFS },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -305,6 +352,8 @@ int cm_cmd_restore(struct cm_store *st, int argc, char **argv, struct cm_error *
 		switch (c) {
 		case 'i': io.input = optarg; break;
 		case 'n': io.name = optarg; break;
+		case OPT_IMPORT_PREVIOUS: io.previous = optarg; break;
+		case OPT_IGNORE_ROOTFS: io.ignore_rootfs = true; break;
 		case 'a': all = true; break;
 		case 'l': latest = true; break;
 		case 'k': o.keep = true; break;
@@ -317,6 +366,10 @@ int cm_cmd_restore(struct cm_store *st, int argc, char **argv, struct cm_error *
 	}
 	if (io.name && !io.input)
 		return cm_err(err, 0, "-n goes with -i: it names the copy an archive restores as");
+	if ((io.previous || io.ignore_rootfs) && !io.input)
+		return cm_err(err, 0, "--import-previous and --ignore-rootfs go with -i");
+	if (io.input && check_import_inputs(&io, err) < 0)
+		return -1;
 	if (io.input && (all || latest || optind < argc))
 		return cm_err(err, 0, "-i restores the archive's container: give no container names");
 	json_t *recs;
@@ -325,13 +378,9 @@ int cm_cmd_restore(struct cm_store *st, int argc, char **argv, struct cm_error *
 		if (!rec)
 			return -1;
 		recs = json_pack("[o]", rec);
-		/* The checkpoint came with the archive: the archive is the copy to keep. */
 		int ret = for_each_ctr(st, json_incref(recs), "restore", stats, false, restore_one, &o, err);
-		if (ret < 0) {
-			struct cm_error ignored = { 0 };
-			cm_ctr_remove(st, json_array_get(recs, 0), true, &ignored);
-			cm_error_clear(&ignored);
-		}
+		if (ret < 0)
+			undo_import(st, json_array_get(recs, 0), o.keep, err);
 		json_decref(recs);
 		return ret;
 	}
@@ -354,6 +403,7 @@ static const char export_usage[] =
 	"  -c, --compress ALGO    zstd (default, all cores), gzip or none\n"
 	"      --ignore-rootfs    leave the container's file changes out\n"
 	"      --include-image    put the base image in the archive too\n"
+	"  -P, --pre-checkpoint   the container's pre-checkpoint instead (memory only)\n"
 	"  -h, --help             show this help\n";
 
 int cm_cmd_export(struct cm_store *st, int argc, char **argv, struct cm_error *err)
@@ -363,14 +413,16 @@ int cm_cmd_export(struct cm_store *st, int argc, char **argv, struct cm_error *e
 		{ "compress", required_argument, NULL, 'c' },
 		{ "ignore-rootfs", no_argument, NULL, OPT_IGNORE_ROOTFS },
 		{ "include-image", no_argument, NULL, OPT_INCLUDE_IMAGE },
+		{ "pre-checkpoint", no_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct cm_export_opts o = { 0 };
 	int c;
-	while ((c = cm_cli_getopt(argc, argv, "o:c:h", longopts, export_usage, err)) != -1) {
+	while ((c = cm_cli_getopt(argc, argv, "o:c:Ph", longopts, export_usage, err)) != -1) {
 		switch (c) {
 		case 'o': o.output = optarg; break;
+		case 'P': o.pre_checkpoint = true; break;
 		case 'c': o.compression = optarg; break;
 		case OPT_IGNORE_ROOTFS: o.ignore_rootfs = true; break;
 		case OPT_INCLUDE_IMAGE: o.include_image = true; break;
@@ -380,6 +432,9 @@ int cm_cmd_export(struct cm_store *st, int argc, char **argv, struct cm_error *e
 	}
 	if (!o.output)
 		return cm_err(err, 0, "export needs -o FILE or -o - for stdout");
+	if (o.pre_checkpoint && (o.ignore_rootfs || o.include_image))
+		return cm_err(err, 0, "a pre-checkpoint archive holds memory only: --ignore-rootfs and "
+				      "--include-image go with the final checkpoint");
 	if (argc - optind != 1)
 		return cm_err(err, 0, "export takes one container");
 	json_t *rec = cm_store_find_ctr(st, argv[optind], err);
@@ -391,34 +446,44 @@ int cm_cmd_export(struct cm_store *st, int argc, char **argv, struct cm_error *e
 }
 
 static const char import_usage[] =
-	"Usage: ctrmig import [--name NAME] FILE|-\n"
+	"Usage: ctrmig import [OPTIONS] FILE|-\n"
 	"\n"
 	"Register the container in a checkpoint archive (- for stdin) in this store, as\n"
 	"checkpointed; 'ctrmig restore NAME' starts it. The base image must be here\n"
 	"(matched by content digest) or carried in the archive (--include-image).\n"
 	"\n"
 	"Options:\n"
-	"      --name NAME   a new name (and id) instead of the archive's\n"
-	"  -h, --help        show this help\n";
+	"      --name NAME              a new name (and id) instead of the archive's\n"
+	"      --import-previous FILE   the pre-checkpoint archive of a checkpoint made\n"
+	"                               --with-previous\n"
+	"      --ignore-rootfs          do not apply the archive's file changes\n"
+	"  -h, --help                   show this help\n";
 
 int cm_cmd_import(struct cm_store *st, int argc, char **argv, struct cm_error *err)
 {
 	static const struct option longopts[] = {
 		{ "name", required_argument, NULL, 'n' },
+		{ "import-previous", required_argument, NULL, OPT_IMPORT_PREVIOUS },
+		{ "ignore-rootfs", no_argument, NULL, OPT_IGNORE_ROOTFS },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct cm_import_opts o = { 0 };
 	int c;
 	while ((c = cm_cli_getopt(argc, argv, "n:h", longopts, import_usage, err)) != -1) {
-		if (c == 'n')
-			o.name = optarg;
-		else
-			return c == 'h' ? 0 : -1;
+		switch (c) {
+		case 'n': o.name = optarg; break;
+		case OPT_IMPORT_PREVIOUS: o.previous = optarg; break;
+		case OPT_IGNORE_ROOTFS: o.ignore_rootfs = true; break;
+		case 'h': return 0;
+		default: return -1;
+		}
 	}
 	if (argc - optind != 1)
 		return cm_err(err, 0, "import takes one archive (FILE or - for stdin)");
 	o.input = argv[optind];
+	if (check_import_inputs(&o, err) < 0)
+		return -1;
 	json_t *rec = cm_archive_import(st, &o, err);
 	if (!rec)
 		return -1;

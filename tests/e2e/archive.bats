@@ -230,10 +230,10 @@ real_members() { # dir
 }
 
 # The import failed with one line naming the problem, and nothing was left.
-assert_rejected() { # archive pattern
+assert_rejected() { # archive pattern [more restore args...]
     local before
     before=$(store_contents "$ROOT_B")
-    run b restore -i "$1"
+    run b restore -i "$1" "${@:3}"
     assert_one_line_error
     [[ "$output" == *$2* ]] || { echo "expected '$2' in: $output" >&2; return 1; }
     [ "$(store_contents "$ROOT_B")" = "$before" ] || { echo "the store changed" >&2; return 1; }
@@ -333,4 +333,118 @@ assert_rejected() { # archive pattern
     echo "just text" > "$BATS_TEST_TMPDIR/text.tar"
     assert_rejected "$BATS_TEST_TMPDIR/text.tar" "import"
     assert_rejected /nonexistent.tar.zst "/nonexistent.tar.zst"
+}
+
+@test "an archive CRIU cannot restore: the error, and the imported container gone again" {
+    local d="$BATS_TEST_TMPDIR/m"
+    real_members "$d"
+    # the manifest matches (forge), so only CRIU finds the broken process tree
+    head -c 16 /dev/urandom > "$d/checkpoint/pstree.img"
+    forge "$BATS_TEST_TMPDIR/bad.tar.zst" "$d"
+    assert_rejected "$BATS_TEST_TMPDIR/bad.tar.zst" "pstree.img"
+    [[ "$output" == *"removed again"* ]]
+    [ -z "$(b ps -a -q)" ]
+    # -k keeps it, checkpointed, with the log the error names
+    run b restore -k -i "$BATS_TEST_TMPDIR/bad.tar.zst"
+    assert_one_line_error
+    [[ "$output" == *"stays checkpointed"* ]]
+    [ "$(b inspect --format '{{.State.Status}}' web)" = checkpointed ]
+    local log
+    log=$(echo "$output" | sed -n 's/.*(full log: \([^)]*\)).*/\1/p')
+    grep -q "Head magic" "$log"
+}
+
+# ---- pre-checkpoints ------------------------------------------------------
+
+# An archive turned into a pre-checkpoint archive of the same container, as
+# 'checkpoint -P -e' writes one: config, spec and pre-checkpoint/ only.
+as_pre_checkpoint() { # archive out
+    local d="$BATS_TEST_TMPDIR/pre-$RANDOM"
+    mkdir -p "$d"
+    tar -C "$d" -xf "$1"
+    mv "$d/checkpoint" "$d/pre-checkpoint"
+    rm -f "$d/ctrmig.manifest" "$d/stats-dump" "$d/rootfs-diff.tar" "$d/deleted.files"
+    forge "$2" "$d"
+}
+
+# An archive marked as dumped --with-previous, as CRIU's parent link makes it.
+as_with_previous() { # archive out
+    local d="$BATS_TEST_TMPDIR/wp-$RANDOM"
+    mkdir -p "$d"
+    tar -C "$d" -xf "$1"
+    rm "$d/ctrmig.manifest"
+    sed -i 's/^  "ctrmig": {$/  "ctrmig": {\n    "with_previous": true,/' "$d/config.dump"
+    grep -q '"with_previous": true' "$d/config.dump"
+    forge "$2" "$d"
+}
+
+@test "--import-previous: a pre-checkpoint archive and a --with-previous checkpoint restore together" {
+    local t="$BATS_TEST_TMPDIR" at
+    ctrmig run -d --name web busybox sh -c "$COUNTER" >/dev/null
+    wait_for_count web 3
+    if criu check --feature mem_dirty_track >/dev/null 2>&1; then
+        ctrmig checkpoint -P -e "$t/pre.tar.zst" web
+        wait_for_count web 6
+        ctrmig checkpoint --with-previous -e "$t/final.tar.zst" web
+        tar -tf "$t/pre.tar.zst" | grep -q '^pre-checkpoint/pages-'
+        ! tar -tf "$t/final.tar.zst" | grep -q '^checkpoint/parent'
+    else
+        # This kernel cannot pre-dump: -P -e is refused, the container untouched.
+        run ctrmig checkpoint -P -e "$t/pre.tar.zst" web
+        assert_one_line_error
+        [[ "$output" == *soft-dirty* ]]
+        [ ! -e "$t/pre.tar.zst" ] && [ ! -e "$t/pre.tar.zst.tmp" ]
+        [ "$(ctrmig inspect --format '{{.State.Status}}' web)" = running ]
+        # Stand-ins made of two real dumps of this container; the parent is
+        # then not needed for pages, but import must still place it where
+        # CRIU follows the link, and CRIU must restore with it there.
+        ctrmig checkpoint -R -e "$t/first.tar.zst" web >/dev/null
+        as_pre_checkpoint "$t/first.tar.zst" "$t/pre.tar.zst"
+        wait_for_count web 6
+        ctrmig checkpoint -e "$t/full.tar.zst" web >/dev/null
+        as_with_previous "$t/full.tar.zst" "$t/final.tar.zst"
+    fi
+    at=$(last_count web)
+    ctrmig rm -f web
+
+    assert_rejected "$t/final.tar.zst" "give the pre-checkpoint archive too, with --import-previous"
+    assert_rejected "$t/pre.tar.zst" "this is a pre-checkpoint archive"
+    assert_rejected "$t/final.tar.zst" "not a pre-checkpoint archive" --import-previous "$t/final.tar.zst"
+    run b restore -i "$t/final.tar.zst" --import-previous "$t/pre.tar.zst"
+    [ "$status" -eq 0 ]
+    [ "$output" = web ]
+    wait_for_line_b web $((at + 1))
+    local id
+    id=$(b inspect --format '{{.Id}}' web)
+    [ -f "$ROOT_B/containers/$id/pre-checkpoint/inventory.img" ]
+}
+
+@test "--import-previous: refused for a checkpoint that needs none, or another container's" {
+    local t="$BATS_TEST_TMPDIR"
+    ctrmig run -d --name other busybox sh -c "$COUNTER" >/dev/null
+    wait_for_count other 2
+    ctrmig checkpoint -e "$t/other.tar.zst" other >/dev/null
+    as_pre_checkpoint "$t/other.tar.zst" "$t/other-pre.tar.zst"
+    counter_archive "$t/web.tar.zst" >/dev/null
+    as_with_previous "$t/web.tar.zst" "$t/web-wp.tar.zst"
+    assert_rejected "$t/web.tar.zst" "needs no pre-checkpoint" --import-previous "$t/other-pre.tar.zst"
+    assert_rejected "$t/web-wp.tar.zst" "pre-checkpoint of container other" --import-previous "$t/other-pre.tar.zst"
+    run b restore -i - --import-previous - < "$t/web-wp.tar.zst"
+    assert_one_line_error
+    [[ "$output" == *"only one archive can come from standard input"* ]]
+    run b restore --import-previous "$t/other-pre.tar.zst" web
+    assert_one_line_error
+    [[ "$output" == *"go with -i"* ]]
+}
+
+@test "restore -i --ignore-rootfs leaves the image's files as they were" {
+    local at
+    at=$(counter_archive "$BATS_TEST_TMPDIR/c.tar.zst")
+    ctrmig rm -f web
+    b restore --ignore-rootfs -i "$BATS_TEST_TMPDIR/c.tar.zst"
+    wait_for_line_b web $((at + 1))
+    local pid
+    pid=$(b inspect --format '{{.State.Pid}}' web)
+    ! nsenter -t "$pid" -m -r /bin/cat /root/new 2>/dev/null
+    nsenter -t "$pid" -m -r /bin/ls /etc/group
 }
