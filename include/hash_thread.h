@@ -9,8 +9,9 @@
 struct cm_error;
 struct cm_hash_thread;
 
-/* Starts hashing the file open at fd (readable; fd stays the caller's). */
-struct cm_hash_thread *cm_hash_thread_start(int fd, struct cm_error *err);
+/* Starts hashing the file open at fd (readable; fd stays the caller's).
+ * A file expected to be small is hashed at finish, with no thread. */
+struct cm_hash_thread *cm_hash_thread_start(int fd, uint64_t expected_size, struct cm_error *err);
 
 /* Bytes [0, ready) are in the file now and may be hashed; a hole reads as
  * zeros, as any reader of the file sees it. */

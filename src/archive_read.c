@@ -31,14 +31,14 @@ struct unpacked {
 	json_t *manifest;
 };
 
-static int write_member(struct archive *a, int dirfd, const char *name, json_t *seen,
-			struct cm_error *err)
+static int write_member(struct archive *a, struct archive_entry *e, int dirfd, const char *name,
+			json_t *seen, struct cm_error *err)
 {
 	cm_autoclose int fd = openat(dirfd, name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return cm_err(err, errno, "member %s", name);
 	/* Hashed from the file as written, on another core: what CRIU will read. */
-	struct cm_hash_thread *h = cm_hash_thread_start(fd, err);
+	struct cm_hash_thread *h = cm_hash_thread_start(fd, (uint64_t)archive_entry_size(e), err);
 	if (!h)
 		return -1;
 	const void *buf;
@@ -141,7 +141,7 @@ static int unpack_outer(const char *input, struct unpacked *u, struct cm_error *
 			*slash = '/';
 		}
 		if (ret == 0)
-			ret = write_member(a, dirfd, name, u->seen, err);
+			ret = write_member(a, e, dirfd, name, u->seen, err);
 	}
 	archive_read_free(a);
 	if (ret == 0 && !u->manifest)

@@ -86,7 +86,7 @@ static int add_fd(struct packer *p, const char *name, int fd, struct cm_error *e
 	archive_entry_free(e);
 	if (r < ARCHIVE_WARN)
 		return cm_err(err, 0, "%s: %s", name, why(p->a));
-	struct cm_hash_thread *h = cm_hash_thread_start(fd, err);
+	struct cm_hash_thread *h = cm_hash_thread_start(fd, (uint64_t)sb.st_size, err);
 	if (!h)
 		return -1;
 	cm_hash_thread_advance(h, (uint64_t)sb.st_size);

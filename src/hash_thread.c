@@ -14,6 +14,7 @@
 
 struct cm_hash_thread {
 	pthread_t thread;
+	bool threaded;   /* small files are hashed at finish, on the caller's thread */
 	pthread_mutex_t lock;
 	pthread_cond_t more;
 	int fd;
@@ -51,7 +52,7 @@ static void *hash_loop(void *arg)
 	}
 }
 
-struct cm_hash_thread *cm_hash_thread_start(int fd, struct cm_error *err)
+struct cm_hash_thread *cm_hash_thread_start(int fd, uint64_t expected_size, struct cm_error *err)
 {
 	struct cm_hash_thread *h = calloc(1, sizeof(*h));
 	if (!h || !(h->buf = malloc(CHUNK))) {
@@ -63,7 +64,9 @@ struct cm_hash_thread *cm_hash_thread_start(int fd, struct cm_error *err)
 	pthread_mutex_init(&h->lock, NULL);
 	pthread_cond_init(&h->more, NULL);
 	cm_sha256_init(&h->sha);
-	int e = pthread_create(&h->thread, NULL, hash_loop, h);
+	/* A thread costs more than hashing the manifest's many small files. */
+	h->threaded = expected_size >= CHUNK;
+	int e = h->threaded ? pthread_create(&h->thread, NULL, hash_loop, h) : 0;
 	if (e) {
 		char ignored[65];
 		cm_sha256_final_hex(&h->sha, ignored);
@@ -92,7 +95,10 @@ int cm_hash_thread_finish(struct cm_hash_thread *h, uint64_t size, char hex[65],
 	h->done = true;
 	pthread_cond_signal(&h->more);
 	pthread_mutex_unlock(&h->lock);
-	pthread_join(h->thread, NULL);
+	if (h->threaded)
+		pthread_join(h->thread, NULL);
+	else
+		hash_loop(h);
 	cm_sha256_final_hex(&h->sha, hex);
 	int ret = 0;
 	if (h->read_errno > 0)
