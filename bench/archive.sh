@@ -74,6 +74,8 @@ bench_ctrmig() { # mib
 printf '%-5s | %-9s %-9s %-9s %-9s | %-8s %-8s | %-9s %-9s %-9s %-8s | %s\n' "MiB" "zstd" "ctrmig" "ratio" "gzip" "ctrmig/" "" \
     "restore" "ctrmig" "ratio" "" "runc+zstd / ctrmig"
 for mib in "${sizes[@]}"; do
+    # container memory, images and archive: see warm_memory in lib.sh
+    WARM_MIB=$((3 * mib + 256))
     make_runc_bundle "$work/bundle-$mib" "$work/rootfs" "$mib"
     rm -f "$work"/*.ckpt "$work"/*.rest
     for i in $(seq "$runs"); do

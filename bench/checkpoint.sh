@@ -67,6 +67,8 @@ bench_ctrmig() { # mib
 printf '%-5s | %-9s %-9s %-6s %-9s %-6s | %-9s %-9s %-6s %-9s %-6s\n' "MiB" \
     "ckpt:bare" "ctrmig" "ratio" "own runc" "ratio" "rest:bare" "ctrmig" "ratio" "own runc" "ratio"
 for mib in "${sizes[@]}"; do
+    # container memory, images and archive: see warm_memory in lib.sh
+    WARM_MIB=$((2 * mib + 256))
     make_runc_bundle "$work/bundle-$mib" "$work/rootfs" "$mib"
     : > "$work/rc" ; : > "$work/cc" ; : > "$work/rr" ; : > "$work/cr" ; : > "$work/cw" ; : > "$work/rw"
     for i in $(seq "$runs"); do

@@ -13,10 +13,24 @@ now_ns() { date +%s%N; }
 time_it() {
     local t0 t1
     sync
+    warm_memory
     t0=$(now_ns)
     "$@" > "${TIME_IT_OUT:-/dev/null}"
     t1=$(now_ns)
     awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f\n", (b - a) / 1e9 }'
+}
+
+# This VM hands freed memory back to its host (free page reporting; see
+# /sys/module/page_reporting/parameters/reported_kib), and the first touch of
+# such memory costs a fault in the host: single runs of either side came out
+# up to 2x slower at random. Right before each timed step, both sides get the
+# same warm-up: WARM_MIB MiB written to a tmpfs and freed again, so that the
+# step allocates memory the host already backs.
+warm_memory() {
+    [ "${WARM_MIB:-0}" -gt 0 ] || return 0
+    local f=/dev/shm/ctrmig-bench-warm.$$
+    dd if=/dev/zero of="$f" bs=1M count="$WARM_MIB" status=none
+    rm -f "$f"
 }
 
 # Between measured cycles, for both sides alike: waits until ctrmig's background
