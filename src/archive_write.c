@@ -125,6 +125,14 @@ static int add_file(struct packer *p, const char *name, const char *path, struct
 	return add_fd(p, name, fd, err);
 }
 
+/* Whether a dump was made --with-previous: CRIU linked it to its parent. */
+static bool has_parent(const char *images)
+{
+	cm_autofree char *link = cm_path_join(images, "parent");
+	struct stat sb;
+	return lstat(link, &sb) == 0 && S_ISLNK(sb.st_mode);
+}
+
 /* checkpoint/ (an explicit entry, as Podman writes it) and the images in it. */
 static int add_images(struct packer *p, const char *prefix, const char *dir, struct cm_error *err)
 {
@@ -139,7 +147,7 @@ static int add_images(struct packer *p, const char *prefix, const char *dir, str
 		const char *f = names[i]->d_name;
 		/* CRIU's link to the pre-checkpoint is a path on this host: the
 		 * archive says with_previous instead, and import makes the link. */
-		bool parent_link = !strcmp(f, "parent") && names[i]->d_type == DT_LNK;
+		bool parent_link = !strcmp(f, "parent") && has_parent(dir);
 		if (ret == 0 && f[0] != '.' && !parent_link) {
 			cm_autofree char *path = cm_path_join(dir, f);
 			cm_autofree char *name = cm_strfmt("%s/%s", prefix, f);
@@ -149,14 +157,6 @@ static int add_images(struct packer *p, const char *prefix, const char *dir, str
 	}
 	free(names);
 	return ret;
-}
-
-/* Whether a dump was made --with-previous: CRIU linked it to its parent. */
-static bool has_parent(const char *images)
-{
-	cm_autofree char *link = cm_path_join(images, "parent");
-	struct stat sb;
-	return lstat(link, &sb) == 0 && S_ISLNK(sb.st_mode);
 }
 
 /* Podman's config.dump, which checkpointctl reads, with ctrmig's record. */
