@@ -6,7 +6,13 @@
 
 #include <jansson.h>
 
+struct archive;
 struct cm_error;
+
+/* Copies the current entry's data from a disk or archive reader into an
+ * archive writer; name is for the error. */
+int cm_archive_copy_data(struct archive *in, struct archive *out, const char *name,
+			 struct cm_error *err);
 
 /* Writes the diff of upper_dir as a tar to out_fd; returns the deleted paths
  * (a JSON array of relative paths), or NULL with err set. */

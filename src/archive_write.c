@@ -256,11 +256,8 @@ static int add_image(struct packer *p, struct cm_store *st, json_t *rec, struct 
 			ret = cm_err(err, 0, "image.tar: %s", archive_error_string(out));
 			break;
 		}
-		const void *buf;
-		size_t size;
-		la_int64_t off;
-		while (archive_entry_size(e) > 0 && archive_read_data_block(in, &buf, &size, &off) == ARCHIVE_OK)
-			archive_write_data(out, buf, size);
+		if (archive_entry_size(e) > 0 && cm_archive_copy_data(in, out, name, err) < 0)
+			ret = cm_err_wrap(err, "image.tar");
 	}
 	if (archive_write_close(out) < ARCHIVE_WARN && ret == 0)
 		ret = cm_err(err, 0, "image.tar: %s", archive_error_string(out));

@@ -28,8 +28,8 @@ static bool is_opaque(const char *path)
 	return n == 1 && v[0] == 'y';
 }
 
-static int copy_file_data(struct archive *in, struct archive *out, const char *name,
-			  struct cm_error *err)
+int cm_archive_copy_data(struct archive *in, struct archive *out, const char *name,
+			 struct cm_error *err)
 {
 	const void *buf;
 	size_t size;
@@ -85,7 +85,7 @@ json_t *cm_rootfs_diff_write(const char *upper_dir, int out_fd, struct cm_error 
 			ret = cm_err(err, 0, "%s: %s", name, archive_error_string(out));
 			goto out;
 		}
-		if (archive_entry_size(e) > 0 && copy_file_data(in, out, name, err) < 0) {
+		if (archive_entry_size(e) > 0 && cm_archive_copy_data(in, out, name, err) < 0) {
 			ret = -1;
 			goto out;
 		}
