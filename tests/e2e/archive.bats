@@ -429,6 +429,12 @@ as_with_previous() { # archive out
     as_with_previous "$t/web.tar.zst" "$t/web-wp.tar.zst"
     assert_rejected "$t/web.tar.zst" "needs no pre-checkpoint" --import-previous "$t/other-pre.tar.zst"
     assert_rejected "$t/web-wp.tar.zst" "pre-checkpoint of container other" --import-previous "$t/other-pre.tar.zst"
+    # a final archive that also carries pre-checkpoint/ images
+    local d="$t/both"
+    mkdir -p "$d" && tar -C "$d" -xf "$t/web.tar.zst" && rm "$d/ctrmig.manifest"
+    mkdir "$d/pre-checkpoint" && cp "$d/checkpoint/inventory.img" "$d/pre-checkpoint/"
+    forge "$t/both.tar.zst" "$d"
+    assert_rejected "$t/both.tar.zst" "only in a pre-checkpoint archive"
     run b restore -i - --import-previous - < "$t/web-wp.tar.zst"
     assert_one_line_error
     [[ "$output" == *"only one archive can come from standard input"* ]]
