@@ -4,6 +4,10 @@
 # (half random, half zero pages). Prints medians, archive sizes and ratios.
 #   bench/archive.sh [-n RUNS] [SIZE_MIB...]     (default: -n 3 0 64 256 1024)
 # The runc + tar czf (gzip) baseline runs at 256 MiB only: it is slow.
+# Bare runc runs with CRIU's defaults, as plain runc does. ctrmig has CRIU
+# lock the network with nftables (ctrmig-checkpoint(1)); BARE_CRIU_CONF=ctrmig
+# gives bare runc that same CRIU config, so that the ratios are ctrmig's own
+# cost and nothing else.
 set -euo pipefail
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 . "$TOP/bench/lib.sh"
@@ -33,6 +37,11 @@ cb() { "$CTRMIG" --root "$root_b" "$@"; }
 make_bench_rootfs "$work/rootfs"
 c image import "$work/rootfs" bench >/dev/null
 cb image import "$work/rootfs" bench >/dev/null
+bare_conf=
+if [ "${BARE_CRIU_CONF:-default}" = ctrmig ]; then
+    bare_conf="$work/criu.conf"
+    criu_config_like_ctrmig "$bare_conf"
+fi
 
 size_of() { stat -c %s "$1" | awk '{ printf "%.1fM", $1 / 1048576 }'; }
 
@@ -76,7 +85,7 @@ printf '%-5s | %-9s %-9s %-9s %-9s | %-8s %-8s | %-9s %-9s %-9s %-8s | %s\n' "Mi
 for mib in "${sizes[@]}"; do
     # container memory, images and archive: see warm_memory in lib.sh
     WARM_MIB=$((3 * mib + 256))
-    make_runc_bundle "$work/bundle-$mib" "$work/rootfs" "$mib"
+    make_runc_bundle "$work/bundle-$mib" "$work/rootfs" "$mib" "$bare_conf"
     rm -f "$work"/*.ckpt "$work"/*.rest
     for i in $(seq "$runs"); do
         if [ $((i % 2)) -eq 1 ]; then
@@ -98,5 +107,5 @@ for mib in "${sizes[@]}"; do
         "${zr}s" "${cr}s" "$(ratio "$cr" "$zr")" "" "$(cat "$work/zstd.size")" "$(cat "$work/ctrmig.size")"
 done
 echo "(medians of $runs runs; ratio = ctrmig / (runc + tar --zstd); 'ctrmig/' = how many times faster"
-echo " ctrmig is than runc + tar czf; all on tmpfs; $(nproc) cores; $(criu --version | awk '/Version/ {print "CRIU " $2}'),"
+echo " ctrmig is than runc + tar czf; bare runc's CRIU config: ${BARE_CRIU_CONF:-default}; all on tmpfs; $(nproc) cores; $(criu --version | awk '/Version/ {print "CRIU " $2}'),"
 echo " $(runc --version | head -n1), $(tar --version | head -n1), zstd $(zstd --version | grep -o 'v[0-9.]*'))"

@@ -3,6 +3,9 @@
 # side by side in one run, on a container holding SIZE MiB (half random, half
 # zero pages). Prints medians and ratios.
 #   bench/checkpoint.sh [-n RUNS] [SIZE_MIB...]      (default: -n 5 256)
+# The bare side gets the CRIU config ctrmig gives its containers (network
+# locking with nftables where CRIU can), so that the ratios are ctrmig's own
+# overhead; BARE_CRIU_CONF=default runs bare runc with CRIU's defaults instead.
 set -euo pipefail
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 . "$TOP/bench/lib.sh"
@@ -34,6 +37,11 @@ c() { "$CTRMIG" --root "$root" "$@"; }
 
 make_bench_rootfs "$work/rootfs"
 c image import "$work/rootfs" bench >/dev/null
+bare_conf=
+if [ "${BARE_CRIU_CONF:-ctrmig}" = ctrmig ]; then
+    bare_conf="$work/criu.conf"
+    criu_config_like_ctrmig "$bare_conf"
+fi
 
 # bare runc: stdio on /dev/null, which CRIU can carry
 bench_runc() { # mib
@@ -69,7 +77,7 @@ printf '%-5s | %-9s %-9s %-6s %-9s %-6s | %-9s %-9s %-6s %-9s %-6s\n' "MiB" \
 for mib in "${sizes[@]}"; do
     # container memory, images and archive: see warm_memory in lib.sh
     WARM_MIB=$((2 * mib + 256))
-    make_runc_bundle "$work/bundle-$mib" "$work/rootfs" "$mib"
+    make_runc_bundle "$work/bundle-$mib" "$work/rootfs" "$mib" "$bare_conf"
     : > "$work/rc" ; : > "$work/cc" ; : > "$work/rr" ; : > "$work/cr" ; : > "$work/cw" ; : > "$work/rw"
     for i in $(seq "$runs"); do
         # alternate which goes first, so neither always meets a warmer cache
@@ -86,4 +94,4 @@ for mib in "${sizes[@]}"; do
         "${rc}s" "${cc}s" "$(ratio "$cc" "$rc")" "${cw}s" "$(ratio "$cc" "$cw")" \
         "${rr}s" "${cr}s" "$(ratio "$cr" "$rr")" "${rw}s" "$(ratio "$cr" "$rw")"
 done
-echo "(medians of $runs runs each; ratio = ctrmig / runc; images on $medium; CRIU $(criu --version | awk '/Version/ {print $2}'), $(runc --version | head -n1))"
+echo "(medians of $runs runs each; ratio = ctrmig / runc; bare runc's CRIU config: ${BARE_CRIU_CONF:-ctrmig}; images on $medium; CRIU $(criu --version | awk '/Version/ {print $2}'), $(runc --version | head -n1))"

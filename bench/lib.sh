@@ -79,11 +79,26 @@ wait_ready() { # command...
 fill_wait() { awk -v m="$1" 'BEGIN { print 1 + m / 400 }'; }
 
 # A bare runc bundle doing the same work: runc spec's defaults, not a terminal.
-make_runc_bundle() { # dir rootfs mib
+# With a fourth argument, runc hands that CRIU config file to CRIU, as ctrmig
+# does with its own (org.criu.config; see ctrmig-checkpoint(1)).
+make_runc_bundle() { # dir rootfs mib [criu-config]
     local dir=$1
     mkdir -p "$dir"
     cp -a "$2" "$dir/rootfs"
     (cd "$dir" && runc spec)
     sed -i -e 's/"terminal": true/"terminal": false/' \
         -e "s|\"sh\"|\"/bin/memfill\", \"$3\"|" "$dir/config.json"
+    if [ -n "${4:-}" ]; then
+        sed -i "1s|^{|{ \"annotations\": { \"org.criu.config\": \"$4\" },|" "$dir/config.json"
+    fi
+}
+
+# The CRIU config ctrmig writes for a store on this host (network locking
+# with nftables when CRIU can), made for a bare runc bundle.
+criu_config_like_ctrmig() { # file
+    if criu check --feature network_lock_nftables >/dev/null 2>&1; then
+        echo "network-lock nftables" > "$1"
+    else
+        : > "$1"
+    fi
 }

@@ -199,7 +199,9 @@ static json_t *spec_dump(struct cm_store *st, json_t *rec, struct cm_error *err)
 	 * know from here; the value is the container's own name. */
 	json_object_set_new(ann, "io.kubernetes.cri.container-name",
 			    json_string(cm_json_str(rec, "name")));
-	json_object_del(spec, "hooks"); /* a path on this host */
+	/* paths on this host */
+	json_object_del(spec, "hooks");
+	json_object_del(ann, "org.criu.config");
 	return spec;
 }
 

@@ -1,5 +1,6 @@
 #include "checkpoint.h"
 #include "container.h"
+#include "criu_conf.h"
 #include "error.h"
 #include "jsonio.h"
 #include "monitor.h"
@@ -150,7 +151,7 @@ int cm_ckpt_dump(struct cm_store *st, json_t *rec, const struct cm_ckpt_opts *o,
 {
 	const char *id = cm_json_str(rec, "id"), *name = cm_json_str(rec, "name");
 	memset(res, 0, sizeof(*res));
-	if (check_dump_opts(st, rec, o, err) < 0)
+	if (check_dump_opts(st, rec, o, err) < 0 || cm_criu_conf_ensure(st, err) < 0)
 		return cm_err_wrap(err, "checkpoint %s", name);
 
 	cm_autofree char *images = NULL, *work = NULL;

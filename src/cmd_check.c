@@ -1,5 +1,7 @@
 /* ctrmig check: can this host run and checkpoint containers? */
 #include "cli.h"
+#include "criu.h"
+#include "criu_conf.h"
 #include "error.h"
 #include "runc.h"
 #include "proc_spawn.h"
@@ -14,7 +16,8 @@ static const char check_usage[] =
 	"\n"
 	"Check that this host can run and checkpoint containers: runc, CRIU and\n"
 	"'criu check', overlayfs, cgroups, iptables, root. Exits 0 only when all hold;\n"
-	"otherwise prints one line per problem with how to fix it.\n";
+	"otherwise prints one line per problem with how to fix it. Also says how CRIU\n"
+	"will lock a container's network (nftables when it can: faster restores).\n";
 
 static const char fix_deps[] = "run 'make deps' (scripts/install-deps.sh) as root";
 
@@ -57,6 +60,22 @@ static int check_criu(void)
 		      "install a CRIU that supports this kernel: 'make deps' sets one up");
 }
 
+/* Not a failure either way: it only decides how fast a restore is. */
+static int check_network_lock(struct cm_store *st)
+{
+	cm_autofree char *conf = cm_path_join(st->root, "criu.conf");
+	if (cm_path_exists(CM_RUNC_CRIU_CONF))
+		return report(true, "netlock", "CRIU's options come from " CM_RUNC_CRIU_CONF, "");
+	if (cm_path_exists(conf)) {
+		cm_autofree char *d = cm_strfmt("%s, from %s", cm_criu_conf_network_lock(st), conf);
+		return report(true, "netlock", d, "");
+	}
+	if (!cm_criu_has_feature("network_lock_nftables"))
+		return report(true, "netlock", "iptables: this CRIU cannot lock with nftables (slower restores)", "");
+	cm_autofree char *d = cm_strfmt("nftables, written to %s at the first checkpoint", conf);
+	return report(true, "netlock", d, "");
+}
+
 static bool fs_supported(const char *fs)
 {
 	cm_autofree char *text = cm_read_file("/proc/filesystems", NULL, NULL);
@@ -95,7 +114,8 @@ int cm_cmd_check(struct cm_store *st, int argc, char **argv, struct cm_error *er
 	problems += check_cgroups();
 	bool ipt = cm_on_path("iptables-restore");
 	problems += report(ipt, "iptables", ipt ? "iptables-restore found" : "iptables-restore not found",
-			   "apt-get install iptables (CRIU locks the network with it)");
+			   "apt-get install iptables (CRIU saves firewall rules with it)");
+	problems += check_network_lock(st);
 	if (problems) {
 		fflush(stdout);
 		return cm_err(err, 0, "%d problem%s found: this host cannot checkpoint containers yet",

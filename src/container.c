@@ -1,5 +1,6 @@
 #include "container.h"
 #include "criu.h"
+#include "criu_conf.h"
 #include "error.h"
 #include "jsonio.h"
 #include "monitor.h"
@@ -169,6 +170,8 @@ int cm_ctr_refresh_spec(struct cm_store *st, json_t *rec, struct cm_error *err)
 	if (!spec)
 		return -1;
 	cm_oci_spec_set_hooks(spec, self);
+	cm_autofree char *criu_conf = cm_criu_conf_for_spec(st);
+	cm_oci_spec_set_criu_conf(spec, criu_conf);
 	int ret = cm_json_save(path, spec, 0600, err);
 	json_decref(spec);
 	return ret;

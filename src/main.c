@@ -165,6 +165,8 @@ int main(int argc, char **argv)
 	if ((cmd->flags & CM_CMD_ROOT) && geteuid() != 0 && !wants_help) {
 		ret = cm_err(&err, 0, "ctrmig %s must run as root", name);
 	} else if (cmd->flags & CM_CMD_NOSTORE) {
+		/* named, not opened: such a command may read the store, never create it */
+		st.root = cm_strdup(root ? root : CM_DEFAULT_ROOT);
 		st.runtime = cm_strdup(runtime);
 		optind = 0;
 		ret = cmd->fn(&st, argc - at, argv + at, &err);

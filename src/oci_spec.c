@@ -179,3 +179,17 @@ void cm_oci_spec_set_hooks(json_t *spec, const char *ctrmig_path)
 			    json_pack("{s:[{s:s, s:[s, s]}]}", "prestart", "path", ctrmig_path,
 				      "args", "ctrmig", "__netns-lo-up"));
 }
+
+void cm_oci_spec_set_criu_conf(json_t *spec, const char *path)
+{
+	json_t *ann = json_object_get(spec, "annotations");
+	if (!path) {
+		json_object_del(ann, "org.criu.config");
+		return;
+	}
+	if (!json_is_object(ann)) {
+		ann = json_object();
+		json_object_set_new(spec, "annotations", ann);
+	}
+	json_object_set_new(ann, "org.criu.config", json_string(path));
+}

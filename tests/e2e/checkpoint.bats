@@ -4,7 +4,12 @@ bats_require_minimum_version 1.5.0
 load helpers
 
 setup() { require_containers; require_criu; setup_store; }
-teardown() { teardown_store; }
+teardown() {
+    # what the /etc/criu/runc.conf test made, gone even when it failed
+    [ -z "${MADE_RUNC_CONF:-}" ] || rm -f /etc/criu/runc.conf
+    [ -z "${MADE_ETC_CRIU:-}" ] || rmdir /etc/criu
+    teardown_store
+}
 
 status_of() { ctrmig inspect --format '{{.State.Status}}' "$1"; }
 
@@ -178,6 +183,80 @@ assert_counter_went_on() {
     ctrmig restore srv
     pid=$(ctrmig inspect --format '{{.State.Pid}}' srv)
     [ "$(nsenter -t "$pid" -n busybox wget -qO- http://127.0.0.1:8080/index.html)" = hello-from-ctr ]
+}
+
+# The store's CRIU config, written at the first checkpoint.
+criu_conf() { echo "$CTR_ROOT/criu.conf"; }
+nftables_lock_possible() {
+    PATH="${CTRMIG_HELPER_DIR:-/usr/local/libexec/ctrmig}:$PATH" \
+        criu check --feature network_lock_nftables >/dev/null 2>&1
+}
+
+@test "CRIU gets ctrmig's criu.conf: nftables network lock where it can, lifted after restore" {
+    [ -e /etc/criu/runc.conf ] && need "the administrator's /etc/criu/runc.conf decides here"
+    ctrmig run -d --name srv busybox sh -c 'mkdir -p /www; echo hi > /www/i; exec httpd -f -p 8080 -h /www' >/dev/null
+    sleep 0.5
+    [ ! -e "$(criu_conf)" ]   # nothing is probed before a checkpoint needs it
+    local id
+    id=$(ctrmig inspect --format '{{.Id}}' srv)
+    grep -q "\"org.criu.config\": \"$(criu_conf)\"" "$CTR_ROOT/containers/$id/bundle/config.json"
+    ctrmig checkpoint -k srv
+    local want=iptables
+    if nftables_lock_possible; then
+        grep -qx 'network-lock nftables' "$(criu_conf)"
+        want=nftables
+    else
+        ! grep -q '^network-lock' "$(criu_conf)"
+    fi
+    # CRIU read the file for this dump, and locked the network with it
+    grep -q "Parsing config file $(criu_conf)" "$CTR_ROOT/containers/$id/checkpoint-work/dump.log"
+    run ctrmig check
+    [[ "$output" == *"ok      netlock    $want, from $(criu_conf)"* ]]
+    ctrmig restore srv
+    # the lock is lifted: the restored server answers
+    local pid
+    pid=$(ctrmig inspect --format '{{.State.Pid}}' srv)
+    [ "$(timeout 5 nsenter -t "$pid" -n busybox wget -qO- http://127.0.0.1:8080/i)" = hi ]
+}
+
+@test "a criu.conf the user edited stays as it is and CRIU uses it" {
+    [ -e /etc/criu/runc.conf ] && need "the administrator's /etc/criu/runc.conf decides here"
+    printf '# mine\nnetwork-lock iptables\n' > "$(criu_conf)"
+    ctrmig run -d --name web busybox sh -c "$COUNTER" >/dev/null
+    wait_for_count web 3
+    ctrmig checkpoint -k web
+    [ "$(cat "$(criu_conf)")" = "$(printf '# mine\nnetwork-lock iptables')" ]
+    local id
+    id=$(ctrmig inspect --format '{{.Id}}' web)
+    grep -q "Parsing config file $(criu_conf)" "$CTR_ROOT/containers/$id/checkpoint-work/dump.log"
+    run ctrmig check
+    [[ "$output" == *"ok      netlock    iptables, from $(criu_conf)"* ]]
+    local at
+    at=$(last_count web)
+    ctrmig restore web
+    assert_counter_went_on web "$at"
+}
+
+@test "with /etc/criu/runc.conf the administrator's CRIU options apply, not ctrmig's" {
+    if [ ! -e /etc/criu/runc.conf ]; then
+        [ -d /etc/criu ] || MADE_ETC_CRIU=1
+        mkdir -p /etc/criu
+        echo '# ctrmig test' > /etc/criu/runc.conf
+        MADE_RUNC_CONF=1
+    fi
+    ctrmig run -d --name web busybox sh -c "$COUNTER" >/dev/null
+    wait_for_count web 3
+    local id
+    id=$(ctrmig inspect --format '{{.Id}}' web)
+    ! grep -q org.criu.config "$CTR_ROOT/containers/$id/bundle/config.json"
+    ctrmig checkpoint web
+    [ ! -e "$(criu_conf)" ]
+    run ctrmig check
+    [[ "$output" == *"ok      netlock    CRIU's options come from /etc/criu/runc.conf"* ]]
+    local at
+    at=$(last_count web)
+    ctrmig restore web
+    assert_counter_went_on web "$at"
 }
 
 @test "an established TCP connection fails the checkpoint with CRIU's error; --tcp-established works" {

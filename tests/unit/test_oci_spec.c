@@ -85,6 +85,18 @@ int main(void)
 	json_array_foreach(json_object_get(proc, "env"), i, e)
 		has_x |= !strcmp(json_string_value(e), "X=1");
 	ok(has_x, "user env passed");
+	cm_oci_spec_set_criu_conf(spec, "/store/criu.conf");
+	is_str(cm_json_str(json_object_get(spec, "annotations"), "org.criu.config"), "/store/criu.conf",
+	       "CRIU config named for runc");
+	ok(json_object_get(json_object_get(spec, "annotations"), "org.ctrmig.id") != NULL,
+	   "the other annotations stay");
+	cm_oci_spec_set_criu_conf(spec, NULL);
+	ok(!json_object_get(json_object_get(spec, "annotations"), "org.criu.config"),
+	   "no CRIU config: runc's default applies");
+	json_object_del(spec, "annotations");
+	cm_oci_spec_set_criu_conf(spec, "/s/criu.conf");
+	is_str(cm_json_str(json_object_get(spec, "annotations"), "org.criu.config"), "/s/criu.conf",
+	       "annotations made when the spec had none");
 	json_decref(spec);
 
 	json_object_set_new(config, "network", json_string("host"));
