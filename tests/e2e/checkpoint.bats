@@ -187,6 +187,11 @@ assert_counter_went_on() {
 
 # The store's CRIU config, written at the first checkpoint.
 criu_conf() { echo "$CTR_ROOT/criu.conf"; }
+# ctrmig check's line about the network lock says this.
+assert_netlock() {
+    run ctrmig check
+    [[ "$output" == *"ok      netlock    $1"* ]] || { echo "$output" >&2; return 1; }
+}
 nftables_lock_possible() {
     PATH="${CTRMIG_HELPER_DIR:-/usr/local/libexec/ctrmig}:$PATH" \
         criu check --feature network_lock_nftables >/dev/null 2>&1
@@ -210,8 +215,7 @@ nftables_lock_possible() {
     fi
     # CRIU read the file for this dump, and locked the network with it
     grep -q "Parsing config file $(criu_conf)" "$CTR_ROOT/containers/$id/checkpoint-work/dump.log"
-    run ctrmig check
-    [[ "$output" == *"ok      netlock    $want, from $(criu_conf)"* ]]
+    assert_netlock "$want, from $(criu_conf)"
     ctrmig restore srv
     # the lock is lifted: the restored server answers
     local pid
@@ -229,8 +233,7 @@ nftables_lock_possible() {
     local id
     id=$(ctrmig inspect --format '{{.Id}}' web)
     grep -q "Parsing config file $(criu_conf)" "$CTR_ROOT/containers/$id/checkpoint-work/dump.log"
-    run ctrmig check
-    [[ "$output" == *"ok      netlock    iptables, from $(criu_conf)"* ]]
+    assert_netlock "iptables, from $(criu_conf)"
     local at
     at=$(last_count web)
     ctrmig restore web
@@ -251,8 +254,7 @@ nftables_lock_possible() {
     ! grep -q org.criu.config "$CTR_ROOT/containers/$id/bundle/config.json"
     ctrmig checkpoint web
     [ ! -e "$(criu_conf)" ]
-    run ctrmig check
-    [[ "$output" == *"ok      netlock    CRIU's options come from /etc/criu/runc.conf"* ]]
+    assert_netlock "CRIU's options come from /etc/criu/runc.conf"
     local at
     at=$(last_count web)
     ctrmig restore web
