@@ -37,11 +37,7 @@ cb() { "$CTRMIG" --root "$root_b" "$@"; }
 make_bench_rootfs "$work/rootfs"
 c image import "$work/rootfs" bench >/dev/null
 cb image import "$work/rootfs" bench >/dev/null
-bare_conf=
-if [ "${BARE_CRIU_CONF:-default}" = ctrmig ]; then
-    bare_conf="$work/criu.conf"
-    criu_config_like_ctrmig "$bare_conf"
-fi
+bare_conf=$(bare_criu_conf default "$work/criu.conf")
 
 size_of() { stat -c %s "$1" | awk '{ printf "%.1fM", $1 / 1048576 }'; }
 

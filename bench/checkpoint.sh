@@ -37,11 +37,7 @@ c() { "$CTRMIG" --root "$root" "$@"; }
 
 make_bench_rootfs "$work/rootfs"
 c image import "$work/rootfs" bench >/dev/null
-bare_conf=
-if [ "${BARE_CRIU_CONF:-ctrmig}" = ctrmig ]; then
-    bare_conf="$work/criu.conf"
-    criu_config_like_ctrmig "$bare_conf"
-fi
+bare_conf=$(bare_criu_conf ctrmig "$work/criu.conf")
 
 # bare runc: stdio on /dev/null, which CRIU can carry
 bench_runc() { # mib

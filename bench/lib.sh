@@ -93,12 +93,16 @@ make_runc_bundle() { # dir rootfs mib [criu-config]
     fi
 }
 
-# The CRIU config ctrmig writes for a store on this host (network locking
-# with nftables when CRIU can), made for a bare runc bundle.
-criu_config_like_ctrmig() { # file
+# The CRIU config file for the bare runc bundle, by BARE_CRIU_CONF (the
+# bench's default when unset): "ctrmig" writes FILE as ctrmig writes a store's
+# criu.conf (nftables network locking where CRIU can) and prints its path;
+# "default" prints nothing, leaving CRIU's defaults.
+bare_criu_conf() { # default-mode file
+    [ "${BARE_CRIU_CONF:-$1}" = ctrmig ] || return 0
     if criu check --feature network_lock_nftables >/dev/null 2>&1; then
-        echo "network-lock nftables" > "$1"
+        echo "network-lock nftables" > "$2"
     else
-        : > "$1"
+        : > "$2"
     fi
+    echo "$2"
 }

@@ -11,6 +11,9 @@ struct cm_store;
  * CRIU's options to it and does not use its own. */
 #define CM_RUNC_CRIU_CONF "/etc/criu/runc.conf"
 
+/* <root>/criu.conf, whether it exists or not. */
+char *cm_criu_conf_path(struct cm_store *st);
+
 /* The file a container's spec should name, or NULL when CM_RUNC_CRIU_CONF
  * exists. The file itself may not exist yet; CRIU then ignores it. */
 char *cm_criu_conf_for_spec(struct cm_store *st);

@@ -63,7 +63,7 @@ static int check_criu(void)
 /* Not a failure either way: it only decides how fast a restore is. */
 static int check_network_lock(struct cm_store *st)
 {
-	cm_autofree char *conf = cm_path_join(st->root, "criu.conf");
+	cm_autofree char *conf = cm_criu_conf_path(st);
 	if (cm_path_exists(CM_RUNC_CRIU_CONF))
 		return report(true, "netlock", "CRIU's options come from " CM_RUNC_CRIU_CONF, "");
 	if (cm_path_exists(conf)) {

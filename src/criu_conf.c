@@ -23,19 +23,19 @@ static const char conf_default[] =
 	"# This CRIU or kernel cannot lock the network with nftables\n"
 	"# ('criu check --feature network_lock_nftables' failed): CRIU's default.\n";
 
-static char *conf_path(struct cm_store *st)
+char *cm_criu_conf_path(struct cm_store *st)
 {
 	return cm_path_join(st->root, "criu.conf");
 }
 
 char *cm_criu_conf_for_spec(struct cm_store *st)
 {
-	return cm_path_exists(CM_RUNC_CRIU_CONF) ? NULL : conf_path(st);
+	return cm_path_exists(CM_RUNC_CRIU_CONF) ? NULL : cm_criu_conf_path(st);
 }
 
 int cm_criu_conf_ensure(struct cm_store *st, struct cm_error *err)
 {
-	cm_autofree char *path = conf_path(st);
+	cm_autofree char *path = cm_criu_conf_path(st);
 	if (cm_path_exists(path) || cm_path_exists(CM_RUNC_CRIU_CONF))
 		return 0;
 	const char *text = cm_criu_has_feature("network_lock_nftables") ? conf_nftables : conf_default;
@@ -62,7 +62,7 @@ const char *cm_criu_conf_parse_network_lock(const char *text)
 
 const char *cm_criu_conf_network_lock(struct cm_store *st)
 {
-	cm_autofree char *path = conf_path(st);
+	cm_autofree char *path = cm_criu_conf_path(st);
 	cm_autofree char *text = cm_read_file(path, NULL, NULL);
 	return cm_criu_conf_parse_network_lock(text);
 }
