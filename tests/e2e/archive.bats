@@ -2,38 +2,8 @@
 # Portable archives: export, import, restore in another store, and hostile input.
 bats_require_minimum_version 1.5.0
 load helpers
+load archive_helpers
 
-setup() {
-    require_containers
-    require_criu
-    setup_store
-    ROOT_B=$(mktemp -d /tmp/ctrmig-e2e-b.XXXXXX)
-    "$CTRMIG_BIN" --root "$ROOT_B" image import "$(busybox_rootfs)" busybox >/dev/null
-}
-
-teardown() {
-    umount "$BATS_TEST_TMPDIR/small" 2>/dev/null || true
-    "$CTRMIG_BIN" --root "$ROOT_B" rm -af >/dev/null 2>&1 || true
-    grep -o " $ROOT_B/[^ ]*" /proc/self/mounts | sort -r | while read -r m; do umount -l "$m"; done
-    rm -rf "$ROOT_B"
-    forget_runc_state "$ROOT_B"
-    teardown_store
-}
-
-b() { "$CTRMIG_BIN" --root "$ROOT_B" "$@"; }
-
-# Everything under a store but its images and lock: what an import may leave.
-store_contents() { (cd "$1" && find containers -mindepth 1 | sort; find images -mindepth 1 -maxdepth 1 | sort); }
-
-# A counter, checkpointed into an archive; echoes the last count.
-counter_archive() { # file [extra checkpoint args...]
-    local file=$1
-    shift
-    ctrmig run -d --name web busybox sh -c "echo made > /root/new; rm /etc/group; $COUNTER" >/dev/null
-    wait_for_count web 5
-    ctrmig checkpoint "$@" -e "$file" web >/dev/null
-    last_count web
-}
 
 @test "the seed scenario: checkpoint -e, wipe the first store, restore -i in a fresh one" {
     local at
@@ -54,12 +24,6 @@ counter_archive() { # file [extra checkpoint args...]
     [ "$(b inspect --format '{{.Config.Cmd}}' web)" = "[sh -c echo made > /root/new; rm /etc/group; $COUNTER]" ]
 }
 
-wait_for_line_b() {
-    local i
-    for i in $(seq 100); do b logs "$1" 2>/dev/null | grep -qx "$2" && return 0; sleep 0.1; done
-    echo "$1 never logged $2" >&2
-    return 1
-}
 
 @test "three clones from one archive each carry on from the saved state" {
     local at n
@@ -203,45 +167,6 @@ wait_for_line_b() {
 
 # ---- hostile and broken archives ------------------------------------------
 
-# Builds a tar.zst from a folder of members, with a manifest that matches them
-# (so that only the rule under test is broken), plus extra raw tar arguments.
-forge() { # out dir [tar args for extra members...]
-    local out=$1 dir=$2
-    shift 2
-    (
-        cd "$dir"
-        printf '{"format": 1, "tool": "forged", "members": {'
-        local first=1 f
-        for f in $(find . -type f ! -name ctrmig.manifest | sed 's|^\./||' | sort); do
-            [ $first = 1 ] || printf ', '
-            first=0
-            printf '"%s": {"size": %s, "sha256": "%s"}' "$f" "$(stat -c %s "$f")" "$(sha256sum "$f" | cut -d' ' -f1)"
-        done
-        printf '}}'
-    ) > "$dir/ctrmig.manifest"
-    tar -C "$dir" -cf "${out%.zst}" $(cd "$dir" && ls -A | grep -vx ctrmig.manifest) "$@"
-    tar -C "$dir" -rf "${out%.zst}" ctrmig.manifest
-    zstd -q -f --rm "${out%.zst}" -o "$out"
-}
-
-# A real archive, unpacked, for forging variants of it.
-real_members() { # dir
-    counter_archive "$BATS_TEST_TMPDIR/real.tar.zst" >/dev/null
-    mkdir -p "$1"
-    tar -C "$1" -xf "$BATS_TEST_TMPDIR/real.tar.zst"
-    rm "$1/ctrmig.manifest"
-}
-
-# The import failed with one line naming the problem, and nothing was left.
-assert_rejected() { # archive pattern [more restore args...]
-    local before
-    before=$(store_contents "$ROOT_B")
-    run b restore -i "$1" "${@:3}"
-    assert_one_line_error
-    [[ "$output" == *$2* ]] || { echo "expected '$2' in: $output" >&2; return 1; }
-    [ "$(store_contents "$ROOT_B")" = "$before" ] || { echo "the store changed" >&2; return 1; }
-    ! grep -q " $ROOT_B/" /proc/self/mounts
-}
 
 @test "hostile: ../ and absolute member names" {
     local d="$BATS_TEST_TMPDIR/m"
