@@ -55,13 +55,26 @@ static json_t *inspect_json(struct cm_store *st, json_t *rec)
 	cm_ctr_state_free(&s);
 	cm_autofree char *dir = cm_store_ctr_dir(st, cm_json_str(rec, "id"));
 	cm_autofree char *log = cm_path_join(dir, "ctr.log");
-	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:{s:O, s:O, s:s, s:s}, s:o, s:s, s:s}",
+	json_t *none = json_array();
+	json_t *host = json_pack("{s:b, s:O, s:O, s:O, s:s}", "Privileged",
+				 cm_json_bool(config, "privileged"), "CapAdd",
+				 json_object_get(config, "cap_add") ? json_object_get(config, "cap_add") : none,
+				 "CapDrop",
+				 json_object_get(config, "cap_drop") ? json_object_get(config, "cap_drop") : none,
+				 "Devices",
+				 json_object_get(config, "devices") ? json_object_get(config, "devices") : none,
+				 "NetworkMode", cm_json_str(config, "network"));
+	json_decref(none);
+	const char *hostname = cm_json_str(config, "hostname");
+	cm_autofree char *short_id = cm_strfmt("%.12s", cm_json_str(rec, "id"));
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:{s:O, s:O, s:s, s:s, s:s}, s:o, s:o, s:s, s:s}",
 			 "Id", cm_json_str(rec, "id"), "Name", cm_json_str(rec, "name"), "Image",
 			 cm_json_str(image, "id"), "ImageName", cm_json_str(image, "name"), "Created",
 			 cm_json_str(rec, "created"), "State", state, "Config", "Cmd",
 			 json_object_get(config, "cmd"), "Env", json_object_get(config, "env"),
 			 "WorkingDir", cm_json_str(config, "workdir"), "NetworkMode",
-			 cm_json_str(config, "network"), "Mounts", mounts_of(config), "LogPath", log,
+			 cm_json_str(config, "network"), "Hostname", hostname ? hostname : short_id,
+			 "HostConfig", host, "Mounts", mounts_of(config), "LogPath", log,
 			 "StoreDir", dir);
 }
 

@@ -1,7 +1,9 @@
 /* ctrmig run | create | start */
+#include "caps.h"
 #include "checkpoint.h"
 #include "cli.h"
 #include "container.h"
+#include "ctr_config.h"
 #include "ctr_log.h"
 #include "error.h"
 #include "image.h"
@@ -14,6 +16,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 static const char run_usage[] =
 	"Usage: ctrmig run [OPTIONS] IMAGE [COMMAND [ARG...]]\n"
@@ -30,6 +33,10 @@ static const char run_usage[] =
 	"      --tmpfs PATH         mount a tmpfs at PATH (repeatable)\n"
 	"  -v, --volume SRC:DST[:ro] bind-mount a host folder (repeatable)\n"
 	"      --network none|host  private network with loopback only (default) or the host's\n"
+	"      --privileged         every capability, no masked paths, access to all devices\n"
+	"      --cap-add CAP        add a capability to the default set (repeatable)\n"
+	"      --cap-drop CAP|ALL   drop a capability (repeatable)\n"
+	"      --device HOST[:CTR][:rwm]  give the container a host device (repeatable)\n"
 	"  -h, --help               show this help\n";
 
 static const char create_usage[] =
@@ -65,11 +72,15 @@ static int parse_run_opts(int argc, char **argv, bool is_run, struct run_opts *o
 		{ "workdir", required_argument, NULL, 'w' }, { "tmpfs", required_argument, NULL, 't' },
 		{ "volume", required_argument, NULL, 'v' }, { "network", required_argument, NULL, 'N' },
 		{ "net", required_argument, NULL, 'N' }, { "help", no_argument, NULL, 'h' },
+		{ "privileged", no_argument, NULL, 'P' }, { "cap-add", required_argument, NULL, 'A' },
+		{ "cap-drop", required_argument, NULL, 'D' }, { "device", required_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *usage = is_run ? run_usage : create_usage;
 	json_t *env = json_array(), *tmpfs = json_array(), *volumes = json_array();
+	json_t *cap_add = json_array(), *cap_drop = json_array(), *devices = json_array();
 	const char *workdir = "/", *network = "none";
+	bool privileged = false;
 	int c;
 	o->config = NULL;
 	while ((c = cm_cli_getopt(argc, argv, is_run ? "+de:w:v:h" : "+e:w:v:h", longopts, usage,
@@ -121,8 +132,27 @@ static int parse_run_opts(int argc, char **argv, bool is_run, struct run_opts *o
 			}
 			network = optarg;
 			break;
+		case 'P':
+			privileged = true;
+			break;
+		case 'A':
+		case 'D':
+			if (cm_cap_number(optarg) < 0 && (c == 'A' || strcasecmp(optarg, "ALL"))) {
+				cm_err(err, 0, "--cap-%s %s: not a capability", c == 'A' ? "add" : "drop", optarg);
+				goto fail;
+			}
+			json_array_append_new(c == 'A' ? cap_add : cap_drop, json_string(optarg));
+			break;
+		case 'V': {
+			json_t *dev = cm_config_device_parse(optarg, err);
+			if (!dev)
+				goto fail;
+			json_array_append_new(devices, dev);
+			break;
+		}
 		case 'h':
 			json_decref(env), json_decref(tmpfs), json_decref(volumes);
+			json_decref(cap_add), json_decref(cap_drop), json_decref(devices);
 			return 1;
 		default:
 			goto fail;
@@ -139,11 +169,23 @@ static int parse_run_opts(int argc, char **argv, bool is_run, struct run_opts *o
 		json_array_append_new(cmd, json_string("/bin/sh"));
 	o->config = json_pack("{s:o, s:o, s:s, s:o, s:o, s:s}", "cmd", cmd, "env", env, "workdir",
 			      workdir, "tmpfs", tmpfs, "volumes", volumes, "network", network);
+	/* Grants are recorded only when given, so that archives of plain
+	 * containers stay readable by ctrmig versions that predate them. */
+	if (privileged)
+		json_object_set_new(o->config, "privileged", json_true());
+	const char *keys[] = { "cap_add", "cap_drop", "devices" };
+	json_t *lists[] = { cap_add, cap_drop, devices };
+	for (size_t k = 0; k < 3; k++) {
+		if (json_array_size(lists[k]))
+			json_object_set(o->config, keys[k], lists[k]);
+		json_decref(lists[k]);
+	}
 	return 0;
 unknown:
 	cm_err(err, 0, "unknown option (see --help)");
 fail:
 	json_decref(env), json_decref(tmpfs), json_decref(volumes);
+	json_decref(cap_add), json_decref(cap_drop), json_decref(devices);
 	return -1;
 }
 

@@ -1,10 +1,15 @@
 #include "oci_spec.h"
+#include "caps.h"
 #include "error.h"
 #include "jsonio.h"
 #include "util.h"
 
+#include <errno.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 /* Podman's default capability set for a root container. */
 static const char *const default_caps[] = {
@@ -98,13 +103,43 @@ json_t *cm_oci_volume_parse(const char *arg, struct cm_error *err)
 			 mode && !strcmp(mode, "ro"));
 }
 
-static json_t *process(json_t *config, const char *id)
+/* The capability set: Podman's defaults, then --cap-add and --cap-drop
+ * (drop wins, as in Docker), or every capability with --privileged. */
+static json_t *capabilities(json_t *config)
+{
+	bool on[CM_CAP_LAST + 1] = { false };
+	bool privileged = cm_json_bool(config, "privileged");
+	for (size_t i = 0; i < sizeof(default_caps) / sizeof(default_caps[0]); i++)
+		on[cm_cap_number(default_caps[i])] = true;
+	json_t *v;
+	size_t i;
+	json_array_foreach(json_object_get(config, "cap_add"), i, v) {
+		int n = cm_cap_number(json_string_value(v));
+		if (n >= 0)
+			on[n] = true;
+	}
+	json_array_foreach(json_object_get(config, "cap_drop"), i, v) {
+		const char *name = json_string_value(v);
+		int n = cm_cap_number(name);
+		if (!strcasecmp(name, "ALL"))
+			memset(on, 0, sizeof(on));
+		else if (n >= 0)
+			on[n] = false;
+	}
+	json_t *caps = json_array();
+	for (int n = 0; n <= CM_CAP_LAST; n++)
+		if (on[n] || privileged)
+			json_array_append_new(caps, json_string(cm_cap_name(n)));
+	return caps;
+}
+
+static json_t *process(json_t *config, const char *hostname)
 {
 	json_t *env = json_array();
 	cm_oci_env_set(env, "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
 	cm_oci_env_set(env, "HOME=/root");
 	cm_oci_env_set(env, "container=ctrmig");
-	cm_autofree char *host = cm_strfmt("HOSTNAME=%.12s", id);
+	cm_autofree char *host = cm_strfmt("HOSTNAME=%s", hostname);
 	cm_oci_env_set(env, host);
 	size_t i;
 	json_t *v;
@@ -117,7 +152,7 @@ static json_t *process(json_t *config, const char *id)
 	json_int_t hard = rl.rlim_max == RLIM_INFINITY ? 1048576 : (json_int_t)rl.rlim_max;
 	json_int_t soft = hard < 1024 ? hard : 1024;
 
-	json_t *caps = STR_ARRAY(default_caps);
+	json_t *caps = capabilities(config);
 	const char *cwd = cm_json_str(config, "workdir");
 	return json_pack("{s:b, s:{s:i, s:i}, s:O, s:o, s:s, s:{s:O, s:O, s:o}, s:[{s:s, s:I, s:I}], s:b}",
 			 "terminal", 0, "user", "uid", 0, "gid", 0, "args",
@@ -127,6 +162,29 @@ static json_t *process(json_t *config, const char *id)
 			 "soft", soft, "noNewPrivileges", 0);
 }
 
+/* --device HOST[:CTR[:PERMS]]: the node as runc creates it in the
+ * container, and the device cgroup rule that lets the container use it. */
+static int add_device(json_t *linux_, json_t *allow, json_t *dev, struct cm_error *err)
+{
+	const char *path = cm_json_str(dev, "path"), *dst = cm_json_str(dev, "destination");
+	const char *perms = cm_json_str(dev, "permissions");
+	struct stat sb;
+	if (stat(path, &sb) < 0)
+		return cm_err(err, errno, "device %s", path);
+	if (!S_ISCHR(sb.st_mode) && !S_ISBLK(sb.st_mode))
+		return cm_err(err, 0, "device %s: not a character or block device", path);
+	const char *type = S_ISCHR(sb.st_mode) ? "c" : "b";
+	json_int_t major = major(sb.st_rdev), minor = minor(sb.st_rdev);
+	json_array_append_new(json_object_get(linux_, "devices"),
+			      json_pack("{s:s, s:s, s:I, s:I, s:i, s:i, s:i}", "path", dst ? dst : path,
+					"type", type, "major", major, "minor", minor, "fileMode",
+					(int)(sb.st_mode & 07777), "uid", 0, "gid", 0));
+	json_array_append_new(allow, json_pack("{s:b, s:s, s:I, s:I, s:s}", "allow", 1, "type", type,
+					       "major", major, "minor", minor, "access",
+					       perms ? perms : "rwm"));
+	return 0;
+}
+
 json_t *cm_oci_spec_build(json_t *config, const char *id, const char *rootfs, struct cm_error *err)
 {
 	json_t *cmd = json_object_get(config, "cmd");
@@ -134,8 +192,14 @@ json_t *cm_oci_spec_build(json_t *config, const char *id, const char *rootfs, st
 		cm_err(err, 0, "no command given and the image has none");
 		return NULL;
 	}
+	bool privileged = cm_json_bool(config, "privileged");
 	json_t *mounts = default_mounts(), *v;
 	size_t i;
+	if (privileged) /* as Podman: /sys writable */
+		json_array_foreach(mounts, i, v)
+			if (!strcmp(cm_json_str(v, "destination"), "/sys"))
+				json_array_remove(json_object_get(v, "options"),
+						  json_array_size(json_object_get(v, "options")) - 1);
 	json_array_foreach(json_object_get(config, "tmpfs"), i, v)
 		json_array_append_new(mounts, mount(json_string_value(v), "tmpfs", "tmpfs",
 						    "rw,nosuid,nodev,mode=1777"));
@@ -154,14 +218,27 @@ json_t *cm_oci_spec_build(json_t *config, const char *id, const char *rootfs, st
 			continue;
 		json_array_append_new(ns, json_pack("{s:s}", "type", types[t]));
 	}
-	cm_autofree char *hostname = cm_strfmt("%.12s", id);
+	cm_autofree char *short_id = cm_strfmt("%.12s", id);
+	const char *hostname = cm_json_str(config, "hostname");
+	if (!hostname)
+		hostname = short_id;
 	cm_autofree char *cgroup = cm_strfmt("/ctrmig/%s", id);
-	return json_pack("{s:s, s:o, s:{s:s, s:b}, s:s, s:o, s:{s:{s:[{s:b, s:s}]}, s:s, s:o, s:o, s:o}, s:{s:s}}",
-			 "ociVersion", "1.0.2", "process", process(config, id), "root", "path",
+	json_t *allow = json_pack("[{s:b, s:s}]", "allow", privileged, "access", "rwm");
+	json_t *spec = json_pack("{s:s, s:o, s:{s:s, s:b}, s:s, s:o, s:{s:{s:o}, s:s, s:o, s:[], s:o, s:o}, s:{s:s}}",
+			 "ociVersion", "1.0.2", "process", process(config, hostname), "root", "path",
 			 rootfs, "readonly", 0, "hostname", hostname, "mounts", mounts, "linux",
-			 "resources", "devices", "allow", 0, "access", "rwm", "cgroupsPath", cgroup,
-			 "namespaces", ns, "maskedPaths", STR_ARRAY(masked_paths), "readonlyPaths",
-			 STR_ARRAY(readonly_paths), "annotations", "org.ctrmig.id", id);
+			 "resources", "devices", allow, "cgroupsPath", cgroup, "namespaces", ns,
+			 "devices", "maskedPaths", privileged ? json_array() : STR_ARRAY(masked_paths),
+			 "readonlyPaths", privileged ? json_array() : STR_ARRAY(readonly_paths),
+			 "annotations", "org.ctrmig.id", id);
+	json_t *linux_ = json_object_get(spec, "linux");
+	json_array_foreach(json_object_get(config, "devices"), i, v) {
+		if (add_device(linux_, allow, v, err) < 0) {
+			json_decref(spec);
+			return NULL;
+		}
+	}
+	return spec;
 }
 
 void cm_oci_spec_set_hooks(json_t *spec, const char *ctrmig_path)

@@ -1,0 +1,295 @@
+#include "ctr_config.h"
+#include "caps.h"
+#include "error.h"
+#include "jsonio.h"
+#include "oci_spec.h"
+#include "util.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#define PATH_MAX_LEN 4096
+
+bool cm_config_path_ok(const char *path)
+{
+	if (!path || path[0] != '/' || strlen(path) > PATH_MAX_LEN)
+		return false;
+	for (const char *p = path; *p; p++)
+		if (p[0] == '/' && p[1] == '.' && p[2] == '.' && (p[3] == '/' || !p[3]))
+			return false;
+	return true;
+}
+
+/* A JSON string with no NUL inside (jansson allows "\u0000"). */
+static const char *plain_string(json_t *v)
+{
+	if (!json_is_string(v) || strlen(json_string_value(v)) != json_string_length(v))
+		return NULL;
+	return json_string_value(v);
+}
+
+static int strings(json_t *config, const char *key, json_t *out, bool (*ok)(const char *),
+		   struct cm_error *err)
+{
+	json_t *arr = json_object_get(config, key), *v;
+	if (!arr)
+		return 0;
+	if (!json_is_array(arr))
+		return cm_err(err, 0, "config.dump: %s is not a list", key);
+	json_t *copy = json_array();
+	size_t i;
+	json_array_foreach(arr, i, v) {
+		const char *s = plain_string(v);
+		if (!s || (ok && !ok(s))) {
+			json_decref(copy);
+			return cm_err(err, 0, "config.dump: %s[%zu] is not valid", key, i);
+		}
+		json_array_append_new(copy, json_string(s));
+	}
+	json_object_set_new(out, key, copy);
+	return 0;
+}
+
+static bool env_ok(const char *s)
+{
+	return s[0] != '=' && strchr(s, '=');
+}
+
+static bool cap_ok(const char *s)
+{
+	return cm_cap_number(s) >= 0;
+}
+
+static bool cap_drop_ok(const char *s)
+{
+	return cap_ok(s) || !strcasecmp(s, "ALL");
+}
+
+static bool hostname_ok(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > 64)
+		return false;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && *s != '-' && *s != '.')
+			return false;
+	return true;
+}
+
+static bool perms_ok(const char *s)
+{
+	return *s && strspn(s, "rwm") == strlen(s) && strlen(s) <= 3;
+}
+
+/* volumes and devices: lists of objects with known string/bool fields. */
+static int objects(json_t *config, const char *key, json_t *out, struct cm_error *err)
+{
+	json_t *arr = json_object_get(config, key), *v;
+	if (!arr)
+		return 0;
+	if (!json_is_array(arr))
+		return cm_err(err, 0, "config.dump: %s is not a list", key);
+	bool vol = !strcmp(key, "volumes");
+	json_t *copy = json_array();
+	size_t i;
+	json_array_foreach(arr, i, v) {
+		json_t *ro = json_object_get(v, "ro");
+		const char *src = plain_string(json_object_get(v, vol ? "source" : "path"));
+		const char *dst = plain_string(json_object_get(v, "destination"));
+		const char *perms = vol ? NULL : plain_string(json_object_get(v, "permissions"));
+		size_t fields = 2 + (vol ? ro != NULL : perms != NULL);
+		bool ok = json_is_object(v) && json_object_size(v) == fields && cm_config_path_ok(src) &&
+			  cm_config_path_ok(dst) && (vol ? (!ro || json_is_boolean(ro)) : (!perms || perms_ok(perms)));
+		if (!ok) {
+			json_decref(copy);
+			return cm_err(err, 0, "config.dump: %s[%zu] is not valid", key, i);
+		}
+		json_array_append_new(copy, vol ? json_pack("{s:s, s:s, s:b}", "source", src, "destination",
+							     dst, "ro", json_is_true(ro))
+						: json_pack("{s:s, s:s, s:s}", "path", src, "destination", dst,
+							    "permissions", perms ? perms : "rwm"));
+	}
+	json_object_set_new(out, key, copy);
+	return 0;
+}
+
+json_t *cm_config_from_archive(json_t *config, const char *short_id, struct cm_error *err)
+{
+	static const char *const known[] = { "cmd", "env", "workdir", "hostname", "tmpfs", "volumes",
+					     "network", "privileged", "cap_add", "cap_drop", "devices" };
+	if (!json_is_object(config)) {
+		cm_err(err, 0, "config.dump: the container record has no config");
+		return NULL;
+	}
+	const char *key;
+	json_t *v;
+	json_object_foreach(config, key, v) {
+		size_t k = 0;
+		while (k < sizeof(known) / sizeof(known[0]) && strcmp(known[k], key))
+			k++;
+		if (k == sizeof(known) / sizeof(known[0])) {
+			cm_err(err, 0, "config.dump: the config field '%.64s' is unknown to this version of ctrmig",
+			       key);
+			return NULL;
+		}
+	}
+	json_t *out = json_object();
+	cm_autofree char *dflt = cm_strfmt("%.12s", short_id);
+	const char *workdir = plain_string(json_object_get(config, "workdir"));
+	const char *hostname = plain_string(json_object_get(config, "hostname"));
+	const char *network = plain_string(json_object_get(config, "network"));
+	json_t *priv = json_object_get(config, "privileged");
+	if (strings(config, "cmd", out, NULL, err) < 0 || !json_array_size(json_object_get(out, "cmd")))
+		goto bad_cmd;
+	if (strings(config, "env", out, env_ok, err) < 0 ||
+	    strings(config, "tmpfs", out, cm_config_path_ok, err) < 0 ||
+	    strings(config, "cap_add", out, cap_ok, err) < 0 ||
+	    strings(config, "cap_drop", out, cap_drop_ok, err) < 0 ||
+	    objects(config, "volumes", out, err) < 0 || objects(config, "devices", out, err) < 0)
+		goto fail;
+	if (!cm_config_path_ok(workdir ? workdir : "/")) {
+		cm_err(err, 0, "config.dump: workdir is not an absolute path");
+		goto fail;
+	}
+	json_object_set_new(out, "workdir", json_string(workdir ? workdir : "/"));
+	if (json_object_get(config, "hostname") && (!hostname || !hostname_ok(hostname))) {
+		cm_err(err, 0, "config.dump: hostname is not valid");
+		goto fail;
+	}
+	json_object_set_new(out, "hostname", json_string(hostname ? hostname : dflt));
+	if (!network || (strcmp(network, "none") && strcmp(network, "host"))) {
+		cm_err(err, 0, "config.dump: network is not none or host");
+		goto fail;
+	}
+	json_object_set_new(out, "network", json_string(network));
+	if (priv && !json_is_boolean(priv)) {
+		cm_err(err, 0, "config.dump: privileged is not true or false");
+		goto fail;
+	}
+	if (json_is_true(priv))
+		json_object_set_new(out, "privileged", json_true());
+	return out;
+bad_cmd:
+	if (!err->msg)
+		cm_err(err, 0, "config.dump: the container has no command");
+fail:
+	json_decref(out);
+	return NULL;
+}
+
+json_t *cm_config_device_parse(const char *arg, struct cm_error *err)
+{
+	cm_autofree char *copy = cm_strdup(arg);
+	char *dst = strchr(copy, ':'), *perms = NULL;
+	if (dst) {
+		*dst++ = '\0';
+		perms = strchr(dst, ':');
+		if (perms)
+			*perms++ = '\0';
+		/* --device /dev/x:rw is HOST:PERMS, as in Docker */
+		if (!perms && perms_ok(dst)) {
+			perms = dst;
+			dst = NULL;
+		}
+	}
+	if (!cm_config_path_ok(copy) || (dst && !cm_config_path_ok(dst)) || (perms && !perms_ok(perms))) {
+		cm_err(err, 0, "--device %s: expected HOST-PATH[:CONTAINER-PATH][:PERMISSIONS], absolute paths "
+			       "and permissions of r, w, m", arg);
+		return NULL;
+	}
+	return json_pack("{s:s, s:s, s:s}", "path", copy, "destination", dst ? dst : copy, "permissions",
+			 perms ? perms : "rwm");
+}
+
+/* ---- grants --------------------------------------------------------------- */
+
+static json_t *find_by(json_t *arr, const char *key, const char *value)
+{
+	json_t *v;
+	size_t i;
+	json_array_foreach(arr, i, v)
+		if (!strcmp(cm_json_str(v, key), value))
+			return v;
+	return NULL;
+}
+
+static bool has_cap(json_t *names, const char *cap)
+{
+	json_t *v;
+	size_t i;
+	json_array_foreach(names, i, v)
+		if (cm_cap_number(json_string_value(v)) == cm_cap_number(cap))
+			return true;
+	return false;
+}
+
+struct refusals {
+	char *text;
+};
+
+static void refuse(struct refusals *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void refuse(struct refusals *r, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *item;
+	if (vasprintf(&item, fmt, ap) < 0)
+		cm_oom();
+	va_end(ap);
+	char *joined = r->text ? cm_strfmt("%s; %s", r->text, item) : cm_strdup(item);
+	free(r->text);
+	free(item);
+	r->text = joined;
+}
+
+json_t *cm_config_grant(json_t *asked, const struct cm_grant_opts *g, struct cm_error *err)
+{
+	json_t *out = json_deep_copy(asked), *v;
+	struct refusals r = { NULL };
+	size_t i;
+	json_array_foreach(g->volumes, i, v) {
+		const char *dst = cm_json_str(v, "destination");
+		if (!find_by(json_object_get(asked, "volumes"), "destination", dst)) {
+			cm_err(err, 0, "-v %s:%s: the checkpointed container had no volume at %s",
+			       cm_json_str(v, "source"), dst, dst);
+			json_decref(out);
+			return NULL;
+		}
+	}
+	json_array_foreach(json_object_get(out, "volumes"), i, v) {
+		const char *dst = cm_json_str(v, "destination");
+		json_t *given = find_by(g->volumes, "destination", dst);
+		if (given)
+			json_array_set(json_object_get(out, "volumes"), i, given);
+		else if (!g->trust_all)
+			refuse(&r, "host folder %s at %s (-v SRC:%s)", cm_json_str(v, "source"), dst, dst);
+	}
+	if (cm_json_bool(asked, "privileged") && !g->privileged && !g->trust_all)
+		refuse(&r, "privileged mode (--privileged)");
+	json_array_foreach(json_object_get(asked, "cap_add"), i, v) {
+		const char *cap = cm_cap_name(cm_cap_number(json_string_value(v)));
+		if (!g->privileged && !g->trust_all && !has_cap(g->cap_add, cap))
+			refuse(&r, "capability %s (--cap-add %s)", cap, cap + 4);
+	}
+	json_array_foreach(json_object_get(out, "devices"), i, v) {
+		const char *path = cm_json_str(v, "path");
+		json_t *given = find_by(g->devices, "destination", cm_json_str(v, "destination"));
+		if (given)
+			json_array_set(json_object_get(out, "devices"), i, given);
+		else if (!g->trust_all)
+			refuse(&r, "device %s (--device %s)", path, path);
+	}
+	const char *net = cm_json_str(asked, "network");
+	if (net && !strcmp(net, "host") && !g->trust_all && !(g->network && !strcmp(g->network, "host")))
+		refuse(&r, "the host's network (--network host)");
+	if (!r.text)
+		return out;
+	json_decref(out);
+	cm_err(err, 0, "the archive asks for %s: give those flags, or --trust-archive-config, or trust "
+		       "the key that signed it ('ctrmig trust add')", r.text);
+	free(r.text);
+	return NULL;
+}
