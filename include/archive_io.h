@@ -7,6 +7,8 @@
 #include <jansson.h>
 #include <stdbool.h>
 
+#include "ctr_config.h"
+
 struct cm_store;
 struct cm_error;
 
@@ -26,6 +28,7 @@ struct cm_import_opts {
 	const char *name;  /* a new name (and id), or NULL to keep both */
 	const char *previous; /* the pre-checkpoint archive a --with-previous dump needs */
 	bool ignore_rootfs;   /* leave the file system as the base image has it */
+	struct cm_grant_opts grants; /* what the command line allows the archive */
 };
 
 /* Registers the archive's container as checkpointed; returns its record. */

@@ -38,7 +38,10 @@ int cm_ctr_kill(struct cm_store *st, json_t *rec, int sig, struct cm_error *err)
 int cm_ctr_remove(struct cm_store *st, json_t *rec, bool force, struct cm_error *err);
 /* Waits up to timeout seconds for the monitor to record the exit. */
 bool cm_ctr_wait_exit(struct cm_store *st, json_t *rec, double timeout);
-/* Brings bundle/config.json up to date before runc create or restore. */
+/* The runc config, built afresh from the record's config (never taken from
+ * an archive), with this binary's hook and the store's CRIU config. */
+json_t *cm_ctr_build_spec(struct cm_store *st, json_t *rec, struct cm_error *err);
+/* Writes bundle/config.json from the record before runc create or restore. */
 int cm_ctr_refresh_spec(struct cm_store *st, json_t *rec, struct cm_error *err);
 /* Before a new monitor starts: waits for the last one to finish, then clears
  * what it left (runc state, mount, exit.json). */

@@ -3,12 +3,15 @@
 #define CM_IMAGE_H
 
 #include <jansson.h>
+#include <stdbool.h>
 
 struct cm_store;
 struct cm_error;
 
-/* Imports a rootfs tarball or folder as NAME; returns its record. */
-json_t *cm_image_import(struct cm_store *st, const char *src, const char *name,
+/* Imports a rootfs tarball or folder as NAME; returns its record. An
+ * untrusted tarball (carried in a checkpoint archive) follows the rules of
+ * untrusted_entry.h. */
+json_t *cm_image_import(struct cm_store *st, const char *src, const char *name, bool untrusted,
 			struct cm_error *err);
 /* Every image record, by name. */
 json_t *cm_image_list(struct cm_store *st, struct cm_error *err);

@@ -25,6 +25,14 @@ int cm_member_check(char *name, enum cm_member_kind kind, struct cm_error *err);
  * no "..", no empty or "." parts. */
 bool cm_member_path_safe(const char *path);
 
+/* The most bytes a member may have whatever the manifest says: the JSON
+ * documents are small, so a large one is an attack on memory, not data.
+ * UINT64_MAX for members bounded only by the space they need. */
+uint64_t cm_member_max_size(const char *name);
+
+/* At most this many members: a checkpoint has a few files per process. */
+#define CM_ARCHIVE_MAX_MEMBERS 100000
+
 json_t *cm_manifest_new(void);
 void cm_manifest_add(json_t *manifest, const char *name, uint64_t size, const char *sha256_hex);
 

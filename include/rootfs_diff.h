@@ -20,8 +20,11 @@ json_t *cm_rootfs_diff_write(const char *upper_dir, int out_fd, struct cm_error 
 
 /* Applies deleted paths, then the diff tar, inside root (a mounted container
  * rootfs): in a child that chroots there, so that the container's own
- * symlinks (/var/run -> /run) work and nothing can reach outside. */
-int cm_rootfs_diff_apply(const char *root, const char *diff_tar, json_t *deleted,
-			 struct cm_error *err);
+ * symlinks (/var/run -> /run) work and nothing can reach outside. The diff
+ * is untrusted (untrusted_entry.h): setuid/setgid bits stay only on files
+ * base_root (the image) has with the same bits; a deleted path may not lead
+ * through a symlink the diff plants. */
+int cm_rootfs_diff_apply(const char *root, const char *base_root, const char *diff_tar,
+			 json_t *deleted, struct cm_error *err);
 
 #endif

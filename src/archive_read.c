@@ -1,14 +1,17 @@
 #include "archive_io.h"
 #include "container.h"
+#include "ctr_config.h"
 #include "criu.h"
 #include "error.h"
 #include "hash_thread.h"
 #include "image.h"
 #include "jsonio.h"
 #include "manifest.h"
+#include "oci_spec.h"
 #include "rootfs.h"
 #include "rootfs_diff.h"
 #include "sha256.h"
+#include "spec_check.h"
 #include "store.h"
 #include "util.h"
 
@@ -20,16 +23,65 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 
-#define MANIFEST_MAX (4 << 20)
+/* Room a member must leave free on the store's file system. */
+#define DISK_RESERVE (64ULL << 20)
 
 /* ---- reading the outer archive into a staging folder --------------------- */
 
 struct unpacked {
 	char *dir;       /* staging/raw: members as they came */
+	const char *store; /* the store's root, for messages */
 	json_t *seen;    /* name -> {size, sha256} */
 	json_t *manifest;
+	uint64_t pages;  /* bytes of memory images so far */
+	size_t members;
 };
+
+/* MemTotal + SwapTotal: a checkpoint holding more memory cannot be restored here. */
+static uint64_t memory_and_swap(void)
+{
+	cm_autofree char *text = cm_read_file("/proc/meminfo", NULL, NULL);
+	uint64_t total = 0;
+	const char *keys[] = { "MemTotal:", "SwapTotal:" };
+	for (size_t i = 0; text && i < 2; i++) {
+		const char *p = strstr(text, keys[i]);
+		if (p)
+			total += strtoull(p + strlen(keys[i]), NULL, 10) << 10;
+	}
+	return total ? total : UINT64_MAX;
+}
+
+/* Every member is bounded before a byte of it is written: by a fixed limit
+ * for the small documents, by this host's memory for CRIU's page images,
+ * and by the free space of the store for all. */
+static int check_member_size(struct unpacked *u, int dirfd, const char *name, int64_t declared,
+			     struct cm_error *err)
+{
+	uint64_t size = declared < 0 ? 0 : (uint64_t)declared;
+	if (size > cm_member_max_size(name))
+		return cm_err(err, 0, "member %s: %llu bytes, more than the %llu such a member may have", name,
+			      (unsigned long long)size, (unsigned long long)cm_member_max_size(name));
+	const char *base = strchr(name, '/');
+	if (base && !strncmp(base + 1, "pages-", 6)) {
+		u->pages += size;
+		uint64_t mem = memory_and_swap();
+		if (u->pages > mem)
+			return cm_err(err, 0, "the checkpoint holds %llu MiB of memory, more than this host's "
+					      "%llu MiB of memory and swap", (unsigned long long)(u->pages >> 20),
+				      (unsigned long long)(mem >> 20));
+	}
+	struct statvfs vfs;
+	if (fstatvfs(dirfd, &vfs) == 0) {
+		uint64_t avail = (uint64_t)vfs.f_bavail * vfs.f_frsize;
+		if (size + DISK_RESERVE > avail)
+			return cm_err(err, ENOSPC, "member %s: %llu MiB do not fit in %s with %llu MiB free", name,
+				      (unsigned long long)(size >> 20), u->store,
+				      (unsigned long long)(avail >> 20));
+	}
+	return 0;
+}
 
 static int write_member(struct archive *a, struct archive_entry *e, int dirfd, const char *name,
 			json_t *seen, struct cm_error *err)
@@ -67,15 +119,16 @@ static int write_member(struct archive *a, struct archive_entry *e, int dirfd, c
 
 static json_t *read_manifest(struct archive *a, struct cm_error *err)
 {
-	char *buf = cm_malloc(MANIFEST_MAX);
+	size_t max = (size_t)cm_member_max_size(CM_MANIFEST_NAME);
+	char *buf = cm_malloc(max);
 	size_t len = 0;
 	la_ssize_t n;
-	while ((n = archive_read_data(a, buf + len, MANIFEST_MAX - len)) > 0)
+	while ((n = archive_read_data(a, buf + len, max - len)) > 0)
 		len += (size_t)n;
 	json_t *m = NULL;
 	if (n < 0)
 		cm_err(err, 0, "member %s: %s", CM_MANIFEST_NAME, archive_error_string(a));
-	else if (len == MANIFEST_MAX)
+	else if (len == max)
 		cm_err(err, 0, "member %s: too large", CM_MANIFEST_NAME);
 	else
 		m = cm_json_parse(buf, len, CM_MANIFEST_NAME, err);
@@ -103,6 +156,11 @@ static int unpack_outer(const char *input, struct unpacked *u, struct cm_error *
 			break;
 		if (r < ARCHIVE_WARN) {
 			ret = cm_err(err, 0, "%s", archive_error_string(a));
+			break;
+		}
+		if (++u->members > CM_ARCHIVE_MAX_MEMBERS) {
+			ret = cm_err(err, 0, "more than %d members: not a checkpoint archive",
+				     CM_ARCHIVE_MAX_MEMBERS);
 			break;
 		}
 		cm_autofree char *name = cm_strdup(archive_entry_pathname(e));
@@ -140,6 +198,8 @@ static int unpack_outer(const char *input, struct unpacked *u, struct cm_error *
 				ret = cm_err(err, errno, "member %s", name);
 			*slash = '/';
 		}
+		if (ret == 0)
+			ret = check_member_size(u, dirfd, name, archive_entry_size(e), err);
 		if (ret == 0)
 			ret = write_member(a, e, dirfd, name, u->seen, err);
 	}
@@ -189,7 +249,7 @@ static json_t *find_or_import_image(struct cm_store *st, struct unpacked *u, jso
 		local = cm_strfmt("%s-%.12s", name, digest + 7);
 		json_decref(clash);
 	}
-	found = cm_image_import(st, carried, local ? local : name, err);
+	found = cm_image_import(st, carried, local ? local : name, true, err);
 	if (!found)
 		return NULL;
 	*imported = true;
@@ -217,53 +277,76 @@ static int check_volumes(json_t *config, struct cm_error *err)
 	return 0;
 }
 
-/* The record and spec for the new container, at its final paths. */
+/* Copies a boolean the archive's record holds, if it is one. */
+static void copy_bool(json_t *to, json_t *from, const char *key)
+{
+	json_t *v = json_object_get(from, key);
+	if (json_is_boolean(v))
+		json_object_set(to, key, v);
+}
+
+/* The new container's record, made afresh: from the archive only its name,
+ * creation time, checkpoint options and the config already checked. */
+static json_t *new_record(const char *id, const char *name, json_t *old, json_t *config,
+			  json_t *image, const char *images, const char *input)
+{
+	char now[40];
+	cm_time_now(now);
+	struct timespec ts;
+	const char *created = cm_json_str(old, "created");
+	json_t *old_ckpt = json_object_get(old, "checkpoint");
+	const char *when = cm_json_str(old_ckpt, "time");
+	json_t *ckpt = json_pack("{s:s, s:b, s:s}", "dir", images, "restorable", 1, "time",
+				 when && cm_time_parse(when, &ts) == 0 ? when : now);
+	copy_bool(ckpt, old_ckpt, "leave_running");
+	copy_bool(ckpt, old_ckpt, "tcp_established");
+	copy_bool(ckpt, old_ckpt, "file_locks");
+	return json_pack("{s:s, s:s, s:s, s:{s:s, s:s, s:s}, s:O, s:s, s:o, s:b, s:s, s:s}", "id", id,
+			 "name", name, "created",
+			 created && cm_time_parse(created, &ts) == 0 ? created : now, "image", "id",
+			 cm_json_str(image, "id"), "name", cm_json_str(image, "name"), "digest",
+			 cm_json_str(image, "digest"), "config", config, "state", "checkpointed",
+			 "checkpoint", ckpt, "restored", 0, "imported_from",
+			 !strcmp(input, "-") ? "stdin" : input, "imported_at", now);
+}
+
+/* The record and the runc config ctrmig builds from it, at the final paths. */
 static int write_container(struct cm_store *st, const char *stage, const char *id, const char *name,
-			   json_t *old, json_t *spec, json_t *image, const char *input,
+			   json_t *old, json_t *config, json_t *image, const char *input,
 			   struct cm_error *err)
 {
 	cm_autofree char *final = cm_store_ctr_dir(st, id);
-	cm_autofree char *rootfs = cm_path_join(final, "rootfs");
 	cm_autofree char *images = cm_path_join(final, "checkpoint");
-	cm_autofree char *cgroup = cm_strfmt("/ctrmig/%s", id);
-	cm_autofree char *hostname = cm_strfmt("%.12s", id);
-	json_object_set_new(json_object_get(spec, "root"), "path", json_string(rootfs));
-	json_object_set_new(json_object_get(spec, "linux"), "cgroupsPath", json_string(cgroup));
-	json_t *ann = json_object_get(spec, "annotations");
-	if (json_is_object(ann))
-		json_object_set_new(ann, "org.ctrmig.id", json_string(id));
-
-	json_t *rec = json_deep_copy(old);
-	const char *drop[] = { "pid", "pid_start", "monitor_pid", "checkpoint_pending", "exit_code",
-			       "finished_at", "started_at", "restored_at", "pre_checkpoint" };
-	for (size_t i = 0; i < sizeof(drop) / sizeof(drop[0]); i++)
-		json_object_del(rec, drop[i]);
-	char now[40];
-	cm_time_now(now);
-	json_t *ckpt = json_object_get(rec, "checkpoint");
-	if (!json_is_object(ckpt)) {
-		ckpt = json_object();
-		json_object_set_new(rec, "checkpoint", ckpt);
-	}
-	json_object_del(ckpt, "name");
-	json_object_set_new(ckpt, "dir", json_string(images));
-	json_object_set_new(ckpt, "restorable", json_true());
-	json_object_set_new(rec, "id", json_string(id));
-	json_object_set_new(rec, "name", json_string(name));
-	json_object_set_new(rec, "state", json_string("checkpointed"));
-	json_object_set_new(rec, "restored", json_false());
-	json_object_set_new(rec, "imported_from", json_string(!strcmp(input, "-") ? "stdin" : input));
-	json_object_set_new(rec, "imported_at", json_string(now));
-	json_object_set_new(rec, "image", json_pack("{s:s, s:s, s:s}", "id", cm_json_str(image, "id"),
-						    "name", cm_json_str(image, "name"), "digest",
-						    cm_json_str(image, "digest")));
+	json_t *rec = new_record(id, name, old, config, image, images, input);
+	json_t *spec = cm_ctr_build_spec(st, rec, err);
 	cm_autofree char *spec_path = cm_path_join(stage, "bundle/config.json");
 	cm_autofree char *rec_path = cm_path_join(stage, "container.json");
-	int ret = cm_json_save(spec_path, spec, 0600, err);
+	int ret = spec ? cm_json_save(spec_path, spec, 0600, err) : -1;
 	if (ret == 0)
 		ret = cm_json_save(rec_path, rec, 0600, err);
+	json_decref(spec);
 	json_decref(rec);
 	return ret;
+}
+
+/* What the archive asks for, checked: its config (each field, and each
+ * grant against the command line) and spec.dump against the runc config
+ * that config gives. Returns the config the new container gets. */
+static json_t *checked_config(json_t *old, json_t *spec, const struct cm_import_opts *o,
+			      struct cm_error *err)
+{
+	const char *old_id = cm_json_str(old, "id");
+	json_t *asked = cm_config_from_archive(json_object_get(old, "config"), old_id, err);
+	if (!asked)
+		return NULL;
+	cm_autofree char *old_root = cm_strfmt("/containers/%s/rootfs", old_id);
+	json_t *built = cm_oci_spec_build(asked, old_id, old_root, err);
+	json_t *config = NULL;
+	if (built && cm_spec_check(spec, built, old_id, err) == 0)
+		config = cm_config_grant(asked, &o->grants, err);
+	json_decref(built);
+	json_decref(asked);
+	return config;
 }
 
 static int apply_rootfs(struct cm_store *st, struct unpacked *u, const char *stage, json_t *image,
@@ -281,13 +364,22 @@ static int apply_rootfs(struct cm_store *st, struct unpacked *u, const char *sta
 		json_decref(deleted);
 		return cm_err(err, 0, "member deleted.files: not a list of paths");
 	}
+	/* The diff is copied into the container's layer while the archive's copy is still there. */
+	struct stat sb;
+	struct statvfs vfs;
+	if (has_diff && stat(diff, &sb) == 0 && statvfs(stage, &vfs) == 0 &&
+	    (uint64_t)sb.st_size + DISK_RESERVE > (uint64_t)vfs.f_bavail * vfs.f_frsize) {
+		json_decref(deleted);
+		return cm_err(err, ENOSPC, "member rootfs-diff.tar: %llu MiB do not fit in %s",
+			      (unsigned long long)(sb.st_size >> 20), st->root);
+	}
 	cm_autofree char *lower = cm_image_rootfs(st, cm_json_str(image, "id"));
 	cm_autofree char *upper = cm_path_join(stage, "upper");
 	cm_autofree char *work = cm_path_join(stage, "work");
 	cm_autofree char *root = cm_path_join(stage, "rootfs");
 	int ret = cm_rootfs_mount_at(lower, upper, work, root, err);
 	if (ret == 0) {
-		ret = cm_rootfs_diff_apply(root, has_diff ? diff : NULL, deleted, err);
+		ret = cm_rootfs_diff_apply(root, lower, has_diff ? diff : NULL, deleted, err);
 		umount2(root, MNT_DETACH);
 	}
 	json_decref(deleted);
@@ -342,7 +434,8 @@ static int check_previous(struct unpacked *u, json_t *config, const struct cm_im
 static int import_previous(const char *input, const char *staging, const char *stage,
 			   const char *old_id, struct cm_error *err)
 {
-	struct unpacked p = { .dir = cm_path_join(staging, "previous"), .seen = json_object() };
+	struct unpacked p = { .dir = cm_path_join(staging, "previous"), .store = "the store",
+			      .seen = json_object() };
 	json_t *config = NULL;
 	int ret = cm_mkdir_p(p.dir, 0700, err);
 	if (ret == 0)
@@ -376,8 +469,8 @@ json_t *cm_archive_import(struct cm_store *st, const struct cm_import_opts *o, s
 		return NULL;
 	const char *what = !strcmp(o->input, "-") ? "standard input" : o->input;
 	cm_autofree char *staging = cm_strfmt("%s/containers/.import-%.16s", st->root, rnd);
-	struct unpacked u = { .dir = cm_path_join(staging, "raw"), .seen = json_object() };
-	json_t *config = NULL, *spec = NULL, *image = NULL, *rec = NULL;
+	struct unpacked u = { .dir = cm_path_join(staging, "raw"), .store = st->root, .seen = json_object() };
+	json_t *config = NULL, *spec = NULL, *image = NULL, *rec = NULL, *ctr_config = NULL;
 	cm_autofree char *stage = NULL, *final = NULL;
 	bool image_imported = false;
 	const char *id = NULL, *name = NULL;
@@ -387,8 +480,7 @@ json_t *cm_archive_import(struct cm_store *st, const struct cm_import_opts *o, s
 	if (!(config = load_member(&u, "config.dump", err)) || !(spec = load_member(&u, "spec.dump", err)))
 		goto fail;
 	json_t *old = json_object_get(json_object_get(config, "ctrmig"), "record");
-	if (!json_is_object(old) || !cm_json_str(old, "id") || !cm_json_str(old, "name") ||
-	    !json_is_object(json_object_get(spec, "root"))) {
+	if (!json_is_object(old) || !cm_json_str(old, "id") || !cm_json_str(old, "name")) {
 		cm_err(err, 0, "config.dump: no ctrmig container record");
 		goto fail;
 	}
@@ -396,8 +488,8 @@ json_t *cm_archive_import(struct cm_store *st, const struct cm_import_opts *o, s
 		goto fail;
 	id = o->name ? id_buf : cm_json_str(old, "id");
 	name = o->name ? o->name : cm_json_str(old, "name");
-	if (strlen(id) != 64 || !cm_is_hex(id)) {
-		cm_err(err, 0, "config.dump: container id %s is not valid", id);
+	if (strlen(cm_json_str(old, "id")) != 64 || !cm_is_hex(cm_json_str(old, "id"))) {
+		cm_err(err, 0, "config.dump: the container id is not valid");
 		goto fail;
 	}
 	if (!cm_ctr_name_valid(name)) {
@@ -409,7 +501,7 @@ json_t *cm_archive_import(struct cm_store *st, const struct cm_import_opts *o, s
 		cm_err(err, 0, "a container %s already exists here: restore under another name with -n NAME", name);
 		goto fail;
 	}
-	if (check_volumes(json_object_get(old, "config"), err) < 0)
+	if (!(ctr_config = checked_config(old, spec, o, err)) || check_volumes(ctr_config, err) < 0)
 		goto fail;
 	if (!(image = find_or_import_image(st, &u, json_object_get(old, "image"), &image_imported, err)))
 		goto fail;
@@ -423,7 +515,7 @@ json_t *cm_archive_import(struct cm_store *st, const struct cm_import_opts *o, s
 	}
 	if (move_checkpoint(&u, stage, err) < 0 ||
 	    (o->previous && import_previous(o->previous, staging, stage, cm_json_str(old, "id"), err) < 0) ||
-	    write_container(st, stage, id, name, old, spec, image, o->input, err) < 0 ||
+	    write_container(st, stage, id, name, old, ctr_config, image, o->input, err) < 0 ||
 	    (!o->ignore_rootfs && apply_rootfs(st, &u, stage, image, err) < 0))
 		goto fail;
 	if (rename(stage, final) < 0) {
@@ -450,6 +542,7 @@ out:
 	json_decref(u.manifest);
 	json_decref(config);
 	json_decref(spec);
+	json_decref(ctr_config);
 	json_decref(image);
 	return rec;
 }

@@ -1,15 +1,28 @@
 /* ctrmig checkpoint | restore, and Docker's checkpoint create | ls | rm */
 #include "archive_io.h"
+#include "caps.h"
 #include "checkpoint.h"
 #include "cli.h"
 #include "container.h"
 #include "error.h"
 #include "jsonio.h"
+#include "oci_spec.h"
 #include "store.h"
 #include "util.h"
 
 #include <stdio.h>
 #include <string.h>
+
+#define GRANT_USAGE                                                                         \
+	"\n"                                                                                  \
+	"What an archive may have beyond ctrmig's defaults (see ctrmig-archive(5), Trust),\n" \
+	"unless a trusted key signed it:\n"                                                   \
+	"  -v, --volume SRC:DST[:ro]  allow the recorded volume at DST, from SRC on this host\n" \
+	"      --privileged           allow privileged mode and any capability\n"            \
+	"      --cap-add CAP          allow a recorded extra capability\n"                   \
+	"      --device PATH          allow a recorded device\n"                             \
+	"      --network host         allow the host's network\n"                            \
+	"      --trust-archive-config allow everything the archive's record asks for\n"
 
 static const char checkpoint_usage[] =
 	"Usage: ctrmig checkpoint [OPTIONS] [-a | -l | CONTAINER...]\n"
@@ -58,7 +71,8 @@ static const char restore_usage[] =
 	"                         with -i: the pre-checkpoint archive (checkpoint -P -e)\n"
 	"                         of a checkpoint made --with-previous\n"
 	"      --ignore-rootfs    with -i: do not apply the archive's file changes\n"
-	"  -h, --help             show this help\n";
+	"  -h, --help             show this help\n"
+	GRANT_USAGE;
 
 static void print_stats(const char *verb, double total, json_t *per_ctr)
 {
@@ -203,7 +217,71 @@ enum {
 	OPT_IGNORE_ROOTFS,
 	OPT_INCLUDE_IMAGE,
 	OPT_IMPORT_PREVIOUS,
+	OPT_PRIVILEGED,
+	OPT_CAP_ADD,
+	OPT_DEVICE,
+	OPT_NETWORK,
+	OPT_TRUST_CONFIG,
 };
+
+/* The flags with which restore -i and import allow an archive more than
+ * ctrmig's defaults. Returns 1 when c was one of them, -1 on a bad value. */
+static int grant_opt(int c, struct cm_grant_opts *g, struct cm_error *err)
+{
+	json_t *v;
+	switch (c) {
+	case 'v':
+		if (!(v = cm_oci_volume_parse(optarg, err)))
+			return -1;
+		json_array_append_new(g->volumes ? g->volumes : (g->volumes = json_array()), v);
+		return 1;
+	case OPT_DEVICE:
+		if (!(v = cm_config_device_parse(optarg, err)))
+			return -1;
+		json_array_append_new(g->devices ? g->devices : (g->devices = json_array()), v);
+		return 1;
+	case OPT_CAP_ADD:
+		if (cm_cap_number(optarg) < 0)
+			return cm_err(err, 0, "--cap-add %s: not a capability", optarg);
+		json_array_append_new(g->cap_add ? g->cap_add : (g->cap_add = json_array()),
+				      json_string(optarg));
+		return 1;
+	case OPT_NETWORK:
+		if (strcmp(optarg, "host"))
+			return cm_err(err, 0, "--network %s: a restored container keeps its network; only "
+					      "--network host (to allow the host's) is taken here", optarg);
+		g->network = optarg;
+		return 1;
+	case OPT_PRIVILEGED:
+		g->privileged = true;
+		return 1;
+	case OPT_TRUST_CONFIG:
+		g->trust_all = true;
+		return 1;
+	}
+	return 0;
+}
+
+static bool grants_given(const struct cm_grant_opts *g)
+{
+	return g->volumes || g->devices || g->cap_add || g->network || g->privileged || g->trust_all;
+}
+
+static void grants_free(struct cm_grant_opts *g)
+{
+	json_decref(g->volumes);
+	json_decref(g->devices);
+	json_decref(g->cap_add);
+}
+
+#define GRANT_LONGOPTS                                                      \
+	{ "volume", required_argument, NULL, 'v' },                        \
+	{ "privileged", no_argument, NULL, OPT_PRIVILEGED },               \
+	{ "cap-add", required_argument, NULL, OPT_CAP_ADD },               \
+	{ "device", required_argument, NULL, OPT_DEVICE },                 \
+	{ "network", required_argument, NULL, OPT_NETWORK },               \
+	{ "trust-archive-config", no_argument, NULL, OPT_TRUST_CONFIG }
+
 
 /* checkpoint -e: the dump, then the archive; the local checkpoint stays, so a
  * failed export loses nothing. */
@@ -341,14 +419,20 @@ int cm_cmd_restore(struct cm_store *st, int argc, char **argv, struct cm_error *
 		{ "name", required_argument, NULL, 'n' },
 		{ "import-previous", required_argument, NULL, OPT_IMPORT_PREVIOUS },
 		{ "ignore-rootfs", no_argument, NULL, OPT_IGNORE_ROOTFS },
+		GRANT_LONGOPTS,
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct cm_restore_opts o = { 0 };
 	struct cm_import_opts io = { 0 };
 	bool all = false, latest = false, stats = false;
-	int c;
-	while ((c = cm_cli_getopt(argc, argv, "alki:n:h", longopts, restore_usage, err)) != -1) {
+	int c, ret = -1;
+	while ((c = cm_cli_getopt(argc, argv, "alki:n:v:h", longopts, restore_usage, err)) != -1) {
+		int g = grant_opt(c, &io.grants, err);
+		if (g < 0)
+			goto out;
+		if (g > 0)
+			continue;
 		switch (c) {
 		case 'i': io.input = optarg; break;
 		case 'n': io.name = optarg; break;
@@ -360,36 +444,46 @@ int cm_cmd_restore(struct cm_store *st, int argc, char **argv, struct cm_error *
 		case OPT_TCP: o.tcp_established = true; break;
 		case OPT_LOCKS: o.file_locks = true; break;
 		case OPT_STATS: stats = true; break;
-		case 'h': return 0;
-		default: return -1;
+		case 'h': ret = 0; goto out;
+		default: goto out;
 		}
 	}
-	if (io.name && !io.input)
-		return cm_err(err, 0, "-n goes with -i: it names the copy an archive restores as");
-	if ((io.previous || io.ignore_rootfs) && !io.input)
-		return cm_err(err, 0, "--import-previous and --ignore-rootfs go with -i");
+	if (io.name && !io.input) {
+		cm_err(err, 0, "-n goes with -i: it names the copy an archive restores as");
+		goto out;
+	}
+	if ((io.previous || io.ignore_rootfs || grants_given(&io.grants)) && !io.input) {
+		cm_err(err, 0, "--import-previous, --ignore-rootfs and the options that allow an "
+			       "archive more (-v, --privileged, ...) go with -i");
+		goto out;
+	}
 	if (io.input && check_import_inputs(&io, err) < 0)
-		return -1;
-	if (io.input && (all || latest || optind < argc))
-		return cm_err(err, 0, "-i restores the archive's container: give no container names");
+		goto out;
+	if (io.input && (all || latest || optind < argc)) {
+		cm_err(err, 0, "-i restores the archive's container: give no container names");
+		goto out;
+	}
 	json_t *recs;
 	if (io.input) {
 		json_t *rec = cm_archive_import(st, &io, err);
 		if (!rec)
-			return -1;
+			goto out;
 		recs = json_pack("[o]", rec);
-		int ret = for_each_ctr(st, json_incref(recs), "restore", stats, false, restore_one, &o, err);
+		ret = for_each_ctr(st, json_incref(recs), "restore", stats, false, restore_one, &o, err);
 		if (ret < 0)
 			undo_import(st, json_array_get(recs, 0), o.keep, err);
 		json_decref(recs);
-		return ret;
+		goto out;
 	}
 	recs = cm_cli_select_ctrs(st, all, latest, argc - optind, argv + optind, restore_usage, err);
 	if (!recs)
-		return -1;
+		goto out;
 	if (all)
 		recs = keep_status(st, recs, false);
-	return for_each_ctr(st, recs, "restore", stats, false, restore_one, &o, err);
+	ret = for_each_ctr(st, recs, "restore", stats, false, restore_one, &o, err);
+out:
+	grants_free(&io.grants);
+	return ret;
 }
 
 static const char export_usage[] =
@@ -457,7 +551,8 @@ static const char import_usage[] =
 	"      --import-previous FILE   the pre-checkpoint archive of a checkpoint made\n"
 	"                               --with-previous\n"
 	"      --ignore-rootfs          do not apply the archive's file changes\n"
-	"  -h, --help                   show this help\n";
+	"  -h, --help                   show this help\n"
+	GRANT_USAGE;
 
 int cm_cmd_import(struct cm_store *st, int argc, char **argv, struct cm_error *err)
 {
@@ -465,29 +560,40 @@ int cm_cmd_import(struct cm_store *st, int argc, char **argv, struct cm_error *e
 		{ "name", required_argument, NULL, 'n' },
 		{ "import-previous", required_argument, NULL, OPT_IMPORT_PREVIOUS },
 		{ "ignore-rootfs", no_argument, NULL, OPT_IGNORE_ROOTFS },
+		GRANT_LONGOPTS,
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct cm_import_opts o = { 0 };
-	int c;
-	while ((c = cm_cli_getopt(argc, argv, "n:h", longopts, import_usage, err)) != -1) {
+	int c, ret = -1;
+	while ((c = cm_cli_getopt(argc, argv, "n:v:h", longopts, import_usage, err)) != -1) {
+		int g = grant_opt(c, &o.grants, err);
+		if (g < 0)
+			goto out;
+		if (g > 0)
+			continue;
 		switch (c) {
 		case 'n': o.name = optarg; break;
 		case OPT_IMPORT_PREVIOUS: o.previous = optarg; break;
 		case OPT_IGNORE_ROOTFS: o.ignore_rootfs = true; break;
-		case 'h': return 0;
-		default: return -1;
+		case 'h': ret = 0; goto out;
+		default: goto out;
 		}
 	}
-	if (argc - optind != 1)
-		return cm_err(err, 0, "import takes one archive (FILE or - for stdin)");
+	if (argc - optind != 1) {
+		cm_err(err, 0, "import takes one archive (FILE or - for stdin)");
+		goto out;
+	}
 	o.input = argv[optind];
 	if (check_import_inputs(&o, err) < 0)
-		return -1;
+		goto out;
 	json_t *rec = cm_archive_import(st, &o, err);
-	if (!rec)
-		return -1;
-	printf("%s\n", cm_json_str(rec, "name"));
-	json_decref(rec);
-	return 0;
+	if (rec) {
+		printf("%s\n", cm_json_str(rec, "name"));
+		json_decref(rec);
+		ret = 0;
+	}
+out:
+	grants_free(&o.grants);
+	return ret;
 }

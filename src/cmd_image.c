@@ -27,7 +27,7 @@ static int image_import(struct cm_store *st, int argc, char **argv, struct cm_er
 		return cm_err(err, 0, "image import takes ROOTFS.tar|DIR NAME\n%s", image_usage);
 	if (cm_store_lock(st, err) < 0)
 		return -1;
-	json_t *rec = cm_image_import(st, argv[1], argv[2], err);
+	json_t *rec = cm_image_import(st, argv[1], argv[2], false, err);
 	if (!rec)
 		return -1;
 	printf("%s\n", cm_json_str(rec, "id"));

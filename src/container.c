@@ -123,17 +123,23 @@ json_t *cm_ctr_create(struct cm_store *st, const char *name, json_t *image, json
 		return NULL;
 	}
 	cm_autofree char *final = cm_store_ctr_dir(st, id);
-	cm_autofree char *rootfs = cm_path_join(final, "rootfs");
-	json_t *spec = cm_oci_spec_build(config, id, rootfs, err);
-	if (!spec)
-		return NULL;
-
 	char now[40];
 	cm_time_now(now);
 	json_t *rec = json_pack("{s:s, s:s, s:s, s:{s:s, s:s, s:s}, s:O, s:s}", "id", id, "name",
 				name, "created", now, "image", "id", cm_json_str(image, "id"),
 				"name", cm_json_str(image, "name"), "digest",
 				cm_json_str(image, "digest"), "config", config, "state", "created");
+	/* The hostname is kept, so that copies restored under new ids keep it. */
+	json_t *cfg = json_object_get(rec, "config");
+	if (!cm_json_str(cfg, "hostname")) {
+		cm_autofree char *hostname = cm_strfmt("%.12s", id);
+		json_object_set_new(cfg, "hostname", json_string(hostname));
+	}
+	json_t *spec = cm_ctr_build_spec(st, rec, err);
+	if (!spec) {
+		json_decref(rec);
+		return NULL;
+	}
 
 	/* Build it all in a staging directory: a crash leaves no half container. */
 	cm_autofree char *staging = cm_strfmt("%s/containers/.new-%s", st->root, id);
@@ -162,17 +168,25 @@ fail:
 	return NULL;
 }
 
-int cm_ctr_refresh_spec(struct cm_store *st, json_t *rec, struct cm_error *err)
+json_t *cm_ctr_build_spec(struct cm_store *st, json_t *rec, struct cm_error *err)
 {
-	cm_autofree char *path = cm_store_ctr_path(st, cm_json_str(rec, "id"), "bundle/config.json");
+	const char *id = cm_json_str(rec, "id");
+	cm_autofree char *rootfs = cm_store_ctr_path(st, id, "rootfs");
 	cm_autofree char *self = cm_self_exe(err);
-	json_t *spec = self ? cm_json_load(path, err) : NULL;
+	json_t *spec = self ? cm_oci_spec_build(json_object_get(rec, "config"), id, rootfs, err) : NULL;
 	if (!spec)
-		return -1;
+		return NULL;
 	cm_oci_spec_set_hooks(spec, self);
 	cm_autofree char *criu_conf = cm_criu_conf_for_spec(st);
 	cm_oci_spec_set_criu_conf(spec, criu_conf);
-	int ret = cm_json_save(path, spec, 0600, err);
+	return spec;
+}
+
+int cm_ctr_refresh_spec(struct cm_store *st, json_t *rec, struct cm_error *err)
+{
+	cm_autofree char *path = cm_store_ctr_path(st, cm_json_str(rec, "id"), "bundle/config.json");
+	json_t *spec = cm_ctr_build_spec(st, rec, err);
+	int ret = spec ? cm_json_save(path, spec, 0600, err) : -1;
 	json_decref(spec);
 	return ret;
 }

@@ -77,7 +77,7 @@ json_t *cm_image_find(struct cm_store *st, const char *ref, struct cm_error *err
 	return found;
 }
 
-json_t *cm_image_import(struct cm_store *st, const char *src, const char *name,
+json_t *cm_image_import(struct cm_store *st, const char *src, const char *name, bool untrusted,
 			struct cm_error *err)
 {
 	struct stat sb;
@@ -109,7 +109,7 @@ json_t *cm_image_import(struct cm_store *st, const char *src, const char *name,
 
 	if (cm_mkdir_p(rootfs, 0755, err) < 0)
 		goto out_remove_staging;
-	if (S_ISDIR(sb.st_mode) ? cm_unpack_dir(src, rootfs, err) : cm_unpack_file(src, rootfs, err))
+	if (S_ISDIR(sb.st_mode) ? cm_unpack_dir(src, rootfs, err) : cm_unpack_file(src, rootfs, untrusted, err))
 		goto out_remove_staging;
 	bytes = cm_tree_digest(rootfs, hex, err);
 	if (bytes < 0)

@@ -56,6 +56,21 @@ int cm_member_check(char *name, enum cm_member_kind kind, struct cm_error *err)
 	return 0;
 }
 
+uint64_t cm_member_max_size(const char *name)
+{
+	static const struct {
+		const char *name;
+		uint64_t max;
+	} limits[] = {
+		{ "config.dump", 1 << 20 },   { "spec.dump", 1 << 20 },   { "stats-dump", 1 << 20 },
+		{ "deleted.files", 16 << 20 }, { CM_MANIFEST_NAME, 4 << 20 },
+	};
+	for (size_t i = 0; i < sizeof(limits) / sizeof(limits[0]); i++)
+		if (!strcmp(name, limits[i].name))
+			return limits[i].max;
+	return UINT64_MAX;
+}
+
 json_t *cm_manifest_new(void)
 {
 	return json_pack("{s:i, s:s, s:o}", "format", CM_ARCHIVE_FORMAT, "tool", "ctrmig", "members",

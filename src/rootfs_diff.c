@@ -1,6 +1,7 @@
 #include "rootfs_diff.h"
 #include "error.h"
 #include "manifest.h"
+#include "untrusted_entry.h"
 #include "util.h"
 
 #include <archive.h>
@@ -9,7 +10,9 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <linux/openat2.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <sys/xattr.h>
@@ -122,14 +125,34 @@ static int remove_in_root(const char *path, char *msg, size_t msglen)
 	return ret;
 }
 
-static int extract_in_root(int tar_fd, char *msg, size_t msglen)
+/* Whether the base image has the file at name with the same setuid/setgid
+ * bits and owner: looked up inside the image's root, wherever its links lead. */
+static bool base_has_setid(const char *name, mode_t mode, uid_t uid, gid_t gid, void *arg)
+{
+	int base_fd = *(int *)arg;
+	if (base_fd < 0)
+		return false;
+	struct open_how how = { .flags = O_PATH | O_NOFOLLOW | O_CLOEXEC,
+				.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS };
+	int fd = (int)syscall(SYS_openat2, base_fd, name, &how, sizeof(how));
+	if (fd < 0)
+		return false;
+	struct stat sb;
+	bool same = fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_uid == uid && sb.st_gid == gid &&
+		    (sb.st_mode & (S_ISUID | S_ISGID)) == (mode & (S_ISUID | S_ISGID));
+	close(fd);
+	return same;
+}
+
+static int extract_in_root(int tar_fd, int base_fd, char *msg, size_t msglen)
 {
 	struct archive *in = archive_read_new(), *out = archive_write_disk_new();
 	archive_read_support_format_tar(in);
 	/* Numeric owners: name lookups would read the container's /etc/passwd.
-	 * No SECURE_SYMLINKS: inside the chroot a symlink cannot point out. */
+	 * No SECURE_SYMLINKS: inside the chroot a symlink cannot point out. No
+	 * xattrs: the diff carries none, and file capabilities would grant. */
 	archive_write_disk_set_options(out, ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_PERM |
-						    ARCHIVE_EXTRACT_OWNER | ARCHIVE_EXTRACT_XATTR |
+						    ARCHIVE_EXTRACT_OWNER |
 						    ARCHIVE_EXTRACT_UNLINK |
 						    ARCHIVE_EXTRACT_SECURE_NODOTDOT |
 						    ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS);
@@ -145,6 +168,12 @@ static int extract_in_root(int tar_fd, char *msg, size_t msglen)
 			break;
 		if (r < ARCHIVE_WARN) {
 			snprintf(msg, msglen, "rootfs-diff.tar: %s", archive_error_string(in));
+			ret = -1;
+			break;
+		}
+		char why[512];
+		if (cm_untrusted_entry_tame(e, base_has_setid, &base_fd, why, sizeof(why)) < 0) {
+			snprintf(msg, msglen, "rootfs-diff.tar: %s", why);
 			ret = -1;
 			break;
 		}
@@ -179,23 +208,80 @@ static int extract_in_root(int tar_fd, char *msg, size_t msglen)
 	return ret;
 }
 
-int cm_rootfs_diff_apply(const char *root, const char *diff_tar, json_t *deleted,
-			 struct cm_error *err)
+/* The symlinks rootfs-diff.tar plants, by name: a deleted path must not
+ * lead through one of them. Reads the headers only. */
+static json_t *planted_links(int tar_fd, struct cm_error *err)
 {
-	int tar_fd = -1;
+	struct archive *in = archive_read_new();
+	archive_read_support_format_tar(in);
+	json_t *links = json_object();
+	int r = archive_read_open_fd(in, tar_fd, 1 << 16);
+	struct archive_entry *e;
+	while (r == ARCHIVE_OK && (r = archive_read_next_header(in, &e)) == ARCHIVE_OK) {
+		if (archive_entry_filetype(e) != AE_IFLNK)
+			continue;
+		const char *name = archive_entry_pathname(e);
+		while (name[0] == '.' && name[1] == '/')
+			name += 2;
+		cm_autofree char *n = cm_strdup(name);
+		size_t len = strlen(n);
+		while (len > 1 && n[len - 1] == '/')
+			n[--len] = '\0';
+		json_object_set_new(links, n, json_true());
+	}
+	if (r != ARCHIVE_EOF) {
+		cm_err(err, 0, "rootfs-diff.tar: %s", archive_error_string(in));
+		json_decref(links);
+		links = NULL;
+	}
+	archive_read_free(in);
+	if (lseek(tar_fd, 0, SEEK_SET) < 0 && links) {
+		cm_err(err, errno, "rootfs-diff.tar");
+		json_decref(links);
+		links = NULL;
+	}
+	return links;
+}
+
+static int check_deleted(json_t *deleted, json_t *links, struct cm_error *err)
+{
+	json_t *v;
+	size_t i;
+	json_array_foreach(deleted, i, v) {
+		const char *path = json_string_value(v);
+		if (!path || !cm_member_path_safe(path))
+			return cm_err(err, 0, "deleted.files: unsafe path %.200s", path ? path : "(not a string)");
+		cm_autofree char *prefix = cm_strdup(path);
+		for (char *slash = strchr(prefix, '/'); slash; slash = strchr(slash + 1, '/')) {
+			*slash = '\0';
+			if (json_object_get(links, prefix))
+				return cm_err(err, 0, "deleted.files: %.200s leads through the symlink %.200s "
+						      "that rootfs-diff.tar plants", path, prefix);
+			*slash = '/';
+		}
+	}
+	return 0;
+}
+
+int cm_rootfs_diff_apply(const char *root, const char *base_root, const char *diff_tar,
+			 json_t *deleted, struct cm_error *err)
+{
+	cm_autoclose int tar_fd = -1, base_fd = -1;
 	if (diff_tar && (tar_fd = open(diff_tar, O_RDONLY | O_CLOEXEC)) < 0)
 		return cm_err(err, errno, "open %s", diff_tar);
+	if (base_root && (base_fd = open(base_root, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return cm_err(err, errno, "open %s", base_root);
+	json_t *links = tar_fd >= 0 ? planted_links(tar_fd, err) : json_object();
+	int checked = links ? check_deleted(deleted, links, err) : -1;
+	json_decref(links);
+	if (checked < 0)
+		return -1;
 	int p[2];
-	if (pipe2(p, O_CLOEXEC) < 0) {
-		if (tar_fd >= 0)
-			close(tar_fd);
+	if (pipe2(p, O_CLOEXEC) < 0)
 		return cm_err(err, errno, "pipe");
-	}
 	pid_t pid = fork();
 	if (pid < 0) {
 		close(p[0]), close(p[1]);
-		if (tar_fd >= 0)
-			close(tar_fd);
 		return cm_err(err, errno, "fork");
 	}
 	if (pid == 0) {
@@ -216,14 +302,12 @@ int cm_rootfs_diff_apply(const char *root, const char *diff_tar, json_t *deleted
 			}
 		}
 		if (ret == 0 && tar_fd >= 0)
-			ret = extract_in_root(tar_fd, msg, sizeof(msg));
+			ret = extract_in_root(tar_fd, base_fd, msg, sizeof(msg));
 		if (ret < 0)
 			cm_write_all(p[1], msg, strlen(msg));
 		_exit(ret < 0 ? 1 : 0);
 	}
 	close(p[1]);
-	if (tar_fd >= 0)
-		close(tar_fd);
 	char msg[1024];
 	ssize_t n = read(p[0], msg, sizeof(msg) - 1);
 	close(p[0]);

@@ -1,5 +1,6 @@
 #include "unpack.h"
 #include "error.h"
+#include "untrusted_entry.h"
 #include "util.h"
 
 #include <archive.h>
@@ -34,7 +35,7 @@ static int copy_data(struct archive *in, struct archive *out, const char *name,
  * libarchive's disk reader moves the working directory itself), each name
  * below src_prefix is rewritten to the same name below dest_prefix. */
 static int copy_entries(struct archive *in, struct archive *out, const char *src_prefix,
-			const char *dest_prefix, struct cm_error *err)
+			const char *dest_prefix, bool untrusted, struct cm_error *err)
 {
 	struct archive_entry *entry;
 	for (;;) {
@@ -54,6 +55,9 @@ static int copy_entries(struct archive *in, struct archive *out, const char *src
 			archive_entry_copy_pathname(entry, target);
 		}
 		name = archive_entry_pathname(entry);
+		char why[512];
+		if (untrusted && cm_untrusted_entry_tame(entry, NULL, NULL, why, sizeof(why)) < 0)
+			return cm_err(err, 0, "%s", why);
 		if (archive_write_header(out, entry) < ARCHIVE_WARN)
 			return cm_err(err, 0, "%s: %s", name, archive_error_string(out));
 		if (archive_entry_size(entry) > 0 && copy_data(in, out, name, err) < 0)
@@ -82,7 +86,7 @@ static int close_writer(struct archive *out, int ret, struct cm_error *err)
 
 /* An archive's names are relative: extraction runs inside dest and returns to
  * where it was. ctrmig is single-threaded. */
-static int extract_archive(struct archive *in, const char *dest, struct cm_error *err)
+static int extract_archive(struct archive *in, const char *dest, bool untrusted, struct cm_error *err)
 {
 	cm_autoclose int here = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (here < 0)
@@ -90,13 +94,13 @@ static int extract_archive(struct archive *in, const char *dest, struct cm_error
 	if (chdir(dest) < 0)
 		return cm_err(err, errno, "enter %s", dest);
 	struct archive *out = disk_writer(extract_flags);
-	int ret = close_writer(out, copy_entries(in, out, NULL, NULL, err), err);
+	int ret = close_writer(out, copy_entries(in, out, NULL, NULL, untrusted, err), err);
 	if (fchdir(here) < 0 && ret == 0)
 		ret = cm_err(err, errno, "return to working directory");
 	return ret;
 }
 
-int cm_unpack_file(const char *archive_path, const char *dest, struct cm_error *err)
+int cm_unpack_file(const char *archive_path, const char *dest, bool untrusted, struct cm_error *err)
 {
 	struct archive *in = archive_read_new();
 	archive_read_support_filter_all(in);
@@ -105,7 +109,7 @@ int cm_unpack_file(const char *archive_path, const char *dest, struct cm_error *
 	if (archive_read_open_filename(in, archive_path, 1 << 16) != ARCHIVE_OK)
 		ret = cm_err(err, 0, "%s", archive_error_string(in));
 	else
-		ret = extract_archive(in, dest, err);
+		ret = extract_archive(in, dest, untrusted, err);
 	archive_read_free(in);
 	if (ret < 0)
 		return cm_err_wrap(err, "unpack %s", archive_path);
@@ -126,7 +130,7 @@ int cm_unpack_dir(const char *src_arg, const char *dest, struct cm_error *err)
 		ret = cm_err(err, 0, "%s", archive_error_string(in));
 	else {
 		struct archive *out = disk_writer(extract_flags & ~ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS);
-		ret = close_writer(out, copy_entries(in, out, src, dest, err), err);
+		ret = close_writer(out, copy_entries(in, out, src, dest, false, err), err);
 	}
 	archive_read_free(in);
 	if (ret < 0)
