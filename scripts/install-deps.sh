@@ -16,7 +16,7 @@ SUITES=${CTRMIG_CRIU_SUITES:-forky trixie}
 PREFIX=${CTRMIG_CRIU_PREFIX:-/usr/local/lib/ctrmig/criu}
 HELPER_DIR=${CTRMIG_HELPER_DIR:-/usr/local/libexec/ctrmig}
 PACKAGES=(build-essential pkg-config libarchive-dev libjansson-dev libssl-dev runc iptables
-          busybox-static bats util-linux iproute2 procps zstd gzip tar)
+          busybox-static bats util-linux iproute2 procps zstd gzip tar jq)
 
 say() { printf 'install-deps: %s\n' "$*"; }
 die() { printf 'install-deps: error: %s\n' "$*" >&2; exit 1; }

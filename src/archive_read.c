@@ -340,10 +340,12 @@ static json_t *checked_config(json_t *old, json_t *spec, const struct cm_import_
 	if (!asked)
 		return NULL;
 	cm_autofree char *old_root = cm_strfmt("/containers/%s/rootfs", old_id);
-	json_t *built = cm_oci_spec_build(asked, old_id, old_root, err);
-	json_t *config = NULL;
-	if (built && cm_spec_check(spec, built, old_id, err) == 0)
-		config = cm_config_grant(asked, &o->grants, err);
+	json_t *config = cm_config_grant(asked, &o->grants, err);
+	json_t *built = config ? cm_oci_spec_build(asked, old_id, old_root, err) : NULL;
+	if (config && (!built || cm_spec_check(spec, built, old_id, err) < 0)) {
+		json_decref(config);
+		config = NULL;
+	}
 	json_decref(built);
 	json_decref(asked);
 	return config;
