@@ -22,6 +22,9 @@ struct cm_export_opts {
 
 int cm_archive_export(struct cm_store *st, json_t *rec, const struct cm_export_opts *o,
 		      struct cm_error *err);
+/* What can be checked before anything is frozen: the compression's name
+ * and that the output can be written where it is to go. */
+int cm_archive_export_check(const struct cm_export_opts *o, struct cm_error *err);
 
 struct cm_import_opts {
 	const char *input; /* a file, or "-" for stdin */

@@ -16,6 +16,7 @@ enum {
 	CM_CMD_ROOT = 1 << 1,   /* needs root */
 	CM_CMD_HIDDEN = 1 << 2, /* internal, not listed in help */
 	CM_CMD_NOSTORE = 1 << 3, /* runs without opening the store */
+	CM_CMD_READONLY = 1 << 4, /* reads a store that must exist; creates nothing */
 };
 
 struct cm_cmd {

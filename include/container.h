@@ -46,6 +46,10 @@ int cm_ctr_refresh_spec(struct cm_store *st, json_t *rec, struct cm_error *err);
 /* Before a new monitor starts: waits for the last one to finish, then clears
  * what it left (runc state, mount, exit.json). */
 void cm_ctr_prepare_relaunch(struct cm_store *st, json_t *rec);
+/* Under the store lock, before a command changes anything: removes what a
+ * killed command staged, and settles a restore whose caller was killed
+ * (running if the monitor says so, else still checkpointed). */
+void cm_ctr_recover(struct cm_store *st);
 /* The record marked running with the pids the monitor reported. */
 void cm_ctr_mark_running(json_t *rec, pid_t pid, pid_t monitor_pid);
 

@@ -13,6 +13,9 @@ struct cm_error;
  * untrusted_entry.h. */
 json_t *cm_image_import(struct cm_store *st, const char *src, const char *name, bool untrusted,
 			struct cm_error *err);
+/* Letters, digits, '.', '_', '-', ':'; no ".." (names become messages and
+ * keys, and a carried image's name comes from an archive). */
+bool cm_image_name_valid(const char *name);
 /* Every image record, by name. */
 json_t *cm_image_list(struct cm_store *st, struct cm_error *err);
 /* By name, id, "sha256:" digest or unique id prefix. */

@@ -28,6 +28,12 @@ int cm_monitor_read_exit(struct cm_store *st, const char *id, int *exit_code,
 int cm_monitor_write_exit(struct cm_store *st, const char *id, int exit_code);
 void cm_monitor_clear_exit(struct cm_store *st, const char *id);
 
+/* launched.json, written by the monitor once runc has started or restored
+ * the container: how a caller killed in the middle is found out afterwards.
+ * read returns 0 while that process lives. */
+void cm_monitor_write_launched(struct cm_store *st, const char *id, pid_t ctr_pid);
+int cm_monitor_read_launched(struct cm_store *st, const char *id, pid_t *ctr_pid, pid_t *monitor_pid);
+
 /* What the monitor does when a container ends: runc delete and unmount the
  * rootfs. rm and stop do it too when the monitor was lost. Idempotent. */
 void cm_monitor_release_runtime(struct cm_store *st, const char *id);

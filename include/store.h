@@ -14,8 +14,14 @@ struct cm_store {
 	int lock_fd;
 };
 
-int cm_store_open(struct cm_store *st, const char *root, const char *runtime,
+/* With create, makes the store's folders if missing; without, a root that is
+ * not a store is an error. */
+int cm_store_open(struct cm_store *st, const char *root, const char *runtime, bool create,
 		  struct cm_error *err);
+/* runc's state folder under /run/ctrmig, made before runc needs it. */
+int cm_store_runtime_dir(struct cm_store *st, struct cm_error *err);
+/* Removes /run/ctrmig/<hash> once the store has no container left. */
+void cm_store_forget_runtime_if_empty(struct cm_store *st);
 void cm_store_close(struct cm_store *st);
 
 /* One lock serialises every command that changes the store; blocks until free. */

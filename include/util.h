@@ -73,6 +73,9 @@ int cm_time_parse(const char *s, struct timespec *out);
 char *cm_time_ago(time_t then, time_t now);
 double cm_monotonic_seconds(void);
 
+/* Well-formed UTF-8 (no overlong forms, no surrogates): what JSON records take. */
+bool cm_utf8_valid(const char *s);
+
 /* Whether an executable of that name is in a folder on PATH (without running it). */
 bool cm_on_path(const char *prog);
 

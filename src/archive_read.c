@@ -244,9 +244,10 @@ static json_t *find_or_import_image(struct cm_store *st, struct unpacked *u, jso
 	}
 	/* A different image may hold the name here: the carried one gets a new name. */
 	cm_autofree char *local = NULL;
-	json_t *clash = cm_image_find(st, name, NULL);
-	if (clash) {
-		local = cm_strfmt("%s-%.12s", name, digest + 7);
+	json_t *clash = name && cm_image_name_valid(name) ? cm_image_find(st, name, NULL) : NULL;
+	if (!name || !cm_image_name_valid(name) || clash) {
+		local = name && cm_image_name_valid(name) ? cm_strfmt("%s-%.12s", name, digest + 7)
+							  : cm_strfmt("image-%.12s", digest + 7);
 		json_decref(clash);
 	}
 	found = cm_image_import(st, carried, local ? local : name, true, err);
@@ -312,12 +313,15 @@ static json_t *new_record(const char *id, const char *name, json_t *old, json_t 
 
 /* The record and the runc config ctrmig builds from it, at the final paths. */
 static int write_container(struct cm_store *st, const char *stage, const char *id, const char *name,
-			   json_t *old, json_t *config, json_t *image, const char *input,
-			   struct cm_error *err)
+			   json_t *old, json_t *config, json_t *image, bool image_imported,
+			   const char *input, struct cm_error *err)
 {
 	cm_autofree char *final = cm_store_ctr_dir(st, id);
 	cm_autofree char *images = cm_path_join(final, "checkpoint");
 	json_t *rec = new_record(id, name, old, config, image, images, input);
+	/* A restore -i that fails takes the image it brought away again. */
+	if (image_imported)
+		json_object_set_new(rec, "image_imported", json_true());
 	json_t *spec = cm_ctr_build_spec(st, rec, err);
 	cm_autofree char *spec_path = cm_path_join(stage, "bundle/config.json");
 	cm_autofree char *rec_path = cm_path_join(stage, "container.json");
@@ -517,7 +521,7 @@ json_t *cm_archive_import(struct cm_store *st, const struct cm_import_opts *o, s
 	}
 	if (move_checkpoint(&u, stage, err) < 0 ||
 	    (o->previous && import_previous(o->previous, staging, stage, cm_json_str(old, "id"), err) < 0) ||
-	    write_container(st, stage, id, name, old, ctr_config, image, o->input, err) < 0 ||
+	    write_container(st, stage, id, name, old, ctr_config, image, image_imported, o->input, err) < 0 ||
 	    (!o->ignore_rootfs && apply_rootfs(st, &u, stage, image, err) < 0))
 		goto fail;
 	if (rename(stage, final) < 0) {

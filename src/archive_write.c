@@ -14,6 +14,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -338,6 +339,66 @@ static int write_members(struct packer *p, struct cm_store *st, json_t *rec,
 	return ret;
 }
 
+/* The output file is made unnamed (O_TMPFILE) where the file system allows,
+ * so that a killed export leaves no file with process memory in it; it gets
+ * its name only once it is complete. Elsewhere FILE.tmp, renamed. */
+static int open_output(const char *output, bool *unnamed, struct cm_error *err)
+{
+	cm_autofree char *copy = cm_strdup(output);
+	int fd = open(dirname(copy), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+	*unnamed = fd >= 0;
+	if (fd < 0) {
+		if (errno != EOPNOTSUPP && errno != EISDIR)
+			return cm_err(err, errno, "create %s", output);
+		cm_autofree char *tmp = cm_strfmt("%s.tmp", output);
+		fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+		if (fd < 0)
+			return cm_err(err, errno, "create %s", tmp);
+	}
+	fchmod(fd, 0600); /* whatever the umask: it holds process memory */
+	return fd;
+}
+
+/* fsync once, then name the file; on failure nothing is left. */
+static int finish_output(int fd, const char *output, bool unnamed, int ret, struct cm_error *err)
+{
+	cm_autofree char *tmp = cm_strfmt("%s.tmp", output);
+	if (ret == 0 && fsync(fd) < 0)
+		ret = cm_err(err, errno, "%s", output);
+	if (ret == 0 && unnamed) {
+		/* linkat cannot replace a file: link beside it, then rename over. */
+		cm_autofree char *proc = cm_strfmt("/proc/self/fd/%d", fd);
+		if (linkat(AT_FDCWD, proc, AT_FDCWD, tmp, AT_SYMLINK_FOLLOW) < 0)
+			ret = cm_err(err, errno, "name %s", output);
+	}
+	if (close(fd) < 0 && ret == 0)
+		ret = cm_err(err, errno, "%s", output);
+	if (ret == 0 && rename(tmp, output) < 0)
+		ret = cm_err(err, errno, "rename %s", tmp);
+	if (ret < 0)
+		unlink(tmp);
+	else
+		cm_fsync_dir_of(output);
+	return ret;
+}
+
+int cm_archive_export_check(const struct cm_export_opts *o, struct cm_error *err)
+{
+	if (o->compression && strcmp(o->compression, "zstd") && strcmp(o->compression, "gzip") &&
+	    strcmp(o->compression, "none"))
+		return cm_err(err, 0, "unknown compression %s (zstd, gzip or none)", o->compression);
+	if (!strcmp(o->output, "-"))
+		return isatty(STDOUT_FILENO) ? cm_err(err, 0, "refusing to write an archive to a terminal") : 0;
+	struct stat sb;
+	if (stat(o->output, &sb) == 0 && !S_ISREG(sb.st_mode))
+		return cm_err(err, 0, "%s: not a regular file", o->output);
+	cm_autofree char *copy = cm_strdup(o->output);
+	const char *dir = dirname(copy);
+	if (access(dir, W_OK) < 0)
+		return cm_err(err, errno, "cannot write into %s", dir);
+	return 0;
+}
+
 int cm_archive_export(struct cm_store *st, json_t *rec, const struct cm_export_opts *o,
 		      struct cm_error *err)
 {
@@ -351,14 +412,10 @@ int cm_archive_export(struct cm_store *st, json_t *rec, const struct cm_export_o
 	if (to_stdout && isatty(STDOUT_FILENO))
 		return cm_err(err, 0, "export %s: refusing to write an archive to a terminal", name);
 
-	cm_autofree char *tmp = to_stdout ? NULL : cm_strfmt("%s.tmp", o->output);
 	int fd = STDOUT_FILENO;
-	if (!to_stdout) {
-		fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-		if (fd < 0)
-			return cm_err(err, errno, "export %s: create %s", name, tmp);
-		fchmod(fd, 0600); /* whatever the umask: it holds process memory */
-	}
+	bool unnamed = false;
+	if (!to_stdout && (fd = open_output(o->output, &unnamed, err)) < 0)
+		return cm_err_wrap(err, "export %s", name);
 	struct packer p = { .a = archive_write_new(), .manifest = cm_manifest_new(), .now = time(NULL) };
 	archive_write_set_format_pax_restricted(p.a);
 	/* Unpadded even on a pipe: zeros after the zstd frame are not zstd. */
@@ -373,18 +430,8 @@ int cm_archive_export(struct cm_store *st, json_t *rec, const struct cm_export_o
 		ret = cm_err(err, 0, "%s", why(p.a));
 	archive_write_free(p.a);
 	json_decref(p.manifest);
-	if (!to_stdout) {
-		if (ret == 0 && fsync(fd) < 0)
-			ret = cm_err(err, errno, "%s", tmp);
-		if (close(fd) < 0 && ret == 0)
-			ret = cm_err(err, errno, "%s", tmp);
-		if (ret == 0 && rename(tmp, o->output) < 0)
-			ret = cm_err(err, errno, "rename %s", tmp);
-		if (ret < 0)
-			unlink(tmp);
-		else
-			cm_fsync_dir_of(o->output);
-	}
+	if (!to_stdout)
+		ret = finish_output(fd, o->output, unnamed, ret, err);
 	if (ret < 0)
 		return cm_err_wrap(err, "export %s to %s", name, to_stdout ? "standard output" : o->output);
 	return 0;

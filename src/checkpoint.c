@@ -268,7 +268,7 @@ int cm_ckpt_restore(struct cm_store *st, json_t *rec, const struct cm_restore_op
 	double t0 = cm_monotonic_seconds();
 	cm_ctr_prepare_relaunch(st, rec);
 	cm_debug("restore %s: previous monitor done after %.3fs", name, cm_monotonic_seconds() - t0);
-	if (cm_ctr_refresh_spec(st, rec, err) < 0 ||
+	if (cm_store_runtime_dir(st, err) < 0 || cm_ctr_refresh_spec(st, rec, err) < 0 ||
 	    cm_rootfs_mount(st, id, cm_json_str(json_object_get(rec, "image"), "id"), err) < 0)
 		return cm_err_wrap(err, "restore %s", name);
 	cm_debug("restore %s: spec and rootfs ready after %.3fs", name, cm_monotonic_seconds() - t0);
@@ -286,6 +286,13 @@ int cm_ckpt_restore(struct cm_store *st, json_t *rec, const struct cm_restore_op
 					   .file_locks = o->file_locks };
 	struct cm_argv a = { 0 };
 	cm_runc_argv_restore(st, &a, id, &ro);
+	/* Until the record says running, a killed ctrmig is settled from here. */
+	json_object_set_new(rec, "launch_pending", json_true());
+	if (cm_store_save_ctr(st, rec, err) < 0) {
+		cm_argv_free(&a);
+		cm_rootfs_umount(st, id, NULL);
+		return cm_err_wrap(err, "restore %s", name);
+	}
 	pid_t pid, mpid;
 	double t1 = cm_monotonic_seconds();
 	int ret = cm_monitor_launch(st, id, a.v, false, &pid, &mpid, err);
@@ -293,6 +300,8 @@ int cm_ckpt_restore(struct cm_store *st, json_t *rec, const struct cm_restore_op
 	cm_debug("restore %s: runc restore took %.3fs", name, res->runtime_seconds);
 	cm_argv_free(&a);
 	if (ret < 0) {
+		json_object_del(rec, "launch_pending");
+		cm_store_save_ctr(st, rec, NULL);
 		cm_rootfs_umount(st, id, NULL);
 		criu_error(err, "runc restore", log);
 		return cm_err_wrap(err, "restore %s", name);

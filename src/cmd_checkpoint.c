@@ -5,6 +5,7 @@
 #include "cli.h"
 #include "container.h"
 #include "error.h"
+#include "image.h"
 #include "jsonio.h"
 #include "oci_spec.h"
 #include "store.h"
@@ -368,6 +369,10 @@ int cm_cmd_checkpoint(struct cm_store *st, int argc, char **argv, struct cm_erro
 		return cm_err(err, 0, "a pre-checkpoint archive holds memory only: --ignore-rootfs and "
 				      "--include-image go with the final checkpoint");
 	}
+	if (de.exp.output && cm_archive_export_check(&de.exp, err) < 0) {
+		json_decref(recs);
+		return cm_err_wrap(err, "--export %s", de.exp.output);
+	}
 	de.exp.pre_checkpoint = o.pre_dump;
 	de.ckpt = o;
 	/* With -e -, stdout is the archive: names and stats go nowhere else. */
@@ -390,7 +395,8 @@ static void undo_import(struct cm_store *st, json_t *rec, bool keep, struct cm_e
 		if (log)
 			*log = '\0';
 		struct cm_error ignored = { 0 };
-		cm_ctr_remove(st, rec, true, &ignored);
+		if (cm_ctr_remove(st, rec, true, &ignored) == 0 && cm_json_bool(rec, "image_imported"))
+			cm_image_remove(st, cm_json_str(json_object_get(rec, "image"), "id"), &ignored);
 		cm_error_clear(&ignored);
 		msg = cm_strfmt("%s (the imported container is removed again; restore -k -i keeps it "
 				"and CRIU's log)", err->msg);
@@ -534,6 +540,16 @@ int cm_cmd_export(struct cm_store *st, int argc, char **argv, struct cm_error *e
 	json_t *rec = cm_store_find_ctr(st, argv[optind], err);
 	if (!rec)
 		return -1;
+	/* A running container's files change while they are packed. */
+	struct cm_ctr_state s;
+	cm_ctr_state_get(st, rec, &s);
+	cm_ctr_state_free(&s);
+	if (s.status == CM_CTR_RUNNING && !o.pre_checkpoint) {
+		cm_err(err, 0, "export %s: the container is running: 'ctrmig checkpoint -e FILE %s' "
+			       "checkpoints and exports it", cm_json_str(rec, "name"), cm_json_str(rec, "name"));
+		json_decref(rec);
+		return -1;
+	}
 	int ret = cm_archive_export(st, rec, &o, err);
 	json_decref(rec);
 	return ret;

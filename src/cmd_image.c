@@ -24,7 +24,7 @@ static const char image_usage[] =
 static int image_import(struct cm_store *st, int argc, char **argv, struct cm_error *err)
 {
 	if (argc != 3)
-		return cm_err(err, 0, "image import takes ROOTFS.tar|DIR NAME\n%s", image_usage);
+		return cm_err(err, 0, "image import takes ROOTFS.tar|DIR NAME (see 'ctrmig image --help')");
 	if (cm_store_lock(st, err) < 0)
 		return -1;
 	json_t *rec = cm_image_import(st, argv[1], argv[2], false, err);

@@ -88,7 +88,7 @@ int cm_cmd_top(struct cm_store *st, int argc, char **argv, struct cm_error *err)
 	while ((c = cm_cli_getopt(argc, argv, "h", longopts, top_usage, err)) != -1)
 		return c == 'h' ? 0 : -1;
 	if (argc - optind != 1)
-		return cm_err(err, 0, "top takes one container\n%s", top_usage);
+		return cm_err(err, 0, "top takes one container (see 'ctrmig top --help')");
 	json_t *rec = cm_store_find_ctr(st, argv[optind], err);
 	if (!rec)
 		return -1;

@@ -159,7 +159,7 @@ static int parse_run_opts(int argc, char **argv, bool is_run, struct run_opts *o
 		}
 	}
 	if (optind >= argc) {
-		cm_err(err, 0, "no image given\n%s", usage);
+		cm_err(err, 0, "no image given (see 'ctrmig %s --help')", is_run ? "run" : "create");
 		goto fail;
 	}
 	json_t *cmd = json_array();

@@ -11,10 +11,12 @@
 #include "util.h"
 
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mount.h>
 
 const char *cm_ctr_status_name(enum cm_ctr_status s)
 {
@@ -54,11 +56,20 @@ void cm_ctr_state_get(struct cm_store *st, json_t *rec, struct cm_ctr_state *out
 	out->status = status_from_record(rec);
 	out->exit_code = (int)cm_json_int(rec, "exit_code", 0);
 	out->finished_at = f ? cm_strdup(f) : NULL;
-	if (out->status != CM_CTR_RUNNING)
-		return;
 	const char *id = cm_json_str(rec, "id");
 	pid_t pid = (pid_t)cm_json_int(rec, "pid", 0);
 	unsigned long long start = (unsigned long long)cm_json_int(rec, "pid_start", 0);
+	if (out->status != CM_CTR_RUNNING && cm_json_bool(rec, "launch_pending")) {
+		/* ctrmig died while runc restored it: if the monitor said it runs, it does. */
+		pid_t cpid, mpid;
+		if (cm_monitor_read_launched(st, id, &cpid, &mpid) == 0) {
+			cm_ctr_mark_running(rec, cpid, mpid);
+			out->status = CM_CTR_RUNNING;
+		}
+		return;
+	}
+	if (out->status != CM_CTR_RUNNING)
+		return;
 	if (cm_json_bool(rec, "checkpoint_pending") && !cm_proc_alive(pid, start)) {
 		/* ctrmig died during a checkpoint: CRIU only kills the process after
 		 * a complete dump, so a complete dump means it was checkpointed. */
@@ -206,6 +217,8 @@ void cm_ctr_prepare_relaunch(struct cm_store *st, json_t *rec)
 	/* A container whose process vanished may have left runc state and a mount. */
 	cm_monitor_release_runtime(st, id);
 	cm_monitor_clear_exit(st, id);
+	cm_autofree char *launched = cm_store_ctr_path(st, id, "launched.json");
+	unlink(launched);
 }
 
 void cm_ctr_mark_running(json_t *rec, pid_t pid, pid_t monitor_pid)
@@ -220,6 +233,7 @@ void cm_ctr_mark_running(json_t *rec, pid_t pid, pid_t monitor_pid)
 	json_object_del(rec, "finished_at");
 	json_object_del(rec, "exit_code");
 	json_object_del(rec, "checkpoint_pending");
+	json_object_del(rec, "launch_pending");
 }
 
 /* Freezes the exit the monitor recorded into the record itself. */
@@ -245,7 +259,7 @@ int cm_ctr_start(struct cm_store *st, json_t *rec, bool remove_on_exit, struct c
 	if (s.status == CM_CTR_RUNNING)
 		return cm_err(err, 0, "container %s is already running", name);
 	cm_ctr_prepare_relaunch(st, rec);
-	if (cm_ctr_refresh_spec(st, rec, err) < 0 ||
+	if (cm_store_runtime_dir(st, err) < 0 || cm_ctr_refresh_spec(st, rec, err) < 0 ||
 	    cm_rootfs_mount(st, id, cm_json_str(json_object_get(rec, "image"), "id"), err) < 0)
 		return cm_err_wrap(err, "start %s", name);
 
@@ -368,5 +382,48 @@ int cm_ctr_remove(struct cm_store *st, json_t *rec, bool force, struct cm_error 
 	cm_monitor_release_runtime(st, id);
 	if (cm_store_remove_ctr(st, id, err) < 0)
 		return cm_err_wrap(err, "remove %s", name);
+	cm_store_forget_runtime_if_empty(st);
 	return 0;
+}
+
+/* ---- after a crash -------------------------------------------------------- */
+
+/* Staging folders (.import-*, .new-*, .rm-*) of a command that was killed:
+ * nobody else can be using them while we hold the lock. */
+static void clear_staging(struct cm_store *st, const char *sub)
+{
+	cm_autofree char *dir = cm_path_join(st->root, sub);
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	while (d && (de = readdir(d))) {
+		const char *n = de->d_name;
+		if (strncmp(n, ".import-", 8) && strncmp(n, ".new-", 5) && strncmp(n, ".rm-", 4))
+			continue;
+		cm_autofree char *path = cm_path_join(dir, n);
+		cm_autofree char *rootfs = cm_path_join(path, "rootfs");
+		if (cm_rootfs_is_mounted(rootfs))
+			umount2(rootfs, MNT_DETACH);
+		cm_debug("removing %s, left by a command that was killed", path);
+		cm_rm_rf(path, NULL);
+	}
+	if (d)
+		closedir(d);
+}
+
+void cm_ctr_recover(struct cm_store *st)
+{
+	clear_staging(st, "containers");
+	clear_staging(st, "images");
+	json_t *recs = cm_store_list_ctrs(st, NULL), *rec;
+	size_t i;
+	json_array_foreach(recs, i, rec) {
+		if (!cm_json_bool(rec, "launch_pending"))
+			continue;
+		struct cm_ctr_state s;
+		cm_ctr_state_get(st, rec, &s); /* marks it running if it is */
+		cm_ctr_state_free(&s);
+		json_object_del(rec, "launch_pending");
+		cm_store_save_ctr(st, rec, NULL);
+	}
+	json_decref(recs);
 }

@@ -6,6 +6,7 @@
 #include "unpack.h"
 #include "util.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <string.h>
@@ -77,6 +78,17 @@ json_t *cm_image_find(struct cm_store *st, const char *ref, struct cm_error *err
 	return found;
 }
 
+bool cm_image_name_valid(const char *name)
+{
+	size_t n = strlen(name);
+	if (n == 0 || n > 128 || !isalnum((unsigned char)name[0]) || strstr(name, ".."))
+		return false;
+	for (const char *p = name; *p; p++)
+		if (!isalnum((unsigned char)*p) && !strchr("._-:", *p))
+			return false;
+	return true;
+}
+
 json_t *cm_image_import(struct cm_store *st, const char *src, const char *name, bool untrusted,
 			struct cm_error *err)
 {
@@ -85,8 +97,9 @@ json_t *cm_image_import(struct cm_store *st, const char *src, const char *name, 
 		cm_err(err, errno, "import %s", src);
 		return NULL;
 	}
-	if (!*name || strchr(name, '/') || strchr(name, ' ')) {
-		cm_err(err, 0, "image name '%s' is not valid (no slashes or spaces)", name);
+	if (!cm_image_name_valid(name)) {
+		cm_err(err, 0, "image name '%s' is not valid: letters, digits, '.', '_', '-' and ':', "
+			       "starting with a letter or digit, no '..'", name);
 		return NULL;
 	}
 	json_t *existing = cm_image_find(st, name, NULL);

@@ -1,5 +1,6 @@
 /* ctrmig: global options, the command table, and the one place errors are printed. */
 #include "cli.h"
+#include "container.h"
 #include "error.h"
 #include "monitor.h"
 #include "netns.h"
@@ -44,10 +45,10 @@ static const struct cm_cmd commands[] = {
 	{ "restore", cm_cmd_restore, CM_CMD_ROOT | CM_CMD_LOCK, "restore checkpointed containers" },
 	{ "export", cm_cmd_export, CM_CMD_ROOT | CM_CMD_LOCK, "write a checkpointed container as one archive" },
 	{ "import", cm_cmd_import, CM_CMD_ROOT | CM_CMD_LOCK, "register a container from a checkpoint archive" },
-	{ "ps", cm_cmd_ps, CM_CMD_ROOT, "list containers" },
-	{ "inspect", cm_cmd_inspect, CM_CMD_ROOT, "show a container's details as JSON" },
-	{ "logs", cm_cmd_logs, CM_CMD_ROOT, "show a container's output" },
-	{ "top", cm_cmd_top, CM_CMD_ROOT, "show a container's processes" },
+	{ "ps", cm_cmd_ps, CM_CMD_ROOT | CM_CMD_READONLY, "list containers" },
+	{ "inspect", cm_cmd_inspect, CM_CMD_ROOT | CM_CMD_READONLY, "show a container's details as JSON" },
+	{ "logs", cm_cmd_logs, CM_CMD_ROOT | CM_CMD_READONLY, "show a container's output" },
+	{ "top", cm_cmd_top, CM_CMD_ROOT | CM_CMD_READONLY, "show a container's processes" },
 	{ "__monitor", cmd_monitor, CM_CMD_HIDDEN, "" },
 	{ "__netns-lo-up", cmd_netns_hook, CM_CMD_HIDDEN | CM_CMD_NOSTORE, "" },
 };
@@ -143,6 +144,17 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return CM_EXIT_ERROR;
 	}
+	/* jansson, and every record, takes UTF-8 only: say so rather than drop it. */
+	for (int i = 1; i < argc; i++) {
+		if (!cm_utf8_valid(argv[i])) {
+			fprintf(stderr, "Error: argument %d is not valid UTF-8\n", i);
+			return CM_EXIT_ERROR;
+		}
+	}
+	if (root && !cm_utf8_valid(root)) {
+		fputs("Error: CTRMIG_ROOT is not valid UTF-8\n", stderr);
+		return CM_EXIT_ERROR;
+	}
 	const char *name = argv[optind];
 	const struct cm_cmd *cmd = NULL;
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
@@ -170,9 +182,12 @@ int main(int argc, char **argv)
 		st.runtime = cm_strdup(runtime);
 		optind = 0;
 		ret = cmd->fn(&st, argc - at, argv + at, &err);
-	} else if ((ret = cm_store_open(&st, root ? root : CM_DEFAULT_ROOT, runtime, &err)) == 0 &&
+	} else if ((ret = cm_store_open(&st, root ? root : CM_DEFAULT_ROOT, runtime,
+				       !(cmd->flags & CM_CMD_READONLY), &err)) == 0 &&
 		   (!(cmd->flags & CM_CMD_LOCK) || wants_help ||
 		    (ret = cm_store_lock(&st, &err)) == 0)) {
+		if (cmd->flags & CM_CMD_LOCK && !wants_help)
+			cm_ctr_recover(&st);
 		optind = 0; /* each command parses its own options from scratch */
 		ret = cmd->fn(&st, argc - at, argv + at, &err);
 	}

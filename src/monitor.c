@@ -116,6 +116,28 @@ int cm_monitor_write_exit(struct cm_store *st, const char *id, int exit_code)
 	return ret;
 }
 
+void cm_monitor_write_launched(struct cm_store *st, const char *id, pid_t ctr_pid)
+{
+	cm_autofree char *path = cm_store_ctr_path(st, id, "launched.json");
+	json_t *j = json_pack("{s:i, s:I, s:i}", "pid", (int)ctr_pid, "pid_start",
+			      (json_int_t)cm_proc_start_time(ctr_pid), "monitor_pid", (int)getpid());
+	cm_json_save(path, j, 0600, NULL);
+	json_decref(j);
+}
+
+int cm_monitor_read_launched(struct cm_store *st, const char *id, pid_t *ctr_pid, pid_t *monitor_pid)
+{
+	cm_autofree char *path = cm_store_ctr_path(st, id, "launched.json");
+	json_t *j = cm_path_exists(path) ? cm_json_load(path, NULL) : NULL;
+	if (!j)
+		return -1;
+	*ctr_pid = (pid_t)cm_json_int(j, "pid", 0);
+	*monitor_pid = (pid_t)cm_json_int(j, "monitor_pid", 0);
+	unsigned long long start = (unsigned long long)cm_json_int(j, "pid_start", 0);
+	json_decref(j);
+	return *ctr_pid > 0 && cm_proc_alive(*ctr_pid, start) ? 0 : -1;
+}
+
 void cm_monitor_clear_exit(struct cm_store *st, const char *id)
 {
 	cm_autofree char *path = cm_store_ctr_path(st, id, "exit.json");
@@ -334,6 +356,9 @@ int cm_monitor_main(struct cm_store *st, int argc, char **argv)
 				if (ended[k] == ctr_pid)
 					ctr_status = ended_status[k];
 			started = true;
+			/* Said before the caller hears it: a caller killed now leaves
+			 * a running container that the next command can still find. */
+			cm_monitor_write_launched(st, id, ctr_pid);
 			send_sync("ok %d %d", (int)ctr_pid, (int)getpid());
 			for (int s = 0; s < 2; s++)
 				drain(&streams[s], log_fd, true);

@@ -9,7 +9,9 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <libgen.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 
 /* runc state is volatile (gone after a reboot, like the processes it describes).
  * Each store gets its own runc root so that two --root stores never collide. */
@@ -20,7 +22,7 @@ static char *runc_root_for(const char *root)
 	return cm_strfmt("/run/ctrmig/%.12s/runc", hex);
 }
 
-int cm_store_open(struct cm_store *st, const char *root, const char *runtime,
+int cm_store_open(struct cm_store *st, const char *root, const char *runtime, bool create,
 		  struct cm_error *err)
 {
 	memset(st, 0, sizeof(*st));
@@ -33,10 +35,29 @@ int cm_store_open(struct cm_store *st, const char *root, const char *runtime,
 	const char *subdirs[] = { "images", "containers" };
 	for (size_t i = 0; i < 2; i++) {
 		cm_autofree char *d = cm_path_join(root, subdirs[i]);
-		if (cm_mkdir_p(d, 0700, err) < 0)
+		struct stat sb;
+		if (!create && (stat(d, &sb) < 0 || !S_ISDIR(sb.st_mode)))
+			return cm_err(err, 0, "%s is not a ctrmig store (no %s folder)", root, subdirs[i]);
+		if (create && cm_mkdir_p(d, 0700, err) < 0)
 			return -1;
 	}
+	/* Created when a container needs it: a read-only command makes nothing. */
+	return 0;
+}
+
+int cm_store_runtime_dir(struct cm_store *st, struct cm_error *err)
+{
 	return cm_mkdir_p(st->runc_root, 0700, err);
+}
+
+void cm_store_forget_runtime_if_empty(struct cm_store *st)
+{
+	json_t *recs = cm_store_list_ctrs(st, NULL);
+	if (recs && json_array_size(recs) == 0) {
+		cm_autofree char *copy = cm_strdup(st->runc_root);
+		cm_rm_rf(dirname(copy), NULL); /* /run/ctrmig/<hash> */
+	}
+	json_decref(recs);
 }
 
 void cm_store_close(struct cm_store *st)
