@@ -50,8 +50,9 @@ void cm_trust_keys_free(struct cm_trust_key *keys, size_t n);
 
 /* Trusts the Ed25519 public key in PEM text as trusted-keys/NAME.pub (stored
  * re-encoded, nothing else from the text). Refused, saying why: a private
- * key, a name in use, a key already trusted under another name, the host's
- * own key. Sets pub to the key on success. */
+ * key, a name another key has, a key already trusted under another name, the
+ * host's own key. The same key again under the same name changes nothing.
+ * Sets pub to the key on success. */
 int cm_trust_key_add(const char *pem, size_t len, const char *what, const char *name,
 		     unsigned char pub[CM_TRUST_PUB_LEN], struct cm_error *err);
 int cm_trust_key_remove(const char *name, struct cm_error *err);

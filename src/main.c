@@ -45,6 +45,7 @@ static const struct cm_cmd commands[] = {
 	{ "restore", cm_cmd_restore, CM_CMD_ROOT | CM_CMD_LOCK, "restore checkpointed containers" },
 	{ "export", cm_cmd_export, CM_CMD_ROOT | CM_CMD_LOCK, "write a checkpointed container as one archive" },
 	{ "import", cm_cmd_import, CM_CMD_ROOT | CM_CMD_LOCK, "register a container from a checkpoint archive" },
+	{ "trust", cm_cmd_trust, CM_CMD_NOSTORE, "manage the signing key and the keys this host trusts" },
 	{ "ps", cm_cmd_ps, CM_CMD_ROOT, "list containers" },
 	{ "inspect", cm_cmd_inspect, CM_CMD_ROOT, "show a container's details as JSON" },
 	{ "logs", cm_cmd_logs, CM_CMD_ROOT, "show a container's output" },

@@ -2,6 +2,7 @@
 #include "config_dir.h"
 #include "crypto_init.h"
 #include "error.h"
+#include "jsonio.h"
 #include "util.h"
 
 #include <dirent.h>
@@ -222,8 +223,7 @@ static int load_trusted(const char *dir, const char *file, struct cm_trust_key *
 	k->path = cm_path_join(dir, file);
 	k->name = cm_strfmt("%.*s", (int)(flen - 4), file);
 	if (!cm_trust_name_valid(k->name))
-		return cm_err(err, 0, "%s: %s is not a key name (letters, digits, '_', '.', '-')",
-			      k->path, k->name);
+		return cm_err(err, 0, "%s: not a key name (letters, digits, '_', '.', '-')", k->path);
 	size_t len = 0;
 	cm_autofree char *pem = cm_read_file_max(k->path, CM_TRUST_PEM_MAX, &len, err);
 	if (!pem)
@@ -281,6 +281,7 @@ void cm_trust_keys_free(struct cm_trust_key *keys, size_t n)
 	free(keys);
 }
 
+/* 1 when name already holds this very key, 0 when both are new, else -1. */
 static int check_new(const char *what, const char *name, const unsigned char pub[CM_TRUST_PUB_LEN],
 		     struct cm_error *err)
 {
@@ -296,12 +297,15 @@ static int check_new(const char *what, const char *name, const unsigned char pub
 		return -1;
 	int ret = 0;
 	for (size_t i = 0; i < n && ret == 0; i++) {
-		if (!strcmp(keys[i].name, name))
-			ret = cm_err(err, 0, "a key named %s is trusted already; choose another --name, or 'ctrmig trust rm %s' first",
-				     name, name);
-		else if (!memcmp(keys[i].pub, pub, CM_TRUST_PUB_LEN))
-			ret = cm_err(err, 0, "%s: trusted already as %s", what, keys[i].name);
+		if (memcmp(keys[i].pub, pub, CM_TRUST_PUB_LEN))
+			continue;
+		ret = strcmp(keys[i].name, name) ? cm_err(err, 0, "%s: trusted already as %s", what, keys[i].name)
+						 : 1;
 	}
+	for (size_t i = 0; i < n && ret == 0; i++)
+		if (!strcmp(keys[i].name, name))
+			ret = cm_err(err, 0, "another key is trusted as %s; choose another --name, or 'ctrmig trust rm %s' first",
+				     name, name);
 	cm_trust_keys_free(keys, n);
 	return ret;
 }
@@ -309,17 +313,20 @@ static int check_new(const char *what, const char *name, const unsigned char pub
 int cm_trust_key_add(const char *pem, size_t len, const char *what, const char *name,
 		     unsigned char pub[CM_TRUST_PUB_LEN], struct cm_error *err)
 {
-	if (!cm_trust_name_valid(name))
-		return cm_err(err, 0, "key name '%s': use letters, digits, '_', '.' and '-', starting with a letter or digit, at most %d",
-			      name, CM_TRUST_NAME_MAX);
+	if (!cm_trust_name_valid(name)) {
+		cm_autofree char *q = cm_json_quote(name, 80);
+		return cm_err(err, 0, "key name %s: use letters, digits, '_', '.' and '-', starting with a letter or digit, at most %d",
+			      q, CM_TRUST_NAME_MAX);
+	}
 	EVP_PKEY *key = cm_trust_parse_public(pem, len, what, err);
 	if (!key)
 		return -1;
 	cm_trust_raw_public(key, pub);
 	cm_autofree char *text = cm_trust_public_pem(key);
 	EVP_PKEY_free(key);
-	if (check_new(what, name, pub, err) < 0)
-		return -1;
+	int r = check_new(what, name, pub, err);
+	if (r != 0)
+		return r < 0 ? -1 : 0; /* the same key under the same name: nothing to do */
 	cm_autofree char *dir = cm_config_path(CM_TRUST_KEYS_DIR);
 	cm_autofree char *file = cm_strfmt("%s.pub", name);
 	cm_autofree char *path = cm_path_join(dir, file);
@@ -328,7 +335,7 @@ int cm_trust_key_add(const char *pem, size_t len, const char *what, const char *
 	struct cm_error e = { 0 };
 	if (cm_write_file_new(path, text, strlen(text), 0644, &e) < 0) {
 		if (e.code == EEXIST)
-			cm_err(err, 0, "a key named %s is trusted already", name);
+			cm_err(err, 0, "another key is trusted as %s", name);
 		else
 			cm_err(err, 0, "%s", e.msg);
 		cm_error_clear(&e);
@@ -341,8 +348,10 @@ int cm_trust_key_remove(const char *name, struct cm_error *err)
 {
 	if (!strcmp(name, CM_TRUST_HOST_NAME) || !strcmp(name, "(" CM_TRUST_HOST_NAME ")"))
 		return cm_err(err, 0, "this host's own key is always trusted; it has no entry to remove");
-	if (!cm_trust_name_valid(name))
-		return cm_err(err, 0, "no trusted key named %s (see 'ctrmig trust ls')", name);
+	if (!cm_trust_name_valid(name)) {
+		cm_autofree char *q = cm_json_quote(name, 80);
+		return cm_err(err, 0, "no trusted key named %s (see 'ctrmig trust ls')", q);
+	}
 	cm_autofree char *file = cm_strfmt(CM_TRUST_KEYS_DIR "/%s.pub", name);
 	cm_autofree char *path = cm_config_path(file);
 	if (unlink(path) < 0)

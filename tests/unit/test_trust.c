@@ -167,8 +167,14 @@ static void test_other_key(const char *dir, json_t *host_sig)
 	json_decref(forged);
 
 	/* the store refuses duplicates and bad names */
-	ok(cm_trust_key_add(pem, pemlen, pubf, "other-host.1", got, &err) < 0 &&
-		   strstr(err.msg, "a key named other-host.1 is trusted already"),
+	ok(cm_trust_key_add(pem, pemlen, pubf, "other-host.1", got, &err) == 0,
+	   "the same key under the same name again changes nothing");
+	cm_autofree char *third = dir_file(dir, "../third.pem"), *third_pub = dir_file(dir, "../third.pub");
+	make_key("ED25519", third, third_pub);
+	size_t third_len;
+	cm_autofree char *third_pem = cm_read_file(third_pub, &third_len, NULL);
+	ok(cm_trust_key_add(third_pem, third_len, third_pub, "other-host.1", got, &err) < 0 &&
+		   strstr(err.msg, "another key is trusted as other-host.1"),
 	   "a name in use is refused: %s", err.msg);
 	ok(cm_trust_key_add(pem, pemlen, pubf, "again", got, &err) < 0 &&
 		   strstr(err.msg, "trusted already as other-host.1"),
