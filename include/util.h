@@ -65,7 +65,7 @@ int cm_write_file_atomic(const char *path, const void *data, size_t len, mode_t 
 			 struct cm_error *err);
 /* Writes a hidden temp file beside path, fsyncs, links it into place: never
  * replaces, so of two racing writers one wins whole and the other gets -1
- * with err->code EEXIST. */
+ * with err->code EEXIST. The file gets mode exactly, whatever the umask. */
 int cm_write_file_new(const char *path, const void *data, size_t len, mode_t mode,
 		      struct cm_error *err);
 int cm_fsync_dir_of(const char *path);
