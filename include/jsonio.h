@@ -18,4 +18,8 @@ const char *cm_json_str(json_t *obj, const char *key);
 json_int_t cm_json_int(json_t *obj, const char *key, json_int_t dflt);
 bool cm_json_bool(json_t *obj, const char *key);
 
+/* A string from a document, fit for a one-line error: in double quotes, cut
+ * at max bytes, control characters shown as '?'. The caller frees it. */
+char *cm_json_quote(const char *s, size_t max);
+
 #endif

@@ -56,9 +56,18 @@ int cm_rm_rf_background(const char *path, struct cm_error *err);
 int cm_write_all(int fd, const void *buf, size_t len);
 /* Reads a whole file; NUL-terminates. Returns NULL and sets err on failure. */
 char *cm_read_file(const char *path, size_t *len, struct cm_error *err);
+/* Reads at most max bytes (a file that holds more is an error naming what);
+ * NUL-terminates. For files whose size the reader cannot trust. */
+char *cm_read_file_max(const char *path, size_t max, size_t *len, struct cm_error *err);
+char *cm_read_fd_max(int fd, const char *what, size_t max, size_t *len, struct cm_error *err);
 /* Writes path.tmp, fsyncs, renames over path, fsyncs the directory. */
 int cm_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode,
 			 struct cm_error *err);
+/* Writes a hidden temp file beside path, fsyncs, links it into place: never
+ * replaces, so of two racing writers one wins whole and the other gets -1
+ * with err->code EEXIST. The file gets mode exactly, whatever the umask. */
+int cm_write_file_new(const char *path, const void *data, size_t len, mode_t mode,
+		      struct cm_error *err);
 int cm_fsync_dir_of(const char *path);
 
 /* 64 lowercase hex characters from the kernel's random source. */

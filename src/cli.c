@@ -18,9 +18,15 @@ int cm_cli_getopt(int argc, char **argv, const char *shortopts, const struct opt
 		return 'h';
 	}
 	if (c == '?' || c == ':') {
+		/* getopt returns '?' for a missing value too, with optopt set to
+		 * the option: tell the two apart */
 		const char *opt = argv[optind - 1];
-		if (optopt && strchr(shortopts, optopt) && c == ':')
-			cm_err(err, 0, "option -%c needs a value\n%s", optopt, usage);
+		const char *known = optopt > 0 && optopt < 256 ? strchr(shortopts, optopt) : NULL;
+		bool is_long = !strncmp(opt, "--", 2);
+		if (optopt && is_long && strchr(opt, '='))
+			cm_err(err, 0, "option %.*s takes no value (see --help)", (int)strcspn(opt, "="), opt);
+		else if (optopt && (is_long || (known && known[1] == ':')))
+			cm_err(err, 0, "option %s needs a value (see --help)", opt);
 		else if (optopt)
 			cm_err(err, 0, "unknown option -%c (see --help)", optopt);
 		else

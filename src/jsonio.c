@@ -48,3 +48,14 @@ bool cm_json_bool(json_t *obj, const char *key)
 {
 	return json_is_true(json_object_get(obj, key));
 }
+
+char *cm_json_quote(const char *s, size_t max)
+{
+	size_t n = strnlen(s, max);
+	char *q = cm_malloc(n + 3);
+	q[0] = '"';
+	for (size_t i = 0; i < n; i++)
+		q[i + 1] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i];
+	q[n + 1] = '"';
+	return q;
+}

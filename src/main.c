@@ -1,5 +1,6 @@
 /* ctrmig: global options, the command table, and the one place errors are printed. */
 #include "cli.h"
+#include "config_dir.h"
 #include "container.h"
 #include "error.h"
 #include "monitor.h"
@@ -45,6 +46,7 @@ static const struct cm_cmd commands[] = {
 	{ "restore", cm_cmd_restore, CM_CMD_ROOT | CM_CMD_LOCK, "restore checkpointed containers" },
 	{ "export", cm_cmd_export, CM_CMD_ROOT | CM_CMD_LOCK, "write a checkpointed container as one archive" },
 	{ "import", cm_cmd_import, CM_CMD_ROOT | CM_CMD_LOCK, "register a container from a checkpoint archive" },
+	{ "trust", cm_cmd_trust, CM_CMD_NOSTORE, "manage the signing key and the keys this host trusts" },
 	{ "ps", cm_cmd_ps, CM_CMD_ROOT | CM_CMD_READONLY, "list containers" },
 	{ "inspect", cm_cmd_inspect, CM_CMD_ROOT | CM_CMD_READONLY, "show a container's details as JSON" },
 	{ "logs", cm_cmd_logs, CM_CMD_ROOT | CM_CMD_READONLY, "show a container's output" },
@@ -55,7 +57,8 @@ static const struct cm_cmd commands[] = {
 
 static void usage(FILE *out)
 {
-	fputs("Usage: ctrmig [--root DIR] [--runtime PATH] [--log-level LEVEL] COMMAND [ARGS...]\n"
+	fputs("Usage: ctrmig [--root DIR] [--config-dir DIR] [--runtime PATH] [--log-level LEVEL]\n"
+	      "              COMMAND [ARGS...]\n"
 	      "\n"
 	      "Run containers with runc, checkpoint them with CRIU, carry them anywhere.\n"
 	      "\n"
@@ -66,6 +69,8 @@ static void usage(FILE *out)
 			fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
 	fputs("\nOptions:\n"
 	      "  --root DIR         store (default $CTRMIG_ROOT or " CM_DEFAULT_ROOT ")\n"
+	      "  --config-dir DIR   signing key, trusted keys, policy (default $CTRMIG_CONFIG_DIR\n"
+	      "                     or " CM_DEFAULT_CONFIG_DIR ")\n"
 	      "  --runtime PATH     OCI runtime (default runc)\n"
 	      "  --log-level LEVEL  error, warn, info or debug (default warn)\n"
 	      "  -v, --version      print the version\n"
@@ -103,6 +108,7 @@ int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "root", required_argument, NULL, 'r' },
+		{ "config-dir", required_argument, NULL, 'C' },
 		{ "runtime", required_argument, NULL, 'R' },
 		{ "log-level", required_argument, NULL, 'L' },
 		{ "version", no_argument, NULL, 'v' },
@@ -118,6 +124,13 @@ int main(int argc, char **argv)
 		switch (c) {
 		case 'r':
 			root = optarg;
+			break;
+		case 'C':
+			if (!*optarg) {
+				fputs("Error: --config-dir needs a folder\n", stderr);
+				return CM_EXIT_ERROR;
+			}
+			cm_config_dir_set(optarg);
 			break;
 		case 'R':
 			runtime = optarg;

@@ -1,25 +1,13 @@
 #include "sha256.h"
+#include "crypto_init.h"
 #include "util.h"
 
-#include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <pthread.h>
 #include <stdio.h>
-
-/* OpenSSL's default start-up reads openssl.cnf and registers every cipher
- * and digest by name: a third of a short command's CPU time, for a hash that
- * needs none of it. */
-static void init_once(void)
-{
-	OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CONFIG | OPENSSL_INIT_NO_ADD_ALL_CIPHERS |
-				    OPENSSL_INIT_NO_ADD_ALL_DIGESTS,
-			    NULL);
-}
 
 void cm_sha256_init(struct cm_sha256 *h)
 {
-	static pthread_once_t once = PTHREAD_ONCE_INIT;
-	pthread_once(&once, init_once);
+	cm_crypto_init();
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 	if (!ctx || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1)
 		cm_oom();

@@ -225,6 +225,44 @@ char *cm_read_file(const char *path, size_t *len, struct cm_error *err)
 	return buf;
 }
 
+char *cm_read_fd_max(int fd, const char *what, size_t max, size_t *len, struct cm_error *err)
+{
+	char *buf = cm_malloc(max + 2);
+	size_t n = 0;
+	while (n <= max) {
+		ssize_t r = read(fd, buf + n, max + 1 - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			cm_err(err, errno, "read %s", what);
+			free(buf);
+			return NULL;
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+	}
+	if (n > max) {
+		cm_err(err, 0, "%s: larger than %zu bytes", what, max);
+		free(buf);
+		return NULL;
+	}
+	buf[n] = '\0';
+	if (len)
+		*len = n;
+	return buf;
+}
+
+char *cm_read_file_max(const char *path, size_t max, size_t *len, struct cm_error *err)
+{
+	cm_autoclose int fd = open(path, O_RDONLY | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0) {
+		cm_err(err, errno, "open %s", path);
+		return NULL;
+	}
+	return cm_read_fd_max(fd, path, max, len, err);
+}
+
 int cm_fsync_dir_of(const char *path)
 {
 	cm_autofree char *copy = cm_strdup(path);
@@ -252,6 +290,30 @@ int cm_write_file_atomic(const char *path, const void *data, size_t len, mode_t 
 		unlink(tmp);
 		return cm_err(err, e, "replace %s", path);
 	}
+	cm_fsync_dir_of(path);
+	return 0;
+}
+
+int cm_write_file_new(const char *path, const void *data, size_t len, mode_t mode,
+		      struct cm_error *err)
+{
+	cm_autofree char *dcopy = cm_strdup(path), *bcopy = cm_strdup(path);
+	cm_autofree char *tmp = cm_strfmt("%s/.%s.XXXXXX", dirname(dcopy), basename(bcopy));
+	int fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0)
+		return cm_err(err, errno, "create %s", tmp);
+	if (fchmod(fd, mode) < 0 || cm_write_all(fd, data, len) < 0 || fsync(fd) < 0) {
+		int e = errno;
+		close(fd);
+		unlink(tmp);
+		return cm_err(err, e, "write %s", tmp);
+	}
+	if (close(fd) < 0 || link(tmp, path) < 0) {
+		int e = errno;
+		unlink(tmp);
+		return cm_err(err, e, "create %s", path);
+	}
+	unlink(tmp);
 	cm_fsync_dir_of(path);
 	return 0;
 }

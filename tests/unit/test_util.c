@@ -5,7 +5,9 @@
 #include "tap.h"
 #include "util.h"
 
+#include <errno.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 
 int main(void)
 {
@@ -61,6 +63,30 @@ int main(void)
 	ok(cm_spawn_capture(missing, &res, &err) < 0 && strstr(err.msg, "run /nonexistent/prog"),
 	   "a missing program is an error naming it");
 	cm_error_clear(&err);
+
+	char dir[] = "/tmp/ctrmig-test-util-XXXXXX";
+	if (mkdtemp(dir)) {
+		char *f = cm_path_join(dir, "f");
+		size_t len = 0;
+		ok(cm_write_file_new(f, "abcd", 4, 0640, &err) == 0, "write_file_new creates");
+		ok(cm_write_file_new(f, "xy", 2, 0640, &err) < 0 && err.code == EEXIST,
+		   "and never replaces: EEXIST");
+		cm_error_clear(&err);
+		ok((s = cm_read_file_max(f, 4, &len, &err)) && len == 4 && !strcmp(s, "abcd"),
+		   "read_file_max reads up to the limit");
+		free(s);
+		ok(!cm_read_file_max(f, 3, &len, &err) && strstr(err.msg, "larger than 3 bytes"),
+		   "and refuses more: %s", err.msg);
+		cm_error_clear(&err);
+		struct stat sb;
+		ok(stat(f, &sb) == 0 && (sb.st_mode & 0777) == 0640, "with the mode asked for");
+		free(f);
+		cm_rm_rf(dir, NULL);
+	}
+	is_str(s = cm_json_quote("a\nb\x1b", 10), "\"a?b?\"", "quote: control characters as ?");
+	free(s);
+	is_str(s = cm_json_quote("abcdef", 3), "\"abc\"", "quote: cut at max");
+	free(s);
 
 	ok(cm_err(&err, 0, "open %s", "x") == -1 && !strcmp(err.msg, "open x"), "cm_err");
 	cm_err_wrap(&err, "restore %s", "web");
