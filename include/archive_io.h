@@ -18,6 +18,7 @@ struct cm_export_opts {
 	bool ignore_rootfs;      /* leave rootfs-diff.tar and deleted.files out */
 	bool include_image;      /* carry the base image as image.tar */
 	bool pre_checkpoint;     /* the pre-checkpoint (pre-checkpoint/), not the checkpoint */
+	const char *sign_key;    /* an Ed25519 PEM key to sign with; NULL: this host's */
 };
 
 int cm_archive_export(struct cm_store *st, json_t *rec, const struct cm_export_opts *o,

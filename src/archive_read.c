@@ -13,6 +13,7 @@
 #include "sha256.h"
 #include "spec_check.h"
 #include "store.h"
+#include "trust.h"
 #include "util.h"
 
 #include <archive.h>
@@ -35,6 +36,9 @@ struct unpacked {
 	const char *store; /* the store's root, for messages */
 	json_t *seen;    /* name -> {size, sha256} */
 	json_t *manifest;
+	char *manifest_text; /* its exact bytes, which the signature covers */
+	size_t manifest_len;
+	json_t *sig;     /* ctrmig.manifest.sig, or NULL */
 	uint64_t pages;  /* bytes of memory images so far */
 	size_t members;
 };
@@ -117,25 +121,26 @@ static int write_member(struct archive *a, struct archive_entry *e, int dirfd, c
 	return ret;
 }
 
-static json_t *read_manifest(struct archive *a, struct cm_error *err)
+/* A small member read whole into memory: the manifest or its signature. */
+static char *read_small(struct archive *a, const char *name, size_t max, size_t *len,
+			struct cm_error *err)
 {
-	size_t max = (size_t)cm_member_max_size(CM_MANIFEST_NAME);
-	char *buf = cm_malloc(max);
-	size_t len = 0;
+	char *buf = cm_malloc(max + 1);
 	la_ssize_t n;
-	while ((n = archive_read_data(a, buf + len, max - len)) > 0)
-		len += (size_t)n;
-	json_t *m = NULL;
+	*len = 0;
+	while ((n = archive_read_data(a, buf + *len, max + 1 - *len)) > 0)
+		*len += (size_t)n;
 	if (n < 0)
-		cm_err(err, 0, "member %s: %s", CM_MANIFEST_NAME, archive_error_string(a));
-	else if (len == max)
-		cm_err(err, 0, "member %s: too large", CM_MANIFEST_NAME);
-	else
-		m = cm_json_parse(buf, len, CM_MANIFEST_NAME, err);
-	free(buf);
-	return m;
+		cm_err(err, 0, "member %s: %s", name, archive_error_string(a));
+	else if (*len > max)
+		cm_err(err, 0, "member %s: too large", name);
+	if (n < 0 || *len > max) {
+		free(buf);
+		return NULL;
+	}
+	buf[*len] = '\0';
+	return buf;
 }
-
 static int unpack_outer(const char *input, struct unpacked *u, struct cm_error *err)
 {
 	struct archive *a = archive_read_new();
@@ -175,8 +180,11 @@ static int unpack_outer(const char *input, struct unpacked *u, struct cm_error *
 			break;
 		}
 		enum cm_member_kind kind = type == AE_IFDIR ? CM_MEMBER_DIR : CM_MEMBER_FILE;
+		bool is_sig = !strcmp(name, CM_TRUST_SIG_NAME);
 		if (cm_member_check(name, kind, err) < 0 ||
-		    (u->manifest && cm_err(err, 0, "member %s: after the manifest, which must be last", name)) ||
+		    (is_sig && !u->manifest && cm_err(err, 0, "member %s: before the manifest it signs", name)) ||
+		    (u->sig && cm_err(err, 0, "member %s: after the signature, which must be last", name)) ||
+		    (u->manifest && !is_sig && cm_err(err, 0, "member %s: after the manifest, which must be last", name)) ||
 		    (json_object_get(u->seen, name) && cm_err(err, 0, "member %s: twice in the archive", name))) {
 			ret = -1;
 			break;
@@ -187,8 +195,18 @@ static int unpack_outer(const char *input, struct unpacked *u, struct cm_error *
 			continue;
 		}
 		if (!strcmp(name, CM_MANIFEST_NAME)) {
-			u->manifest = read_manifest(a, err);
+			u->manifest_text = read_small(a, name, (size_t)cm_member_max_size(name),
+						      &u->manifest_len, err);
+			u->manifest = u->manifest_text ? cm_json_parse(u->manifest_text, u->manifest_len,
+								       name, err) : NULL;
 			ret = u->manifest ? 0 : -1;
+			continue;
+		}
+		if (is_sig) {
+			size_t len;
+			cm_autofree char *text = read_small(a, name, CM_TRUST_SIG_MAX, &len, err);
+			u->sig = text ? cm_trust_sig_parse(text, len, err) : NULL;
+			ret = u->sig ? 0 : -1;
 			continue;
 		}
 		char *slash = strchr(name, '/');
@@ -209,6 +227,40 @@ static int unpack_outer(const char *input, struct unpacked *u, struct cm_error *
 	if (ret == 0)
 		ret = cm_manifest_verify(u->manifest, u->seen, err);
 	return ret;
+}
+
+/* Who signed the archive, and whether this host lets it in: a signature
+ * that does not match is refused; policy.json may refuse all but trusted
+ * ones. A trusted signer's archive restores with what its record asks. */
+static int check_signature(struct unpacked *u, struct cm_grant_opts *g, struct cm_error *err)
+{
+	cm_autofree char *signer = NULL;
+	int verdict = cm_trust_verify(u->sig, u->manifest_text, u->manifest_len, &signer, err);
+	if (verdict < 0)
+		return -1;
+	bool required;
+	if (cm_trust_policy_requires_signature(&required, err) < 0)
+		return -1;
+	if (required && verdict == CM_TRUST_UNSIGNED)
+		return cm_err(err, 0, "the archive is not signed, and this host's policy requires a "
+				      "trusted signature");
+	if (required && verdict == CM_TRUST_UNTRUSTED)
+		return cm_err(err, 0, "the archive is signed by %s, a key this host does not trust "
+				      "(its policy requires a trusted signature): 'ctrmig trust add' it", signer);
+	if (verdict == CM_TRUST_TRUSTED) {
+		cm_info("archive signed by %s, a trusted key", signer);
+		g->trust_all = true;
+	}
+	return 0;
+}
+
+static void unpacked_free(struct unpacked *u)
+{
+	free(u->dir);
+	free(u->manifest_text);
+	json_decref(u->seen);
+	json_decref(u->manifest);
+	json_decref(u->sig);
 }
 
 /* ---- turning it into a container ----------------------------------------- */
@@ -336,7 +388,7 @@ static int write_container(struct cm_store *st, const char *stage, const char *i
 /* What the archive asks for, checked: its config (each field, and each
  * grant against the command line) and spec.dump against the runc config
  * that config gives. Returns the config the new container gets. */
-static json_t *checked_config(json_t *old, json_t *spec, const struct cm_import_opts *o,
+static json_t *checked_config(json_t *old, json_t *spec, const struct cm_grant_opts *grants,
 			      struct cm_error *err)
 {
 	const char *old_id = cm_json_str(old, "id");
@@ -344,7 +396,7 @@ static json_t *checked_config(json_t *old, json_t *spec, const struct cm_import_
 	if (!asked)
 		return NULL;
 	cm_autofree char *old_root = cm_strfmt("/containers/%s/rootfs", old_id);
-	json_t *config = cm_config_grant(asked, &o->grants, err);
+	json_t *config = cm_config_grant(asked, grants, err);
 	json_t *built = config ? cm_oci_spec_build(asked, old_id, old_root, err) : NULL;
 	if (config && (!built || cm_spec_check(spec, built, old_id, err) < 0)) {
 		json_decref(config);
@@ -443,9 +495,12 @@ static int import_previous(const char *input, const char *staging, const char *s
 	struct unpacked p = { .dir = cm_path_join(staging, "previous"), .store = "the store",
 			      .seen = json_object() };
 	json_t *config = NULL;
+	struct cm_grant_opts ignored = { 0 };
 	int ret = cm_mkdir_p(p.dir, 0700, err);
 	if (ret == 0)
 		ret = unpack_outer(input, &p, err);
+	if (ret == 0)
+		ret = check_signature(&p, &ignored, err);
 	if (ret == 0 && !(config = load_member(&p, "config.dump", err)))
 		ret = -1;
 	cm_autofree char *raw = cm_path_join(p.dir, "pre-checkpoint");
@@ -462,9 +517,7 @@ static int import_previous(const char *input, const char *staging, const char *s
 	if (ret == 0 && (rename(raw, pre) < 0 || symlink("../pre-checkpoint", link) < 0))
 		ret = cm_err(err, errno, "place the pre-checkpoint in %s", stage);
 	json_decref(config);
-	json_decref(p.seen);
-	json_decref(p.manifest);
-	free(p.dir);
+	unpacked_free(&p);
 	return ret < 0 ? cm_err_wrap(err, "--import-previous %s", input) : 0;
 }
 
@@ -481,7 +534,9 @@ json_t *cm_archive_import(struct cm_store *st, const struct cm_import_opts *o, s
 	bool image_imported = false;
 	const char *id = NULL, *name = NULL;
 
-	if (cm_mkdir_p(u.dir, 0700, err) < 0 || unpack_outer(o->input, &u, err) < 0)
+	struct cm_grant_opts grants = o->grants;
+	if (cm_mkdir_p(u.dir, 0700, err) < 0 || unpack_outer(o->input, &u, err) < 0 ||
+	    check_signature(&u, &grants, err) < 0)
 		goto fail;
 	if (!(config = load_member(&u, "config.dump", err)) || !(spec = load_member(&u, "spec.dump", err)))
 		goto fail;
@@ -507,7 +562,7 @@ json_t *cm_archive_import(struct cm_store *st, const struct cm_import_opts *o, s
 		cm_err(err, 0, "a container %s already exists here: restore under another name with -n NAME", name);
 		goto fail;
 	}
-	if (!(ctr_config = checked_config(old, spec, o, err)) || check_volumes(ctr_config, err) < 0)
+	if (!(ctr_config = checked_config(old, spec, &grants, err)) || check_volumes(ctr_config, err) < 0)
 		goto fail;
 	if (!(image = find_or_import_image(st, &u, json_object_get(old, "image"), &image_imported, err)))
 		goto fail;
@@ -543,9 +598,7 @@ fail:
 	if (image_imported)
 		cm_image_remove(st, cm_json_str(image, "id"), NULL);
 out:
-	free(u.dir);
-	json_decref(u.seen);
-	json_decref(u.manifest);
+	unpacked_free(&u);
 	json_decref(config);
 	json_decref(spec);
 	json_decref(ctr_config);

@@ -7,6 +7,7 @@
 #include "rootfs_diff.h"
 #include "sha256.h"
 #include "store.h"
+#include "trust.h"
 #include "util.h"
 
 #include <archive.h>
@@ -300,6 +301,18 @@ static char *archive_images(struct cm_store *st, json_t *rec, const struct cm_ex
 	return dir ? cm_strdup(dir) : cm_store_ctr_path(st, id, "checkpoint");
 }
 
+/* A member outside the manifest: the manifest itself and its signature. */
+static int write_small(struct packer *p, const char *name, const char *text, struct cm_error *err)
+{
+	struct archive_entry *e = header(p, name, AE_IFREG, (int64_t)strlen(text));
+	int ret = 0;
+	if (archive_write_header(p->a, e) < ARCHIVE_WARN ||
+	    archive_write_data(p->a, text, strlen(text)) != (la_ssize_t)strlen(text))
+		ret = cm_err(err, 0, "%s: %s", name, why(p->a));
+	archive_entry_free(e);
+	return ret;
+}
+
 static int write_members(struct packer *p, struct cm_store *st, json_t *rec,
 			 const struct cm_export_opts *o, struct cm_error *err)
 {
@@ -326,13 +339,15 @@ static int write_members(struct packer *p, struct cm_store *st, json_t *rec,
 	if (ret == 0 && !o->pre_checkpoint && o->include_image)
 		ret = add_image(p, st, rec, err);
 	if (ret == 0) {
-		/* The manifest is the last member: an archive that has it is whole. */
+		/* The manifest, then its signature, end the archive: one that has
+		 * them is whole. The signature covers the manifest's exact bytes. */
 		cm_autofree char *text = json_dumps(p->manifest, JSON_INDENT(2) | JSON_SORT_KEYS);
-		struct archive_entry *e = header(p, CM_MANIFEST_NAME, AE_IFREG, (int64_t)strlen(text));
-		if (archive_write_header(p->a, e) < ARCHIVE_WARN ||
-		    archive_write_data(p->a, text, strlen(text)) != (la_ssize_t)strlen(text))
-			ret = cm_err(err, 0, "%s: %s", CM_MANIFEST_NAME, why(p->a));
-		archive_entry_free(e);
+		json_t *sig = cm_trust_sign(o->sign_key, text, strlen(text), err);
+		cm_autofree char *sig_text = sig ? json_dumps(sig, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;
+		json_decref(sig);
+		ret = sig_text ? write_small(p, CM_MANIFEST_NAME, text, err) : cm_err_wrap(err, "sign");
+		if (ret == 0)
+			ret = write_small(p, CM_TRUST_SIG_NAME, sig_text, err);
 	}
 	json_decref(config);
 	json_decref(spec);

@@ -55,9 +55,10 @@ json_t *cm_cli_select_ctrs(struct cm_store *st, bool all, bool latest, int argc,
 		json_array_append_new(arr, rec);
 		return arr;
 	}
+	(void)usage; /* errors are one line: --help shows it */
 	if (argc == 0) {
 		json_decref(arr);
-		cm_err(err, 0, "no container given\n%s", usage);
+		cm_err(err, 0, "no container given (see --help)");
 		return NULL;
 	}
 	for (int i = 0; i < argc; i++) {

@@ -48,6 +48,7 @@ static const char checkpoint_usage[] =
 	"  -c, --compress ALGO    zstd (default, all cores), gzip or none\n"
 	"      --ignore-rootfs    leave the container's file changes out of the archive\n"
 	"      --include-image    put the base image in the archive too\n"
+	"      --sign-key FILE    sign with this Ed25519 key (default: this host's, see ctrmig-trust(1))\n"
 	"  -h, --help             show this help\n"
 	"\n"
 	"A container literally named create, ls or rm is addressed after '--':\n"
@@ -223,6 +224,7 @@ enum {
 	OPT_DEVICE,
 	OPT_NETWORK,
 	OPT_TRUST_CONFIG,
+	OPT_SIGN_KEY,
 };
 
 /* The flags with which restore -i and import allow an archive more than
@@ -324,6 +326,7 @@ int cm_cmd_checkpoint(struct cm_store *st, int argc, char **argv, struct cm_erro
 		{ "compress", required_argument, NULL, 'c' },
 		{ "ignore-rootfs", no_argument, NULL, OPT_IGNORE_ROOTFS },
 		{ "include-image", no_argument, NULL, OPT_INCLUDE_IMAGE },
+		{ "sign-key", required_argument, NULL, OPT_SIGN_KEY },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -337,6 +340,7 @@ int cm_cmd_checkpoint(struct cm_store *st, int argc, char **argv, struct cm_erro
 		case 'c': de.exp.compression = optarg; break;
 		case OPT_IGNORE_ROOTFS: de.exp.ignore_rootfs = true; break;
 		case OPT_INCLUDE_IMAGE: de.exp.include_image = true; break;
+		case OPT_SIGN_KEY: de.exp.sign_key = optarg; break;
 		case 'a': all = true; break;
 		case 'l': latest = true; break;
 		case 'R': o.leave_running = true; break;
@@ -356,9 +360,10 @@ int cm_cmd_checkpoint(struct cm_store *st, int argc, char **argv, struct cm_erro
 		return -1;
 	if (all)
 		recs = keep_status(st, recs, true);
-	if (!de.exp.output && (de.exp.compression || de.exp.ignore_rootfs || de.exp.include_image)) {
+	if (!de.exp.output && (de.exp.compression || de.exp.ignore_rootfs || de.exp.include_image ||
+			       de.exp.sign_key)) {
 		json_decref(recs);
-		return cm_err(err, 0, "--compress, --ignore-rootfs and --include-image go with --export");
+		return cm_err(err, 0, "--compress, --ignore-rootfs, --include-image and --sign-key go with --export");
 	}
 	if (de.exp.output && json_array_size(recs) != 1) {
 		json_decref(recs);
@@ -504,6 +509,7 @@ static const char export_usage[] =
 	"      --ignore-rootfs    leave the container's file changes out\n"
 	"      --include-image    put the base image in the archive too\n"
 	"  -P, --pre-checkpoint   the container's pre-checkpoint instead (memory only)\n"
+	"      --sign-key FILE    sign with this Ed25519 key (default: this host's)\n"
 	"  -h, --help             show this help\n";
 
 int cm_cmd_export(struct cm_store *st, int argc, char **argv, struct cm_error *err)
@@ -514,6 +520,7 @@ int cm_cmd_export(struct cm_store *st, int argc, char **argv, struct cm_error *e
 		{ "ignore-rootfs", no_argument, NULL, OPT_IGNORE_ROOTFS },
 		{ "include-image", no_argument, NULL, OPT_INCLUDE_IMAGE },
 		{ "pre-checkpoint", no_argument, NULL, 'P' },
+		{ "sign-key", required_argument, NULL, OPT_SIGN_KEY },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -526,6 +533,7 @@ int cm_cmd_export(struct cm_store *st, int argc, char **argv, struct cm_error *e
 		case 'c': o.compression = optarg; break;
 		case OPT_IGNORE_ROOTFS: o.ignore_rootfs = true; break;
 		case OPT_INCLUDE_IMAGE: o.include_image = true; break;
+		case OPT_SIGN_KEY: o.sign_key = optarg; break;
 		case 'h': return 0;
 		default: return -1;
 		}

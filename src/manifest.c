@@ -1,13 +1,14 @@
 #include "manifest.h"
 #include "error.h"
 #include "jsonio.h"
+#include "trust.h"
 #include "util.h"
 
 #include <string.h>
 
 static const char *const top_files[] = {
 	"config.dump", "spec.dump", "rootfs-diff.tar", "deleted.files",
-	"stats-dump",  "image.tar", CM_MANIFEST_NAME,
+	"stats-dump",  "image.tar", CM_MANIFEST_NAME, CM_TRUST_SIG_NAME,
 };
 static const char *const top_dirs[] = { "checkpoint", "pre-checkpoint" };
 
