@@ -3,10 +3,13 @@
 #include "proc_spawn.h"
 #include "util.h"
 
+#include "criu/stats.pb-c.h"
+
 #include <errno.h>
 #include <string.h>
 
-/* CRIU image files start with the common magic, then the image's own. */
+/* A statistics file is a service image: the service magic (the common one
+ * from older CRIUs), the stats magic, then one entry, decoded by protobuf-c. */
 #define IMG_COMMON_MAGIC 0x54564319u
 #define IMG_SERVICE_MAGIC 0x55105940u
 #define STATS_MAGIC 0x57093306u
@@ -14,102 +17,6 @@
 static uint32_t le32(const unsigned char *p)
 {
 	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static int varint(const unsigned char **p, const unsigned char *end, uint64_t *out)
-{
-	uint64_t v = 0;
-	for (int shift = 0; shift < 64; shift += 7) {
-		if (*p >= end)
-			return -1;
-		unsigned char b = *(*p)++;
-		v |= (uint64_t)(b & 0x7f) << shift;
-		if (!(b & 0x80)) {
-			*out = v;
-			return 0;
-		}
-	}
-	return -1;
-}
-
-/* Walks one protobuf message, calling back for each varint field. */
-static int walk_message(const unsigned char *p, const unsigned char *end,
-			void (*field)(uint64_t num, uint64_t val, void *arg), void *arg,
-			int (*nested)(uint64_t num, const unsigned char *p, size_t len, void *arg))
-{
-	while (p < end) {
-		uint64_t key, val;
-		if (varint(&p, end, &key) < 0)
-			return -1;
-		switch (key & 7) {
-		case 0:
-			if (varint(&p, end, &val) < 0)
-				return -1;
-			if (field)
-				field(key >> 3, val, arg);
-			break;
-		case 1:
-			if (end - p < 8)
-				return -1;
-			p += 8;
-			break;
-		case 2:
-			if (varint(&p, end, &val) < 0 || val > (uint64_t)(end - p))
-				return -1;
-			if (nested && nested(key >> 3, p, (size_t)val, arg) < 0)
-				return -1;
-			p += val;
-			break;
-		case 5:
-			if (end - p < 4)
-				return -1;
-			p += 4;
-			break;
-		default:
-			return -1;
-		}
-	}
-	return 0;
-}
-
-static void dump_field(uint64_t num, uint64_t v, void *arg)
-{
-	struct cm_criu_stats *s = arg;
-	switch (num) {
-	case 1: s->freezing_time = v; break;
-	case 2: s->frozen_time = v; break;
-	case 3: s->memdump_time = v; break;
-	case 4: s->memwrite_time = v; break;
-	case 5: s->pages_scanned = v; break;
-	case 6: s->pages_skipped_parent = v; break;
-	case 7: s->pages_written = v; break;
-	}
-}
-
-static void restore_field(uint64_t num, uint64_t v, void *arg)
-{
-	struct cm_criu_stats *s = arg;
-	switch (num) {
-	case 1: s->pages_compared = v; break;
-	case 2: s->pages_skipped_cow = v; break;
-	case 3: s->forking_time = v; break;
-	case 4: s->restore_time = v; break;
-	case 5: s->pages_restored = v; break;
-	}
-}
-
-static int stats_entry(uint64_t num, const unsigned char *p, size_t len, void *arg)
-{
-	struct cm_criu_stats *s = arg;
-	if (num == 1) {
-		s->has_dump = true;
-		return walk_message(p, p + len, dump_field, s, NULL);
-	}
-	if (num == 2) {
-		s->has_restore = true;
-		return walk_message(p, p + len, restore_field, s, NULL);
-	}
-	return 0;
 }
 
 int cm_criu_stats_parse(const unsigned char *buf, size_t len, struct cm_criu_stats *out)
@@ -123,7 +30,31 @@ int cm_criu_stats_parse(const unsigned char *buf, size_t len, struct cm_criu_sta
 	uint32_t size = le32(buf + 8);
 	if (size > len - 12)
 		return -1;
-	return walk_message(buf + 12, buf + 12 + size, NULL, out, stats_entry);
+	CmCriu__StatsEntry *e = cm_criu__stats_entry__unpack(NULL, size, buf + 12);
+	if (!e)
+		return -1;
+	const CmCriu__DumpStatsEntry *d = e->dump;
+	const CmCriu__RestoreStatsEntry *r = e->restore;
+	if (d) {
+		out->has_dump = true;
+		out->freezing_time = d->freezing_time;
+		out->frozen_time = d->frozen_time;
+		out->memdump_time = d->memdump_time;
+		out->memwrite_time = d->memwrite_time;
+		out->pages_scanned = d->pages_scanned;
+		out->pages_skipped_parent = d->pages_skipped_parent;
+		out->pages_written = d->pages_written;
+	}
+	if (r) {
+		out->has_restore = true;
+		out->pages_compared = r->pages_compared;
+		out->pages_skipped_cow = r->pages_skipped_cow;
+		out->forking_time = r->forking_time;
+		out->restore_time = r->restore_time;
+		out->pages_restored = r->pages_restored;
+	}
+	cm_criu__stats_entry__free_unpacked(e, NULL);
+	return 0;
 }
 
 int cm_criu_stats_read(const char *path, struct cm_criu_stats *out, struct cm_error *err)
