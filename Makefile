@@ -42,6 +42,12 @@ build/tests/%: tests/unit/%.c tests/unit/tap.h $(LIB_OBJS) $(PROTO_HDRS) | build
 	@mkdir -p build/tests
 	$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(LIB_OBJS) $(LDLIBS)
 
+# Programs the end-to-end tests use to forge input (not tests themselves).
+TOOL_BINS = $(patsubst tests/tools/%.c,build/tools/%,$(wildcard tests/tools/*.c))
+build/tools/%: tests/tools/%.c $(LIB_OBJS) $(PROTO_HDRS) | build
+	@mkdir -p build/tools
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB_OBJS) $(LDLIBS)
+
 build:
 	@mkdir -p build
 
@@ -50,11 +56,11 @@ unit: $(UNIT_BINS)
 
 # End-to-end tests need root, runc, CRIU and overlayfs; with CI=true or
 # CTRMIG_STRICT=1 a test that would skip fails instead.
-e2e: ctrmig
+e2e: ctrmig $(TOOL_BINS)
 	bats tests/e2e
 
 # Every test, ending with one line: "check: N passed, N failed, N skipped".
-check: ctrmig $(UNIT_BINS)
+check: ctrmig $(UNIT_BINS) $(TOOL_BINS)
 	tests/run.sh
 
 # The unit tests under AddressSanitizer and UndefinedBehaviorSanitizer.

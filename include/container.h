@@ -41,8 +41,9 @@ bool cm_ctr_wait_exit(struct cm_store *st, json_t *rec, double timeout);
 /* The runc config, built afresh from the record's config (never taken from
  * an archive), with this binary's hook and the store's CRIU config. */
 json_t *cm_ctr_build_spec(struct cm_store *st, json_t *rec, struct cm_error *err);
-/* Writes bundle/config.json from the record before runc create or restore. */
-int cm_ctr_refresh_spec(struct cm_store *st, json_t *rec, struct cm_error *err);
+/* Writes bundle/config.json from the record before runc create or restore;
+ * hands the spec back in *spec_out when that is not NULL. */
+int cm_ctr_refresh_spec(struct cm_store *st, json_t *rec, json_t **spec_out, struct cm_error *err);
 /* Before a new monitor starts: waits for the last one to finish, then clears
  * what it left (runc state, mount, exit.json). */
 void cm_ctr_prepare_relaunch(struct cm_store *st, json_t *rec);

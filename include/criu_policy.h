@@ -41,8 +41,6 @@ struct cm_criu_policy {
  * every one: the check refuses rather than guess). */
 int cm_criu_policy_from_spec(json_t *spec, struct cm_criu_policy *p, struct cm_error *err);
 
-/* "CAP_SYS_ADMIN" for 21; NULL past the last capability Linux names. */
-const char *cm_criu_cap_name(unsigned n);
 /* "RLIMIT_NOFILE" for RLIMIT_NOFILE; NULL for a number Linux has no limit for. */
 const char *cm_criu_rlimit_name(unsigned resource);
 

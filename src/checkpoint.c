@@ -1,6 +1,7 @@
 #include "checkpoint.h"
 #include "container.h"
 #include "criu_conf.h"
+#include "criu_images.h"
 #include "error.h"
 #include "jsonio.h"
 #include "monitor.h"
@@ -244,6 +245,22 @@ static char *restore_images(struct cm_store *st, json_t *rec, const struct cm_re
 	return dir ? cm_strdup(dir) : cm_store_ctr_path(st, cm_json_str(rec, "id"), "checkpoint");
 }
 
+/* Writes the runc config from the record and checks CRIU's images against
+ * it before CRIU reads them: an archive's images cannot hold credentials,
+ * limits or a process tree the config does not grant. */
+static int check_images(struct cm_store *st, json_t *rec, const char *images, struct cm_error *err)
+{
+	json_t *spec = NULL;
+	struct cm_criu_policy policy;
+	int ret = cm_ctr_refresh_spec(st, rec, &spec, err);
+	if (ret == 0)
+		ret = cm_criu_policy_from_spec(spec, &policy, err);
+	if (ret == 0 && cm_criu_images_check(images, &policy, err) < 0)
+		ret = cm_err_wrap(err, "the checkpoint is refused");
+	json_decref(spec);
+	return ret < 0 ? -1 : 0;
+}
+
 int cm_ckpt_restore(struct cm_store *st, json_t *rec, const struct cm_restore_opts *o,
 		    struct cm_ckpt_result *res, struct cm_error *err)
 {
@@ -268,7 +285,7 @@ int cm_ckpt_restore(struct cm_store *st, json_t *rec, const struct cm_restore_op
 	double t0 = cm_monotonic_seconds();
 	cm_ctr_prepare_relaunch(st, rec);
 	cm_debug("restore %s: previous monitor done after %.3fs", name, cm_monotonic_seconds() - t0);
-	if (cm_store_runtime_dir(st, err) < 0 || cm_ctr_refresh_spec(st, rec, err) < 0 ||
+	if (cm_store_runtime_dir(st, err) < 0 || check_images(st, rec, images, err) < 0 ||
 	    cm_rootfs_mount(st, id, cm_json_str(json_object_get(rec, "image"), "id"), err) < 0)
 		return cm_err_wrap(err, "restore %s", name);
 	cm_debug("restore %s: spec and rootfs ready after %.3fs", name, cm_monotonic_seconds() - t0);

@@ -193,11 +193,13 @@ json_t *cm_ctr_build_spec(struct cm_store *st, json_t *rec, struct cm_error *err
 	return spec;
 }
 
-int cm_ctr_refresh_spec(struct cm_store *st, json_t *rec, struct cm_error *err)
+int cm_ctr_refresh_spec(struct cm_store *st, json_t *rec, json_t **spec_out, struct cm_error *err)
 {
 	cm_autofree char *path = cm_store_ctr_path(st, cm_json_str(rec, "id"), "bundle/config.json");
 	json_t *spec = cm_ctr_build_spec(st, rec, err);
 	int ret = spec ? cm_json_save(path, spec, 0600, err) : -1;
+	if (ret == 0 && spec_out)
+		*spec_out = cm_steal_ptr(&spec);
 	json_decref(spec);
 	return ret;
 }
@@ -259,7 +261,7 @@ int cm_ctr_start(struct cm_store *st, json_t *rec, bool remove_on_exit, struct c
 	if (s.status == CM_CTR_RUNNING)
 		return cm_err(err, 0, "container %s is already running", name);
 	cm_ctr_prepare_relaunch(st, rec);
-	if (cm_store_runtime_dir(st, err) < 0 || cm_ctr_refresh_spec(st, rec, err) < 0 ||
+	if (cm_store_runtime_dir(st, err) < 0 || cm_ctr_refresh_spec(st, rec, NULL, err) < 0 ||
 	    cm_rootfs_mount(st, id, cm_json_str(json_object_get(rec, "image"), "id"), err) < 0)
 		return cm_err_wrap(err, "start %s", name);
 

@@ -1,3 +1,4 @@
+#include "caps.h"
 #include "criu_images.h"
 #include "error.h"
 #include "util.h"
@@ -318,7 +319,7 @@ static int check_caps(const struct img *img, const struct who *w, const char *se
 		if (!extra)
 			continue;
 		unsigned cap = 32 * (unsigned)i + (unsigned)__builtin_ctz(extra);
-		const char *name = cm_criu_cap_name(cap);
+		const char *name = cm_cap_name(cap);
 		if (name)
 			return img_err(err, img, "%s holds %s in its %s set, which the container's config does not grant",
 				       w->s, name, set);

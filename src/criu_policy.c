@@ -1,23 +1,11 @@
 #include "criu_policy.h"
+#include "caps.h"
 #include "error.h"
 
 #include <errno.h>
 #include <string.h>
 #include <sys/resource.h>
 
-/* Linux's capability numbers, the same on every architecture. */
-static const char *const cap_names[] = {
-	"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID",
-	"CAP_KILL", "CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE",
-	"CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST", "CAP_NET_ADMIN", "CAP_NET_RAW",
-	"CAP_IPC_LOCK", "CAP_IPC_OWNER", "CAP_SYS_MODULE", "CAP_SYS_RAWIO", "CAP_SYS_CHROOT",
-	"CAP_SYS_PTRACE", "CAP_SYS_PACCT", "CAP_SYS_ADMIN", "CAP_SYS_BOOT", "CAP_SYS_NICE",
-	"CAP_SYS_RESOURCE", "CAP_SYS_TIME", "CAP_SYS_TTY_CONFIG", "CAP_MKNOD", "CAP_LEASE",
-	"CAP_AUDIT_WRITE", "CAP_AUDIT_CONTROL", "CAP_SETFCAP", "CAP_MAC_OVERRIDE",
-	"CAP_MAC_ADMIN", "CAP_SYSLOG", "CAP_WAKE_ALARM", "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ",
-	"CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE",
-};
-#define NCAPS (sizeof(cap_names) / sizeof(cap_names[0]))
 
 /* Resource numbers differ between architectures; the images are the host's. */
 static const struct {
@@ -37,11 +25,6 @@ _Static_assert(sizeof(rlimits) / sizeof(rlimits[0]) == CM_CRIU_NLIMITS &&
 		       RLIMIT_NLIMITS == CM_CRIU_NLIMITS,
 	       "one name for each of Linux's resource limits");
 
-const char *cm_criu_cap_name(unsigned n)
-{
-	return n < NCAPS ? cap_names[n] : NULL;
-}
-
 const char *cm_criu_rlimit_name(unsigned resource)
 {
 	for (size_t i = 0; i < CM_CRIU_NLIMITS; i++)
@@ -57,10 +40,8 @@ static int spec_caps(json_t *bounding, uint64_t *caps, struct cm_error *err)
 	*caps = 0;
 	json_array_foreach(bounding, i, v) {
 		const char *name = json_string_value(v);
-		unsigned n = 0;
-		while (name && n < NCAPS && strcmp(cap_names[n], name))
-			n++;
-		if (!name || n == NCAPS)
+		int n = name && !strncmp(name, "CAP_", 4) ? cm_cap_number(name) : -1;
+		if (n < 0)
 			return cm_err(err, 0, "process.capabilities.bounding: unknown capability %s",
 				      name ? name : "(not a string)");
 		*caps |= 1ull << n;

@@ -250,10 +250,10 @@ load archive_helpers
     # a member bigger than the manifest says
     cp "$d/ctrmig.manifest" "$BATS_TEST_TMPDIR/manifest.orig"
     echo extra >> "$d/config.dump"
-    tar -C "$d" -cf "$BATS_TEST_TMPDIR/big.tar" $(cd "$d" && ls -A | grep -vx ctrmig.manifest) ctrmig.manifest
+    tar -C "$d" -cf "$BATS_TEST_TMPDIR/big.tar" $(cd "$d" && ls -A | grep -vx -e ctrmig.manifest -e ctrmig.manifest.sig) ctrmig.manifest ctrmig.manifest.sig
     assert_rejected "$BATS_TEST_TMPDIR/big.tar" "config.dump: "*"bytes, the manifest says"
     # no manifest at all
-    tar -C "$d" -cf "$BATS_TEST_TMPDIR/noman.tar" $(cd "$d" && ls -A | grep -vx ctrmig.manifest)
+    tar -C "$d" -cf "$BATS_TEST_TMPDIR/noman.tar" $(cd "$d" && ls -A | grep -vx -e ctrmig.manifest -e ctrmig.manifest.sig)
     assert_rejected "$BATS_TEST_TMPDIR/noman.tar" "no ctrmig.manifest"
     # the wrong format
     (cd "$d" && zip -q -r "$BATS_TEST_TMPDIR/c.zip" . 2>/dev/null) || echo "PK not a tar" > "$BATS_TEST_TMPDIR/c.zip"

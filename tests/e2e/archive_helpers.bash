@@ -18,7 +18,8 @@ teardown() {
     teardown_store
 }
 
-b() { "$CTRMIG_BIN" --root "$ROOT_B" "$@"; }
+# Store B is another host: its own configuration folder, so its own key.
+b() { CTRMIG_CONFIG_DIR="$ROOT_B/conf" "$CTRMIG_BIN" --root "$ROOT_B" "$@"; }
 
 # Everything under a store but its images and lock: what an import may leave.
 store_contents() { (cd "$1" && find containers -mindepth 1 | sort; find images -mindepth 1 -maxdepth 1 | sort); }
@@ -45,6 +46,7 @@ wait_for_line_b() {
 forge() { # out dir [tar args for extra members...]
     local out=$1 dir=$2
     shift 2
+    rm -f "$dir/ctrmig.manifest.sig" # a forger has no trusted key
     (
         cd "$dir"
         printf '{"format": 1, "tool": "forged", "members": {'

@@ -38,6 +38,8 @@ ctrmig() { "$CTRMIG_BIN" --root "$CTR_ROOT" "$@"; }
 setup_store() {
     CTR_ROOT=$(mktemp -d /tmp/ctrmig-e2e.XXXXXX)
     export CTR_ROOT
+    # this "host's" keys and policy, not /etc/ctrmig's
+    export CTRMIG_CONFIG_DIR="$CTR_ROOT/conf"
     ctrmig image import "$(busybox_rootfs)" busybox >/dev/null
 }
 

@@ -195,3 +195,62 @@ real_archive() {
     [ "$(df --output=used -B1M "$small" | tail -n 1)" -lt 40 ]
     forget_runc_state "$small/store"
 }
+
+@test "CRIU's images are checked before CRIU reads them: forged credentials are refused" {
+    local d="$BATS_TEST_TMPDIR/m"
+    real_members "$d"
+    "$TOP/build/tools/forge_criu_caps" "$d/checkpoint"
+    forge "$BATS_TEST_TMPDIR/caps.tar.zst" "$d"
+    assert_rejected "$BATS_TEST_TMPDIR/caps.tar.zst" "checkpoint/core-"*"holds CAP_"*"which the container's config does not grant"
+    ! pgrep -f "i=0; while true" -P 1 >/dev/null || [ "$(b ps -q | wc -l)" -eq 0 ]
+}
+
+@test "signatures: another host's key is not trusted until 'trust add'; a changed archive is refused" {
+    mkdir -p "$BATS_TEST_TMPDIR/data"
+    ctrmig run -d --name web -v "$BATS_TEST_TMPDIR/data:/data" busybox sh -c "$COUNTER" >/dev/null
+    wait_for_count web 3
+    ctrmig checkpoint -e "$BATS_TEST_TMPDIR/v.tar.zst" web >/dev/null
+    tar -tf "$BATS_TEST_TMPDIR/v.tar.zst" | tail -n 2 | tr '\n' ' ' | grep -qx 'ctrmig.manifest ctrmig.manifest.sig '
+    # signed by A, which B does not trust: the default rules
+    assert_rejected "$BATS_TEST_TMPDIR/v.tar.zst" "(-v SRC:/data)"
+    # tampered after signing: the manifest recomputed, the signature kept
+    local d="$BATS_TEST_TMPDIR/t"
+    mkdir -p "$d" && tar -C "$d" -xf "$BATS_TEST_TMPDIR/v.tar.zst"
+    cp "$d/ctrmig.manifest.sig" "$BATS_TEST_TMPDIR/sig"
+    jq -c '.ctrmig.record.config.cmd = ["sh"]' "$d/config.dump" > "$d/c" && mv "$d/c" "$d/config.dump"
+    rm "$d/ctrmig.manifest"
+    forge "$BATS_TEST_TMPDIR/tampered.tar.zst" "$d"
+    zstd -dqf "$BATS_TEST_TMPDIR/tampered.tar.zst" -o "$BATS_TEST_TMPDIR/tampered.tar"
+    cp "$BATS_TEST_TMPDIR/sig" "$d/ctrmig.manifest.sig"
+    tar -C "$d" -rf "${BATS_TEST_TMPDIR}/tampered.tar" ctrmig.manifest.sig
+    assert_rejected "$BATS_TEST_TMPDIR/tampered.tar" "the signature does not match"
+    # B trusts A: the recorded volume comes with no flag
+    ctrmig trust key > "$BATS_TEST_TMPDIR/hosta.pub"
+    b trust add "$BATS_TEST_TMPDIR/hosta.pub" >/dev/null
+    [ "$(b trust ls | grep -c hosta)" -eq 1 ]
+    run b restore -i "$BATS_TEST_TMPDIR/v.tar.zst"
+    [ "$status" -eq 0 ]
+    [ "$(b inspect web | jq -r '.[0].Mounts[0].Source')" = "$BATS_TEST_TMPDIR/data" ]
+}
+
+@test "policy.json can refuse unsigned and untrusted archives; --sign-key signs with another key" {
+    ctrmig run -d --name web busybox sh -c "$COUNTER" >/dev/null
+    wait_for_count web 3
+    openssl genpkey -algorithm ed25519 -out "$BATS_TEST_TMPDIR/team.pem" 2>/dev/null
+    openssl pkey -in "$BATS_TEST_TMPDIR/team.pem" -pubout -out "$BATS_TEST_TMPDIR/team.pub"
+    ctrmig checkpoint -e "$BATS_TEST_TMPDIR/c.tar.zst" --sign-key "$BATS_TEST_TMPDIR/team.pem" web >/dev/null
+    mkdir -p "$ROOT_B/conf"
+    echo '{"require_signature": true}' > "$ROOT_B/conf/policy.json"
+    local fp
+    fp=$(CTRMIG_CONFIG_DIR="$BATS_TEST_TMPDIR/x" "$CTRMIG_BIN" trust add --name team "$BATS_TEST_TMPDIR/team.pub" | awk '{print $2}')
+    assert_rejected "$BATS_TEST_TMPDIR/c.tar.zst" "signed by $fp, a key this host does not trust"
+    local d="$BATS_TEST_TMPDIR/m"
+    mkdir -p "$d" && tar -C "$d" -xf "$BATS_TEST_TMPDIR/c.tar.zst" && rm "$d/ctrmig.manifest"
+    forge "$BATS_TEST_TMPDIR/unsigned.tar.zst" "$d"
+    assert_rejected "$BATS_TEST_TMPDIR/unsigned.tar.zst" "not signed, and this host's policy requires"
+    b trust add --name team "$BATS_TEST_TMPDIR/team.pub" >/dev/null
+    run b restore -i "$BATS_TEST_TMPDIR/c.tar.zst"
+    [ "$status" -eq 0 ]
+    b rm -f web >/dev/null
+    assert_rejected "$BATS_TEST_TMPDIR/unsigned.tar.zst" "not signed"
+}

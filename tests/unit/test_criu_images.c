@@ -1,3 +1,4 @@
+#include "caps.h"
 #include "criu_images.h"
 #include "error.h"
 #include "oci_spec.h"
@@ -521,8 +522,8 @@ static void test_policy(void)
 	json_decref(spec);
 	json_decref(config);
 
-	is_str(cm_criu_cap_name(21), "CAP_SYS_ADMIN", "capability 21 by name");
-	ok(cm_criu_cap_name(41) == NULL, "no name past CAP_CHECKPOINT_RESTORE");
+	is_str(cm_cap_name(21), "CAP_SYS_ADMIN", "capability 21 by name");
+	ok(cm_cap_name(41) == NULL, "no name past CAP_CHECKPOINT_RESTORE");
 	is_str(cm_criu_rlimit_name(RLIMIT_NOFILE), "RLIMIT_NOFILE", "a resource by name");
 }
 
