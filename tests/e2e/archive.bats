@@ -77,7 +77,7 @@ load archive_helpers
     # default is zstd; the last member is the manifest
     ctrmig export web -o "$BATS_TEST_TMPDIR/c.default"
     [ "$(head -c 4 "$BATS_TEST_TMPDIR/c.default" | od -An -tx1 | tr -d ' ')" = 28b52ffd ]
-    [ "$(tar -tf "$BATS_TEST_TMPDIR/c.default" | tail -n 1)" = ctrmig.manifest ]
+    [ "$(tar -tf "$BATS_TEST_TMPDIR/c.default" | tail -n 2 | tr '\n' ' ')" = "ctrmig.manifest ctrmig.manifest.sig " ]
     run ctrmig export -c lz4 web -o "$BATS_TEST_TMPDIR/x"
     assert_one_line_error
 }
@@ -266,10 +266,17 @@ load archive_helpers
 @test "an archive CRIU cannot restore: the error, and the imported container gone again" {
     local d="$BATS_TEST_TMPDIR/m"
     real_members "$d"
-    # the manifest matches (forge), so only CRIU finds the broken process tree
+    # a garbage process tree: ctrmig's own check of the images refuses it
+    cp "$d/checkpoint/pstree.img" "$BATS_TEST_TMPDIR/pstree.img"
     head -c 16 /dev/urandom > "$d/checkpoint/pstree.img"
     forge "$BATS_TEST_TMPDIR/bad.tar.zst" "$d"
-    assert_rejected "$BATS_TEST_TMPDIR/bad.tar.zst" "pstree.img"
+    assert_rejected "$BATS_TEST_TMPDIR/bad.tar.zst" "checkpoint/pstree.img"
+    [[ "$output" == *"removed again"* ]]
+    # a garbage memory map: only CRIU reads it (the manifest matches)
+    cp "$BATS_TEST_TMPDIR/pstree.img" "$d/checkpoint/pstree.img"
+    head -c 16 /dev/urandom > "$d/checkpoint/mm-1.img"
+    forge "$BATS_TEST_TMPDIR/bad.tar.zst" "$d"
+    assert_rejected "$BATS_TEST_TMPDIR/bad.tar.zst" "runc restore"
     [[ "$output" == *"removed again"* ]]
     [ -z "$(b ps -a -q)" ]
     # -k keeps it, checkpointed, with the log the error names
