@@ -98,3 +98,45 @@ teardown() { teardown_store; }
     assert_one_line_error
     [[ "$output" == *"must run as root"* ]]
 }
+
+@test "bad bytes and bad names: non-UTF-8 arguments, image names with .., a folder that is not a store" {
+    run ctrmig run -e "$(printf 'A=\xff')" busybox true
+    assert_one_line_error
+    [[ "$output" == *"not valid UTF-8"* ]]
+    run ctrmig image import "$(busybox_rootfs)" ../evil
+    assert_one_line_error
+    [[ "$output" == *"image name '../evil' is not valid"* ]]
+    local nostore="$BATS_TEST_TMPDIR/nostore"
+    for cmd in ps inspect logs top; do
+        run "$CTRMIG_BIN" --root "$nostore" "$cmd" x
+        assert_one_line_error
+        [[ "$output" == *"$nostore is not a ctrmig store"* ]] || { echo "$cmd: $output"; return 1; }
+    done
+    [ ! -e "$nostore" ]
+    [ -z "$(ctrmig ps -a -q)" ]
+    run ctrmig run
+    assert_one_line_error
+}
+
+@test "checkpoint -e checks -c and the output before freezing; export of a running container is refused" {
+    ctrmig run -d --name web busybox sleep 1000 >/dev/null
+    run ctrmig checkpoint -c lz4 -e "$BATS_TEST_TMPDIR/x.tar" web
+    assert_one_line_error
+    [[ "$output" == *"unknown compression lz4"* ]]
+    run ctrmig checkpoint -e /nonexistent/dir/x.tar web
+    assert_one_line_error
+    [[ "$output" == *"cannot write into /nonexistent/dir"* ]]
+    [ "$(ctrmig inspect --format '{{.State.Status}}' web)" = running ]
+    run ctrmig export web -o "$BATS_TEST_TMPDIR/x.tar"
+    assert_one_line_error
+    [[ "$output" == *"the container is running"* ]]
+    [ ! -e "$BATS_TEST_TMPDIR/x.tar" ]
+}
+
+@test "the store's runc state goes with its last container" {
+    ctrmig run -d --name web busybox sleep 1000 >/dev/null
+    local state="/run/ctrmig/$(printf %s "$CTR_ROOT" | sha256sum | cut -c1-12)"
+    [ -d "$state" ]
+    ctrmig rm -f web
+    [ ! -e "$state" ]
+}

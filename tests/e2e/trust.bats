@@ -254,3 +254,16 @@ real_archive() {
     b rm -f web >/dev/null
     assert_rejected "$BATS_TEST_TMPDIR/unsigned.tar.zst" "not signed"
 }
+
+@test "a restore -i that fails takes away the image it brought" {
+    ctrmig run -d --name web busybox sh -c "$COUNTER" >/dev/null
+    wait_for_count web 3
+    ctrmig checkpoint --include-image -e "$BATS_TEST_TMPDIR/img.tar.zst" web >/dev/null
+    local d="$BATS_TEST_TMPDIR/m"
+    mkdir -p "$d" && tar -C "$d" -xf "$BATS_TEST_TMPDIR/img.tar.zst" && rm "$d/ctrmig.manifest"
+    head -c 16 /dev/urandom > "$d/checkpoint/mm-1.img" # only CRIU fails on it
+    forge "$BATS_TEST_TMPDIR/bad.tar.zst" "$d"
+    b image rm busybox >/dev/null
+    assert_rejected "$BATS_TEST_TMPDIR/bad.tar.zst" "removed again"
+    [ -z "$(b image ls -q)" ]
+}
