@@ -4,8 +4,10 @@
 #include "util.h"
 
 #include "criu/core.pb-c.h"
+#include "criu/pagemap.pb-c.h"
 #include "criu/pstree.pb-c.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -20,6 +22,7 @@
 #define IMG_COMMON_MAGIC 0x54564319u
 #define PSTREE_MAGIC 0x50273030u
 #define CORE_MAGIC 0x55053847u
+#define PAGEMAP_MAGIC 0x56084025u
 
 /* A core image holds a few KiB and a pstree entry a few bytes: a file this
  * large is forged, and protobuf-c's allocations stay bounded by it. */
@@ -63,9 +66,21 @@ static uint32_t u32_at(const unsigned char *p)
 	return v;
 }
 
+/* A memory map has an entry per run of pages: more room, still bounded. */
+#define PAGEMAP_MAX (64u << 20)
+
+static int img_open_max(int dirfd, const char *file, uint32_t magic, const char *kind, const char *why,
+			size_t max, struct img *img, struct cm_error *err);
+
 /* Reads file and checks its magic; why says, for a missing file, who needs it. */
 static int img_open(int dirfd, const char *file, uint32_t magic, const char *kind, const char *why,
 		    struct img *img, struct cm_error *err)
+{
+	return img_open_max(dirfd, file, magic, kind, why, IMG_MAX, img, err);
+}
+
+static int img_open_max(int dirfd, const char *file, uint32_t magic, const char *kind, const char *why,
+			size_t max, struct img *img, struct cm_error *err)
 {
 	snprintf(img->name, sizeof(img->name), "checkpoint/%s", file);
 	/* No symlink out of the folder, and no fifo to block on. */
@@ -79,9 +94,9 @@ static int img_open(int dirfd, const char *file, uint32_t magic, const char *kin
 		return cm_err(err, errno, "%s: stat", img->name);
 	if (!S_ISREG(st.st_mode))
 		return img_err(err, img, "not a regular file");
-	if (st.st_size > IMG_MAX)
-		return img_err(err, img, "%lld bytes, more than the %u MiB an image may have",
-			       (long long)st.st_size, IMG_MAX >> 20);
+	if ((uint64_t)st.st_size > max)
+		return img_err(err, img, "%lld bytes, more than the %zu MiB such an image may have",
+			       (long long)st.st_size, max >> 20);
 	/* A byte more than fstat said, to notice a file that grows meanwhile. */
 	size_t want = (size_t)st.st_size + 1;
 	img->buf = cm_malloc(want);
@@ -492,6 +507,74 @@ static int check_task(int dirfd, const CmCriu__PstreeEntry *e, const struct cm_c
 	return 0;
 }
 
+/* ---- memory maps ---------------------------------------------------------- */
+
+#define PE_PARENT (1u << 0)
+#define PE_PRESENT (1u << 2)
+
+/* The pages a memory map says pages-<id>.img holds must be there: CRIU 4.2
+ * given a pages file cut short spins at full CPU and never returns. */
+static int check_pagemap(int dirfd, const char *file, struct cm_error *err)
+{
+	autoimg struct img img = { 0 };
+	if (img_open_max(dirfd, file, PAGEMAP_MAGIC, "pagemap", "", PAGEMAP_MAX, &img, err) < 0)
+		return -1;
+	__attribute__((cleanup(pb_freep))) CmCriu__PagemapHead *head = NULL;
+	int r = img_next(&img, &cm_criu__pagemap_head__descriptor, &head, err);
+	if (r <= 0)
+		return r < 0 ? -1 : img_err(err, &img, "no head entry");
+	if (!head->has_pages_id)
+		return img_err(err, &img, "its head names no pages file");
+	uint64_t pages = 0;
+	for (;;) {
+		__attribute__((cleanup(pb_freep))) CmCriu__PagemapEntry *e = NULL;
+		r = img_next(&img, &cm_criu__pagemap_entry__descriptor, &e, err);
+		if (r <= 0) {
+			if (r < 0)
+				return -1;
+			break;
+		}
+		uint64_t n = e->has_nr_pages ? e->nr_pages : e->compat_nr_pages;
+		/* Images older than the flags mark pages in the parent, else present. */
+		uint32_t flags = e->has_flags ? e->flags : (e->in_parent ? PE_PARENT : PE_PRESENT);
+		if (n > (1ull << 40))
+			return img_err(err, &img, "entry %u: %llu pages", img.entry, (unsigned long long)n);
+		if ((flags & PE_PRESENT) && !(flags & PE_PARENT))
+			pages += n;
+	}
+	char pages_file[48];
+	snprintf(pages_file, sizeof(pages_file), "pages-%u.img", head->pages_id);
+	struct stat st;
+	uint64_t need = pages * (uint64_t)sysconf(_SC_PAGESIZE);
+	if (fstatat(dirfd, pages_file, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
+		return need ? img_err(err, &img, "its pages file %s is missing", pages_file) : 0;
+	if ((uint64_t)st.st_size < need)
+		return img_err(err, &img, "%llu bytes of pages, but %s holds %lld", (unsigned long long)need,
+			       pages_file, (long long)st.st_size);
+	return 0;
+}
+
+static int check_pagemaps(int dirfd, struct cm_error *err)
+{
+	int dup = fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
+	DIR *d = dup >= 0 ? fdopendir(dup) : NULL;
+	if (!d) {
+		if (dup >= 0)
+			close(dup);
+		return cm_err(err, errno, "read the checkpoint folder");
+	}
+	struct dirent *de;
+	int ret = 0;
+	while (ret == 0 && (de = readdir(d))) {
+		size_t n = strlen(de->d_name);
+		if (!strncmp(de->d_name, "pagemap-", 8) && n > 4 && !strcmp(de->d_name + n - 4, ".img") &&
+		    n < 40)
+			ret = check_pagemap(dirfd, de->d_name, err);
+	}
+	closedir(d);
+	return ret;
+}
+
 int cm_criu_images_check(const char *image_dir, const struct cm_criu_policy *p,
 			 struct cm_error *err)
 {
@@ -504,5 +587,7 @@ int cm_criu_images_check(const char *image_dir, const struct cm_criu_policy *p,
 	for (size_t i = 0; i < t.n; i++)
 		if (check_task(dirfd, t.e[i], p, err) < 0)
 			return -1;
+	if (check_pagemaps(dirfd, err) < 0)
+		return -1;
 	return (int)t.n;
 }

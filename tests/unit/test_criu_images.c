@@ -6,6 +6,7 @@
 #include "util.h"
 
 #include "criu/core.pb-c.h"
+#include "criu/pagemap.pb-c.h"
 #include "criu/pstree.pb-c.h"
 
 #include <fcntl.h>
@@ -172,6 +173,13 @@ static char *fix_write(void)
 		write_img(dir, file, CORE_MAGIC, &m, 1);
 	}
 	return dir;
+}
+
+static char *zeros(size_t n)
+{
+	char *p = cm_malloc(n ? n : 1);
+	memset(p, 0, n);
+	return p;
 }
 
 static void raw_file(const char *dir, const char *file, const void *data, size_t len)
@@ -388,6 +396,35 @@ static void test_tree(void)
 	refused("checkpoint/pstree.img: holds no tasks", "an empty tree is refused");
 }
 
+/* A memory map of two present pages and one in the parent, and a pages file. */
+static char *with_pagemap(size_t pages_bytes)
+{
+	char *dir = fix_write();
+	CmCriu__PagemapHead head = CM_CRIU__PAGEMAP_HEAD__INIT;
+	head.has_pages_id = 1, head.pages_id = 3;
+	CmCriu__PagemapEntry present = CM_CRIU__PAGEMAP_ENTRY__INIT, parent = CM_CRIU__PAGEMAP_ENTRY__INIT;
+	present.has_nr_pages = 1, present.nr_pages = 2, present.has_flags = 1, present.flags = 4;
+	parent.has_compat_nr_pages = 1, parent.compat_nr_pages = 5, parent.has_in_parent = 1;
+	parent.in_parent = 1;
+	const ProtobufCMessage *msgs[] = { &head.base, &present.base, &parent.base };
+	write_img(dir, "pagemap-1.img", 0x56084025u, msgs, 3);
+	cm_autofree char *pages = zeros(pages_bytes);
+	raw_file(dir, "pages-3.img", pages, pages_bytes);
+	return dir;
+}
+
+static void test_pagemaps(void)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	cm_autofree char *dir = with_pagemap(2 * page);
+	struct cm_error err = { 0 };
+	ok(cm_criu_images_check(dir, &pol, &err) == (int)f.n, "a memory map whose pages are all there passes");
+	cm_error_clear(&err);
+	cm_autofree char *dir2 = with_pagemap(page);
+	refused_in(dir2, "checkpoint/pagemap-1.img: 8192 bytes of pages, but pages-3.img holds 4096",
+		   "a pages file cut short is refused (CRIU would spin on it)");
+}
+
 static void test_files(void)
 {
 	char *dir = fix_write();
@@ -441,7 +478,7 @@ static void test_files(void)
 	dir = fix_write();
 	path = cm_path_join(dir, "core-1.img");
 	truncate(path, 5u << 20);
-	refused_in(dir, "checkpoint/core-1.img: 5242880 bytes, more than the 4 MiB an image may have",
+	refused_in(dir, "checkpoint/core-1.img: 5242880 bytes, more than the 4 MiB such an image may have",
 		   "an oversized file is refused before it is read");
 	unlink(path);
 	symlink("core-5.img", path);
@@ -538,6 +575,7 @@ int main(void)
 	test_credentials();
 	test_rlimits_and_core();
 	test_files();
+	test_pagemaps();
 	test_policy();
 	cm_rm_rf(root_dir, NULL);
 	return done();
