@@ -272,3 +272,39 @@ real_archive() {
     assert_rejected "$BATS_TEST_TMPDIR/bad.tar.zst" "removed again"
     [ -z "$(b image ls -q)" ]
 }
+
+@test "a restored archive runs with ctrmig's defaults, as /proc shows them" {
+    real_archive
+    # forged, but asking for nothing: only labels and the command differ
+    forge_json "$BATS_TEST_TMPDIR/ok.tar.zst" spec.dump '.annotations["com.example.label"] = "x" | .process.args = ["/bin/sh"]'
+    run b restore -i "$BATS_TEST_TMPDIR/ok.tar.zst"
+    [ "$status" -eq 0 ]
+    local pid id
+    pid=$(b inspect --format '{{.State.Pid}}' web)
+    id=$(b inspect --format '{{.Id}}' web)
+    # Podman's 11 default capabilities, in every set; nothing ambient
+    grep -qx $'CapEff:\t00000000800405fb' /proc/$pid/status
+    grep -qx $'CapBnd:\t00000000800405fb' /proc/$pid/status
+    grep -qx $'CapAmb:\t0000000000000000' /proc/$pid/status
+    # its own namespaces
+    local ns
+    for ns in pid ipc uts mnt net; do
+        [ "$(readlink /proc/$pid/ns/$ns)" != "$(readlink /proc/1/ns/$ns)" ] || { echo "shares the host's $ns namespace" >&2; return 1; }
+    done
+    # no mount but ctrmig's own: the root, /proc, /dev, /sys and the masked paths
+    local m
+    while read -r m; do
+        case "$m" in
+            /|/proc|/proc/*|/dev|/dev/pts|/dev/shm|/dev/mqueue|/sys|/sys/fs/cgroup|/sys/fs/cgroup/*|/sys/firmware) ;;
+            *) echo "unexpected mount $m" >&2; return 1 ;;
+        esac
+    done < <(awk '{print $5}' /proc/$pid/mountinfo)
+    # /proc/keys is masked, /proc/sys read-only
+    awk '$5 == "/proc/keys"' /proc/$pid/mountinfo | grep -q .
+    awk '$5 == "/proc/sys" && $6 ~ /(^|,)ro(,|$)/' /proc/$pid/mountinfo | grep -q .
+    # the device cgroup allows only runc's defaults, not every device
+    local devs
+    devs=$(cat /sys/fs/cgroup/devices/ctrmig/"$id"/devices.list 2>/dev/null || echo "no v1 device cgroup")
+    [[ "$devs" != *"a *:* rwm"* ]]
+    ! grep -q pwned "$ROOT_B/containers/$id/bundle/config.json"
+}
