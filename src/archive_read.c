@@ -153,7 +153,7 @@ static int unpack_outer(const char *input, struct unpacked *u, struct cm_error *
 		ret = cm_err(err, 0, "%s", archive_error_string(a));
 	cm_autoclose int dirfd = ret == 0 ? open(u->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
 	if (ret == 0 && dirfd < 0)
-		ret = cm_err(err, errno, "open %s", u->dir);
+		ret = cm_err(err, errno, "open a staging folder in %s", u->store);
 	struct archive_entry *e;
 	while (ret == 0) {
 		r = archive_read_next_header(a, &e);
@@ -272,7 +272,11 @@ static json_t *load_member(struct unpacked *u, const char *name, struct cm_error
 		cm_err(err, 0, "member %s: missing", name);
 		return NULL;
 	}
-	return cm_json_load(path, err);
+	/* Named as the archive names it: the staging folder means nothing to the user. */
+	size_t len;
+	cm_autofree char *text = cm_read_file(path, &len, err);
+	cm_autofree char *what = cm_strfmt("member %s", name);
+	return text ? cm_json_parse(text, len, what, err) : NULL;
 }
 
 /* The base image, matched by content digest; or the one the archive carries. */
@@ -415,7 +419,7 @@ static int apply_rootfs(struct cm_store *st, struct unpacked *u, const char *sta
 	bool has_diff = cm_path_exists(diff), has_deleted = cm_path_exists(deleted_path);
 	if (!has_diff && !has_deleted)
 		return 0; /* exported with --ignore-rootfs */
-	json_t *deleted = has_deleted ? cm_json_load(deleted_path, err) : json_array();
+	json_t *deleted = has_deleted ? load_member(u, "deleted.files", err) : json_array();
 	if (!deleted)
 		return -1;
 	if (!json_is_array(deleted)) {
@@ -454,7 +458,7 @@ static int move_checkpoint(struct unpacked *u, const char *stage, struct cm_erro
 	if (!cm_criu_dump_complete(raw_ckpt))
 		return cm_err(err, 0, "member checkpoint/inventory.img: missing, the checkpoint is not complete");
 	if (rename(raw_ckpt, ckpt) < 0 || (cm_path_exists(raw_stats) && rename(raw_stats, stats) < 0))
-		return cm_err(err, errno, "move the checkpoint into %s", stage);
+		return cm_err(err, errno, "move the checkpoint into place");
 	return 0;
 }
 
@@ -515,7 +519,7 @@ static int import_previous(const char *input, const char *staging, const char *s
 	cm_autofree char *pre = cm_path_join(stage, "pre-checkpoint");
 	cm_autofree char *link = cm_path_join(stage, "checkpoint/parent");
 	if (ret == 0 && (rename(raw, pre) < 0 || symlink("../pre-checkpoint", link) < 0))
-		ret = cm_err(err, errno, "place the pre-checkpoint in %s", stage);
+		ret = cm_err(err, errno, "place the pre-checkpoint");
 	json_decref(config);
 	unpacked_free(&p);
 	return ret < 0 ? cm_err_wrap(err, "--import-previous %s", input) : 0;
