@@ -578,6 +578,8 @@ json_t *cm_archive_import(struct cm_store *st, const struct cm_import_opts *o, s
 		if (cm_mkdir_p(d, 0700, err) < 0)
 			goto fail;
 	}
+	if (cm_ctr_upper_mode(stage, err) < 0)
+		goto fail;
 	if (move_checkpoint(&u, stage, err) < 0 ||
 	    (o->previous && import_previous(o->previous, staging, stage, cm_json_str(old, "id"), err) < 0) ||
 	    write_container(st, stage, id, name, old, ctr_config, image, image_imported, o->input, err) < 0 ||

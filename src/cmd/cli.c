@@ -1,4 +1,5 @@
 #include "cli.h"
+#include "signal_name.h"
 #include "error.h"
 #include "store.h"
 #include "util.h"
@@ -85,22 +86,7 @@ int cm_cli_parse_int(const char *s, const char *what, int *out, struct cm_error 
 
 int cm_cli_parse_signal(const char *s, int *out, struct cm_error *err)
 {
-	static const struct { const char *name; int sig; } sigs[] = {
-		{ "HUP", SIGHUP },   { "INT", SIGINT },   { "QUIT", SIGQUIT }, { "KILL", SIGKILL },
-		{ "USR1", SIGUSR1 }, { "USR2", SIGUSR2 }, { "TERM", SIGTERM }, { "ALRM", SIGALRM },
-		{ "CONT", SIGCONT }, { "STOP", SIGSTOP }, { "WINCH", SIGWINCH },
-	};
-	if (s[0] >= '0' && s[0] <= '9') {
-		if (cm_cli_parse_int(s, "signal", out, err) < 0 || *out < 1 || *out >= NSIG)
-			return cm_err(err, 0, "unknown signal %s", s);
-		return 0;
-	}
-	const char *name = strncasecmp(s, "SIG", 3) == 0 ? s + 3 : s;
-	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
-		if (strcasecmp(name, sigs[i].name) == 0) {
-			*out = sigs[i].sig;
-			return 0;
-		}
-	}
-	return cm_err(err, 0, "unknown signal %s", s);
+	if (cm_signal_parse(s, out) < 0)
+		return cm_err(err, 0, "unknown signal %s", s);
+	return 0;
 }

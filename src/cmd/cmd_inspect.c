@@ -2,6 +2,8 @@
 #include "cli.h"
 #include "container.h"
 #include "error.h"
+#include "image.h"
+#include "image_config.h"
 #include "jsonio.h"
 #include "store.h"
 #include "template.h"
@@ -66,8 +68,19 @@ static json_t *inspect_json(struct cm_store *st, json_t *rec)
 				 "NetworkMode", cm_json_str(config, "network"));
 	json_decref(none);
 	const char *hostname = cm_json_str(config, "hostname");
+	/* What the image declares but ctrmig does not act on (yet): shown as Podman shows it. */
+	json_t *img = cm_image_find(st, cm_json_str(image, "id"), NULL);
+	json_t *run = cm_image_run_config(img), *empty = json_object();
+	json_t *labels = json_object_get(run, "Labels"), *ports = json_object_get(run, "ExposedPorts");
+	json_t *extra = json_pack("{s:O, s:O, s:s, s:s}", "Labels", json_is_object(labels) ? labels : empty,
+				  "ExposedPorts", json_is_object(ports) ? ports : empty, "User",
+				  cm_json_str(config, "user") ? cm_json_str(config, "user") : "",
+				  "StopSignal",
+				  cm_json_str(config, "stop_signal") ? cm_json_str(config, "stop_signal") : "SIGTERM");
+	json_decref(empty);
+	json_decref(img);
 	cm_autofree char *short_id = cm_strfmt("%.12s", cm_json_str(rec, "id"));
-	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:{s:O, s:O, s:s, s:s, s:s}, s:o, s:o, s:s, s:s}",
+	json_t *out = json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:{s:O, s:O, s:s, s:s, s:s}, s:o, s:o, s:s, s:s}",
 			 "Id", cm_json_str(rec, "id"), "Name", cm_json_str(rec, "name"), "Image",
 			 cm_json_str(image, "id"), "ImageName", cm_json_str(image, "name"), "Created",
 			 cm_json_str(rec, "created"), "State", state, "Config", "Cmd",
@@ -76,6 +89,9 @@ static json_t *inspect_json(struct cm_store *st, json_t *rec)
 			 cm_json_str(config, "network"), "Hostname", hostname ? hostname : short_id,
 			 "HostConfig", host, "Mounts", mounts_of(config), "LogPath", log,
 			 "StoreDir", dir);
+	json_object_update(json_object_get(out, "Config"), extra);
+	json_decref(extra);
+	return out;
 }
 
 int cm_cmd_inspect(struct cm_store *st, int argc, char **argv, struct cm_error *err)

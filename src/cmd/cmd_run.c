@@ -7,6 +7,9 @@
 #include "ctr_log.h"
 #include "error.h"
 #include "image.h"
+#include "image_config.h"
+#include "signal_name.h"
+#include "user.h"
 #include "jsonio.h"
 #include "monitor.h"
 #include "oci_spec.h"
@@ -29,7 +32,9 @@ static const char run_usage[] =
 	"      --name NAME          name the container (default: ctr-<id prefix>)\n"
 	"      --rm                 remove the container when it exits\n"
 	"  -e, --env KEY=VALUE      set an environment variable (repeatable)\n"
-	"  -w, --workdir DIR        working directory inside the container\n"
+	"  -w, --workdir DIR        working directory inside the container (default: the image's)\n"
+	"  -u, --user USER[:GROUP]  run as this user, a name in the image or a number\n"
+	"      --entrypoint CMD     replace the image's Entrypoint (\"\" clears it)\n"
 	"      --tmpfs PATH         mount a tmpfs at PATH (repeatable)\n"
 	"  -v, --volume SRC:DST[:ro] bind-mount a host folder (repeatable)\n"
 	"      --network none|host  private network with loopback only (default) or the host's\n"
@@ -60,6 +65,9 @@ static const char start_usage[] =
 struct run_opts {
 	bool detach, remove;
 	const char *name;
+	const char *user;       /* -u, or NULL for the image's */
+	const char *entrypoint; /* --entrypoint, or NULL for the image's */
+	bool workdir_given;
 	json_t *config;
 };
 
@@ -74,6 +82,7 @@ static int parse_run_opts(int argc, char **argv, bool is_run, struct run_opts *o
 		{ "net", required_argument, NULL, 'N' }, { "help", no_argument, NULL, 'h' },
 		{ "privileged", no_argument, NULL, 'P' }, { "cap-add", required_argument, NULL, 'A' },
 		{ "cap-drop", required_argument, NULL, 'D' }, { "device", required_argument, NULL, 'V' },
+		{ "user", required_argument, NULL, 'u' }, { "entrypoint", required_argument, NULL, 'E' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *usage = is_run ? run_usage : create_usage;
@@ -83,7 +92,7 @@ static int parse_run_opts(int argc, char **argv, bool is_run, struct run_opts *o
 	bool privileged = false;
 	int c;
 	o->config = NULL;
-	while ((c = cm_cli_getopt(argc, argv, is_run ? "+de:w:v:h" : "+e:w:v:h", longopts, usage,
+	while ((c = cm_cli_getopt(argc, argv, is_run ? "+de:w:v:u:h" : "+e:w:v:u:h", longopts, usage,
 				  err)) != -1) {
 		switch (c) {
 		case 'd':
@@ -110,6 +119,17 @@ static int parse_run_opts(int argc, char **argv, bool is_run, struct run_opts *o
 				goto fail;
 			}
 			workdir = optarg;
+			o->workdir_given = true;
+			break;
+		case 'u':
+			if (!*optarg || strlen(optarg) > 256) {
+				cm_err(err, 0, "--user %s: expected USER[:GROUP]", optarg);
+				goto fail;
+			}
+			o->user = optarg;
+			break;
+		case 'E':
+			o->entrypoint = optarg;
 			break;
 		case 't':
 			if (optarg[0] != '/' || strchr(optarg, ':')) {
@@ -165,8 +185,6 @@ static int parse_run_opts(int argc, char **argv, bool is_run, struct run_opts *o
 	json_t *cmd = json_array();
 	for (int i = optind + 1; i < argc; i++)
 		json_array_append_new(cmd, json_string(argv[i]));
-	if (json_array_size(cmd) == 0)
-		json_array_append_new(cmd, json_string("/bin/sh"));
 	o->config = json_pack("{s:o, s:o, s:s, s:o, s:o, s:s}", "cmd", cmd, "env", env, "workdir",
 			      workdir, "tmpfs", tmpfs, "volumes", volumes, "network", network);
 	/* Grants are recorded only when given, so that archives of plain
@@ -189,6 +207,75 @@ fail:
 	return -1;
 }
 
+/* Docker's rules: --entrypoint replaces the image's Entrypoint (and then
+ * the image's Cmd is not used); a command on the line replaces Cmd. */
+static json_t *command_line(json_t *run, const struct run_opts *o, json_t *given)
+{
+	json_t *argv = json_array(), *v;
+	size_t i;
+	if (o->entrypoint) {
+		if (*o->entrypoint)
+			json_array_append_new(argv, json_string(o->entrypoint));
+	} else {
+		json_array_foreach(json_object_get(run, "Entrypoint"), i, v)
+			if (json_is_string(v))
+				json_array_append(argv, v);
+	}
+	json_t *cmd = json_array_size(given) || o->entrypoint ? given : json_object_get(run, "Cmd");
+	json_array_foreach(cmd, i, v)
+		if (json_is_string(v))
+			json_array_append(argv, v);
+	return argv;
+}
+
+/* The image's config under the command line's: command, environment,
+ * working folder, user (resolved in the image) and stop signal. */
+static int apply_image_config(struct cm_store *st, json_t *image, struct run_opts *o,
+			      struct cm_error *err)
+{
+	json_t *run = cm_image_run_config(image), *config = o->config, *v;
+	json_t *argv = command_line(run, o, json_object_get(config, "cmd"));
+	/* A rootfs imported without a config runs a shell, as before. */
+	if (!json_array_size(argv) && !run)
+		json_array_append_new(argv, json_string("/bin/sh"));
+	json_object_set_new(config, "cmd", argv);
+
+	json_t *env = json_array();
+	size_t i;
+	json_array_foreach(json_object_get(run, "Env"), i, v)
+		if (json_is_string(v) && strchr(json_string_value(v), '='))
+			cm_oci_env_set(env, json_string_value(v));
+	json_array_foreach(json_object_get(config, "env"), i, v)
+		cm_oci_env_set(env, json_string_value(v));
+	json_object_set_new(config, "env", env);
+
+	const char *wd = cm_json_str(run, "WorkingDir");
+	if (!o->workdir_given && wd && cm_config_path_ok(wd))
+		json_object_set_new(config, "workdir", json_string(wd));
+	const char *sig = cm_json_str(run, "StopSignal");
+	int signum;
+	if (sig && *sig) {
+		if (cm_signal_parse(sig, &signum) < 0)
+			return cm_err(err, 0, "the image's StopSignal %.32s is not a signal", sig);
+		json_object_set_new(config, "stop_signal", json_string(sig));
+	}
+	const char *user = o->user ? o->user : cm_json_str(run, "User");
+	if (user && *user) {
+		cm_autofree char *root = cm_image_rootfs(st, cm_json_str(image, "id"));
+		const char *roots[] = { root };
+		struct cm_user u;
+		if (cm_user_resolve(user, roots, 1, &u, err) < 0)
+			return -1;
+		json_object_set_new(config, "user", json_string(user));
+		json_object_set_new(config, "uid", json_integer(u.uid));
+		json_object_set_new(config, "gid", json_integer(u.gid));
+		if (json_array_size(u.groups))
+			json_object_set(config, "groups", u.groups);
+		json_decref(u.groups);
+	}
+	return 0;
+}
+
 static json_t *create_from_args(struct cm_store *st, int argc, char **argv, bool is_run,
 				struct run_opts *o, struct cm_error *err)
 {
@@ -197,8 +284,9 @@ static json_t *create_from_args(struct cm_store *st, int argc, char **argv, bool
 		return NULL;
 	const char *image_ref = argv[optind];
 	json_t *image = cm_image_find(st, image_ref, err), *rec = NULL;
-	if (!image) {
+	if (!image || apply_image_config(st, image, o, err) < 0) {
 		cm_err_wrap(err, "%s", is_run ? "run" : "create");
+		json_decref(image);
 		goto out;
 	}
 	rec = cm_ctr_create(st, o->name, image, o->config, err);

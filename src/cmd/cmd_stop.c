@@ -12,7 +12,8 @@
 static const char stop_usage[] =
 	"Usage: ctrmig stop [OPTIONS] CONTAINER...\n"
 	"\n"
-	"Stop running containers: SIGTERM, then SIGKILL after the timeout.\n"
+	"Stop running containers: the image's StopSignal (default SIGTERM), then SIGKILL\n"
+	"after the timeout.\n"
 	"\n"
 	"Options:\n"
 	"  -t, --time SECONDS   wait this long before SIGKILL (default 10)\n"

@@ -7,6 +7,7 @@
 #include "oci_spec.h"
 #include "rootfs.h"
 #include "runc.h"
+#include "signal_name.h"
 #include "store.h"
 #include "util.h"
 
@@ -17,6 +18,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 
 const char *cm_ctr_status_name(enum cm_ctr_status s)
 {
@@ -115,6 +117,14 @@ bool cm_ctr_name_valid(const char *name)
 	return !(strlen(name) == 64 && cm_is_hex(name));
 }
 
+int cm_ctr_upper_mode(const char *ctr_dir, struct cm_error *err)
+{
+	cm_autofree char *upper = cm_path_join(ctr_dir, "upper");
+	if (chmod(upper, 0755) < 0)
+		return cm_err(err, errno, "chmod %s", upper);
+	return 0;
+}
+
 json_t *cm_ctr_create(struct cm_store *st, const char *name, json_t *image, json_t *config,
 		      struct cm_error *err)
 {
@@ -163,6 +173,8 @@ json_t *cm_ctr_create(struct cm_store *st, const char *name, json_t *image, json
 		if (cm_mkdir_p(d, 0700, err) < 0)
 			goto fail;
 	}
+	if (cm_ctr_upper_mode(staging, err) < 0)
+		goto fail;
 	if (cm_json_save(spec_path, spec, 0600, err) < 0 || cm_json_save(rec_path, rec, 0600, err) < 0)
 		goto fail;
 	if (rename(staging, final) < 0) {
@@ -341,7 +353,14 @@ int cm_ctr_stop(struct cm_store *st, json_t *rec, int timeout, struct cm_error *
 	}
 	struct cm_error ignored = { 0 };
 	if (timeout > 0) {
-		cm_runc_run(st, &ignored, "kill", id, "TERM", NULL);
+		/* The image's StopSignal, as Docker and Podman send it. */
+		const char *sig = cm_json_str(json_object_get(rec, "config"), "stop_signal");
+		int signum = SIGTERM;
+		if (sig)
+			cm_signal_parse(sig, &signum);
+		char num[16];
+		snprintf(num, sizeof(num), "%d", signum);
+		cm_runc_run(st, &ignored, "kill", id, num, NULL);
 		cm_error_clear(&ignored);
 	}
 	if (!wait_process_gone(rec, timeout)) {

@@ -28,6 +28,9 @@ void cm_ctr_state_get(struct cm_store *st, json_t *rec, struct cm_ctr_state *out
 void cm_ctr_state_free(struct cm_ctr_state *s);
 
 bool cm_ctr_name_valid(const char *name);
+/* The overlay's upper folder is the container's "/": 0755, so that a
+ * container running as another user than root can walk its own root. */
+int cm_ctr_upper_mode(const char *ctr_dir, struct cm_error *err);
 /* Makes the record, bundle and overlay directories; state "created". */
 json_t *cm_ctr_create(struct cm_store *st, const char *name, json_t *image, json_t *config,
 		      struct cm_error *err);

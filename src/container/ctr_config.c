@@ -3,6 +3,7 @@
 #include "error.h"
 #include "jsonio.h"
 #include "oci_spec.h"
+#include "signal_name.h"
 #include "util.h"
 
 #include <ctype.h>
@@ -116,10 +117,44 @@ static int objects(json_t *config, const char *key, json_t *out, struct cm_error
 	return 0;
 }
 
+static bool id_ok(json_t *v)
+{
+	return json_is_integer(v) && json_integer_value(v) >= 0 && json_integer_value(v) < 0x7fffffff;
+}
+
+/* The user (as given, and resolved when the container was made) and the
+ * stop signal: restrictions, taken as recorded once they are well formed. */
+static int user_fields(json_t *config, json_t *out, struct cm_error *err)
+{
+	json_t *user = json_object_get(config, "user"), *uid = json_object_get(config, "uid");
+	json_t *gid = json_object_get(config, "gid"), *groups = json_object_get(config, "groups");
+	json_t *sig = json_object_get(config, "stop_signal"), *v;
+	size_t i;
+	if (user && (!plain_string(user) || json_string_length(user) > 256))
+		return cm_err(err, 0, "config.dump: user is not valid");
+	if ((uid && !id_ok(uid)) || (gid && !id_ok(gid)))
+		return cm_err(err, 0, "config.dump: uid or gid is not valid");
+	if (groups && (!json_is_array(groups) || json_array_size(groups) > 64))
+		return cm_err(err, 0, "config.dump: groups is not valid");
+	json_array_foreach(groups, i, v)
+		if (!id_ok(v))
+			return cm_err(err, 0, "config.dump: groups[%zu] is not valid", i);
+	int signum;
+	if (sig && (!plain_string(sig) || cm_signal_parse(json_string_value(sig), &signum) < 0))
+		return cm_err(err, 0, "config.dump: stop_signal is not a signal");
+	const char *keys[] = { "user", "uid", "gid", "groups", "stop_signal" };
+	json_t *vals[] = { user, uid, gid, groups, sig };
+	for (size_t k = 0; k < 5; k++)
+		if (vals[k])
+			json_object_set_new(out, keys[k], json_deep_copy(vals[k]));
+	return 0;
+}
+
 json_t *cm_config_from_archive(json_t *config, const char *short_id, struct cm_error *err)
 {
 	static const char *const known[] = { "cmd", "env", "workdir", "hostname", "tmpfs", "volumes",
-					     "network", "privileged", "cap_add", "cap_drop", "devices" };
+					     "network", "privileged", "cap_add", "cap_drop", "devices",
+					     "user", "uid", "gid", "groups", "stop_signal" };
 	if (!json_is_object(config)) {
 		cm_err(err, 0, "config.dump: the container record has no config");
 		return NULL;
@@ -171,6 +206,8 @@ json_t *cm_config_from_archive(json_t *config, const char *short_id, struct cm_e
 	}
 	if (json_is_true(priv))
 		json_object_set_new(out, "privileged", json_true());
+	if (user_fields(config, out, err) < 0)
+		goto fail;
 	return out;
 bad_cmd:
 	if (!err->msg)

@@ -6,7 +6,12 @@
  *   {"cmd": [...], "env": ["K=V"], "workdir": "/", "hostname": "...",
  *    "tmpfs": ["/path"], "volumes": [{"source", "destination", "ro"}],
  *    "network": "none"|"host", "privileged": false, "cap_add": ["CAP_X"],
- *    "cap_drop": ["CAP_Y"|"ALL"], "devices": [{"path", "destination", "permissions"}]}
+ *    "cap_drop": ["CAP_Y"|"ALL"], "devices": [{"path", "destination", "permissions"}],
+ *    "user": "www-data", "uid": 33, "gid": 33, "groups": [..], "stop_signal": "SIGQUIT"}
+ *
+ * cmd is the whole command line (the image's Entrypoint and Cmd already
+ * applied), env the merged environment, uid/gid/groups the user resolved in
+ * the image when the container was made.
  *
  * Grants are the fields that reach beyond ctrmig's defaults: volumes (host
  * folders), devices, privileged, cap_add and the host's network. */

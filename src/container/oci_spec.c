@@ -154,8 +154,12 @@ static json_t *process(json_t *config, const char *hostname)
 
 	json_t *caps = capabilities(config);
 	const char *cwd = cm_json_str(config, "workdir");
-	return json_pack("{s:b, s:{s:i, s:i}, s:O, s:o, s:s, s:{s:O, s:O, s:o}, s:[{s:s, s:I, s:I}], s:b}",
-			 "terminal", 0, "user", "uid", 0, "gid", 0, "args",
+	json_t *user = json_pack("{s:I, s:I}", "uid", cm_json_int(config, "uid", 0), "gid",
+				 cm_json_int(config, "gid", 0));
+	if (json_array_size(json_object_get(config, "groups")))
+		json_object_set(user, "additionalGids", json_object_get(config, "groups"));
+	return json_pack("{s:b, s:o, s:O, s:o, s:s, s:{s:O, s:O, s:o}, s:[{s:s, s:I, s:I}], s:b}",
+			 "terminal", 0, "user", user, "args",
 			 json_object_get(config, "cmd"), "env", env, "cwd", cwd ? cwd : "/",
 			 "capabilities", "bounding", caps, "effective", caps, "permitted", caps,
 			 "rlimits", "type", "RLIMIT_NOFILE", "hard", hard,

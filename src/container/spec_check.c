@@ -212,7 +212,8 @@ static void check_process(json_t *dumped, json_t *built, struct found *f)
 	if (user && (!json_equal(json_object_get(user, "uid"), json_object_get(my_user, "uid")) ||
 		     !json_equal(json_object_get(user, "gid"), json_object_get(my_user, "gid"))))
 		note(f, "another user (uid %lld)", (long long)cm_json_int(user, "uid", -1));
-	if (json_array_size(json_object_get(user, "additionalGids")))
+	if (json_array_size(json_object_get(user, "additionalGids")) &&
+	    !json_equal(json_object_get(user, "additionalGids"), json_object_get(my_user, "additionalGids")))
 		note(f, "additional groups");
 	if (json_is_true(json_object_get(mine, "noNewPrivileges")) &&
 	    !json_is_true(json_object_get(p, "noNewPrivileges")))
