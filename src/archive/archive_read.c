@@ -14,6 +14,7 @@
 #include "spec_check.h"
 #include "store.h"
 #include "trust.h"
+#include "user.h"
 #include "util.h"
 
 #include <archive.h>
@@ -367,6 +368,29 @@ static json_t *new_record(const char *id, const char *name, json_t *old, json_t 
 			 !strcmp(input, "-") ? "stdin" : input, "imported_at", now);
 }
 
+/* The user the record names must be the uid and gid it records, as the
+ * base image resolves it here: inspect shows the name, the numbers run. */
+static int check_user(struct cm_store *st, json_t *config, json_t *image, struct cm_error *err)
+{
+	const char *user = cm_json_str(config, "user");
+	if (!user)
+		return json_object_get(config, "uid") || json_object_get(config, "gid")
+			       ? cm_err(err, 0, "config.dump: a uid or gid without the user it belongs to")
+			       : 0;
+	cm_autofree char *root = cm_image_rootfs(st, cm_json_str(image, "id"));
+	const char *roots[] = { root };
+	struct cm_user u;
+	if (cm_user_resolve(user, roots, 1, &u, err) < 0)
+		return cm_err_wrap(err, "config.dump");
+	bool same = u.uid == (uid_t)cm_json_int(config, "uid", 0) && u.gid == (gid_t)cm_json_int(config, "gid", 0);
+	json_decref(u.groups);
+	if (!same)
+		return cm_err(err, 0, "config.dump: user %.64s is %u:%u in the base image, but the record runs "
+				      "it as %lld:%lld", user, (unsigned)u.uid, (unsigned)u.gid,
+			      (long long)cm_json_int(config, "uid", 0), (long long)cm_json_int(config, "gid", 0));
+	return 0;
+}
+
 /* The record and the runc config ctrmig builds from it, at the final paths. */
 static int write_container(struct cm_store *st, const char *stage, const char *id, const char *name,
 			   json_t *old, json_t *config, json_t *image, bool image_imported,
@@ -568,7 +592,8 @@ json_t *cm_archive_import(struct cm_store *st, const struct cm_import_opts *o, s
 	}
 	if (!(ctr_config = checked_config(old, spec, &grants, err)) || check_volumes(ctr_config, err) < 0)
 		goto fail;
-	if (!(image = find_or_import_image(st, &u, json_object_get(old, "image"), &image_imported, err)))
+	if (!(image = find_or_import_image(st, &u, json_object_get(old, "image"), &image_imported, err)) ||
+	    check_user(st, ctr_config, image, err) < 0)
 		goto fail;
 
 	stage = cm_strfmt("%s/containers/.new-%s", st->root, id);

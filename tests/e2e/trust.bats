@@ -67,7 +67,7 @@ real_archive() {
     assert_forged_refused $C "$R.privileged = true" "privileged mode (--privileged)"
     assert_forged_refused $C "$R.network = \"host\"" "the host's network (--network host)"
     assert_forged_refused $C "$R.devices = [{\"path\": \"/dev/kmsg\", \"destination\": \"/dev/kmsg\", \"permissions\": \"rwm\"}]" "device /dev/kmsg (--device /dev/kmsg)"
-    assert_forged_refused $C "$R.user = \"nobody\"" "the config field 'user' is unknown"
+    assert_forged_refused $C "$R.apparmor = \"unconfined\"" "the config field 'apparmor' is unknown"
     assert_forged_refused $C "$R.cmd = \"sh\"" "cmd is not a list"
     assert_forged_refused $C "$R.tmpfs = [\"/../../etc\"]" "config.dump: tmpfs"
     assert_forged_refused $C "$R.cap_add = [\"CAP_NOT_A_CAP\"]" "config.dump: cap_add"
@@ -307,4 +307,17 @@ real_archive() {
     devs=$(cat /sys/fs/cgroup/devices/ctrmig/"$id"/devices.list 2>/dev/null || echo "no v1 device cgroup")
     [[ "$devs" != *"a *:* rwm"* ]]
     ! grep -q pwned "$ROOT_B/containers/$id/bundle/config.json"
+}
+
+@test "the recorded user must be the uid the base image gives it" {
+    real_archive
+    assert_forged_refused config.dump '.ctrmig.record.config.user = "nobody"' "user nobody is not in the image's /etc/passwd"
+    # consistent with spec.dump, so that only the image can tell
+    local d="$BATS_TEST_TMPDIR/u"
+    mkdir -p "$d" && tar -C "$d" -xf "$BATS_TEST_TMPDIR/real.tar.zst" && rm -f "$d/ctrmig.manifest"
+    jq -c '.ctrmig.record.config.user = "root" | .ctrmig.record.config.uid = 1000' "$d/config.dump" > "$d/c" && mv "$d/c" "$d/config.dump"
+    jq -c '.process.user.uid = 1000' "$d/spec.dump" > "$d/s" && mv "$d/s" "$d/spec.dump"
+    forge "$BATS_TEST_TMPDIR/uid.tar.zst" "$d"
+    assert_rejected "$BATS_TEST_TMPDIR/uid.tar.zst" "user root is 0:0 in the base image, but the record runs it as 1000:0"
+    assert_forged_refused config.dump '.ctrmig.record.config.uid = 0' "a uid or gid without the user"
 }

@@ -103,7 +103,7 @@ int main(void)
 	ok(refused("[]", "no config"), "a config that is not an object");
 	ok(refused("{\"network\": \"none\"}", "no command"), "no command");
 	ok(refused("{\"cmd\": [], \"network\": \"none\"}", "no command"), "an empty command");
-	ok(refused("{\"cmd\": [\"sh\"], \"network\": \"none\", \"user\": \"x\"}", "'user' is unknown"),
+	ok(refused("{\"cmd\": [\"sh\"], \"network\": \"none\", \"apparmor\": \"x\"}", "'apparmor' is unknown"),
 	   "an unknown field is refused, not dropped");
 	ok(refused("{\"cmd\": [\"sh\"], \"network\": \"bridge2\"}", "network"), "an unknown network");
 	ok(refused("{\"cmd\": [\"sh\"], \"network\": \"none\", \"env\": [\"=x\"]}", "env[0]"), "an env entry without a key");
