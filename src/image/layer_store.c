@@ -26,8 +26,6 @@
 
 int cm_layer_clean_name(const char *in, char *out, size_t outlen)
 {
-	if (in[0] == '/')
-		return -1;
 	size_t o = 0;
 	const char *p = in;
 	while (*p) {
@@ -50,7 +48,8 @@ int cm_layer_clean_name(const char *in, char *out, size_t outlen)
 		p += n;
 	}
 	out[o] = '\0';
-	return 0;
+	/* "/" alone is the root (umoci writes it); "/etc" is absolute */
+	return in[0] == '/' && o ? -1 : 0;
 }
 
 enum cm_whiteout cm_layer_whiteout(const char *name, const char **target)
@@ -318,6 +317,13 @@ struct applier {
 	bool untrusted;
 	struct archive *out;
 	char *last_dir; /* the folder the previous member went into, known good */
+	struct tar_in *tin;
+	/* The stream ended right after the last member's data, without the
+	 * padding to 512 bytes or the two zero blocks: Go's archive/tar (Docker,
+	 * containerd) takes that as the end of the archive, and umoci writes such
+	 * layers, so ctrmig does too. Data cut short is still an error. */
+	bool ended;
+	bool whole; /* the last member was read to its end */
 };
 
 static int dup_fd(int fd)
@@ -588,17 +594,25 @@ static void strip_overlay_xattrs(struct archive_entry *e)
 	free(keep);
 }
 
-static int copy_data(struct archive *in, struct archive *out, const char *name, struct cm_error *err)
+static int copy_data(struct applier *ap, struct archive *in, la_int64_t want, const char *name,
+		     struct cm_error *err)
 {
+	struct archive *out = ap->out;
 	const void *buf;
 	size_t size;
-	la_int64_t offset;
+	la_int64_t offset, got = 0;
 	for (;;) {
 		int r = archive_read_data_block(in, &buf, &size, &offset);
 		if (r == ARCHIVE_EOF)
 			return 0;
+		if (r < ARCHIVE_WARN && ap->tin->eof && got >= want) {
+			ap->ended = true; /* only the padding is missing */
+			return 0;
+		}
 		if (r < ARCHIVE_WARN)
 			return cm_err(err, 0, "member %s: %s", name, archive_error_string(in));
+		if (offset + (la_int64_t)size > got)
+			got = offset + (la_int64_t)size;
 		if (archive_write_data_block(out, buf, size, offset) < ARCHIVE_WARN)
 			return cm_err(err, 0, "member %s: %s", name, archive_error_string(out));
 	}
@@ -685,7 +699,7 @@ static int apply_entry(struct applier *ap, struct archive *in, struct archive_en
 	}
 	if (archive_write_header(ap->out, e) < ARCHIVE_WARN)
 		return cm_err(err, 0, "member %s: %s", name, archive_error_string(ap->out));
-	if (archive_entry_size(e) > 0 && copy_data(in, ap->out, name, err) < 0)
+	if (archive_entry_size(e) > 0 && copy_data(ap, in, archive_entry_size(e), name, err) < 0)
 		return -1;
 	if (archive_write_finish_entry(ap->out) < ARCHIVE_WARN)
 		return cm_err(err, 0, "member %s: %s", name, archive_error_string(ap->out));
@@ -696,16 +710,26 @@ static int apply_entries(struct applier *ap, struct archive *in, struct cm_error
 {
 	struct archive_entry *e;
 	for (;;) {
+		if (ap->ended)
+			return 0;
 		int r = archive_read_next_header(in, &e);
 		if (r == ARCHIVE_EOF)
 			return 0;
+		/* the last member was whole; what is missing is the padding */
+		if (r < ARCHIVE_WARN && ap->tin->eof && ap->whole)
+			return 0;
 		if (r < ARCHIVE_WARN)
 			return cm_err(err, 0, "%s", archive_error_string(in));
+		ap->whole = false;
 		r = apply_entry(ap, in, e, err);
 		if (r < 0)
 			return -1;
-		if (r == 1 && archive_read_data_skip(in) < ARCHIVE_WARN)
-			return cm_err(err, 0, "%s", archive_error_string(in));
+		if (r == 1 && archive_read_data_skip(in) < ARCHIVE_WARN) {
+			if (!(ap->tin->eof && archive_entry_size(e) == 0))
+				return cm_err(err, 0, "%s", archive_error_string(in));
+			ap->ended = true;
+		}
+		ap->whole = true;
 	}
 }
 
@@ -826,6 +850,7 @@ int cm_layer_apply(struct cm_store *st, const struct cm_layer_apply *a, struct c
 	out = archive_write_disk_new();
 	archive_write_disk_set_options(out, extract_flags);
 	ap.out = out;
+	ap.tin = &s.tin;
 	ret = apply_entries(&ap, s.tar, err);
 	if (archive_write_close(out) < ARCHIVE_WARN && ret == 0)
 		ret = cm_err(err, 0, "%s", archive_error_string(out));
@@ -898,8 +923,6 @@ static int note_blob(struct cm_store *st, const char *diff_id, const char *blob_
 int cm_layer_verify_blob(struct cm_store *st, const char *blob, const char *blob_digest, const char *diff_id,
 			 struct cm_error *err)
 {
-	if (cm_layer_knows_blob(st, diff_id, blob_digest))
-		return 0;
 	struct stream s;
 	char blob_hex[65], diff_hex[65];
 	long long size;

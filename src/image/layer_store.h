@@ -52,7 +52,8 @@ json_t *cm_layer_info(struct cm_store *st, const char *diff_id, struct cm_error 
 int cm_layer_apply(struct cm_store *st, const struct cm_layer_apply *a, struct cm_error *err);
 
 /* Checks, without unpacking, that the blob hashes to blob_digest and
- * decompresses to diff_id, and notes it in layer.json ("compressed"). */
+ * decompresses to diff_id (always: the file is read whatever layer.json
+ * says), and notes it in layer.json ("compressed"). */
 int cm_layer_verify_blob(struct cm_store *st, const char *blob, const char *blob_digest,
 			 const char *diff_id, struct cm_error *err);
 /* Whether blob_digest is already known to unpack to diff_id. */
@@ -80,7 +81,7 @@ void cm_layer_recover(struct cm_store *st);
 
 /* Pure helpers, exposed for the unit tests. */
 /* Cleans an archive member name into a relative path ("./a//b/" -> "a/b");
- * "" for the root itself. Returns -1 for absolute names and '..'. */
+ * "" for the root itself ("/", "./"). Returns -1 for absolute names and '..'. */
 int cm_layer_clean_name(const char *in, char *out, size_t outlen);
 /* What a member name means in a layer: */
 enum cm_whiteout { CM_WH_NONE, CM_WH_FILE, CM_WH_OPAQUE, CM_WH_META, CM_WH_BAD };

@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# ctrmig image import | ls | inspect | rm
+# ctrmig image import | load | save | tag | ls | inspect | rm, and the layer store
 bats_require_minimum_version 1.5.0
 load helpers
 
@@ -14,7 +14,7 @@ teardown() { teardown_store; }
     local id=$output
     [[ "$id" =~ ^[0-9a-f]{64}$ ]]
     tar -C "$dir" -cJf "$BATS_TEST_TMPDIR/bb.tar.xz" .
-    rm -rf "$CTR_ROOT/images/$id"
+    ctrmig image rm bb-dir >/dev/null
     run ctrmig image import "$BATS_TEST_TMPDIR/bb.tar.xz" bb-tar
     [ "$status" -eq 0 ]
     [ "$output" = "$id" ]
@@ -29,15 +29,16 @@ teardown() { teardown_store; }
     [[ "$output" == *"busybox"*"${id:0:12}"* ]]
     run ctrmig image inspect busybox
     [ "$status" -eq 0 ]
-    [[ "$output" == *"\"digest\": \"sha256:$id\""* ]]
+    [ "$(printf '%s' "$output" | jq -r '.[0].Id')" = "$id" ]
+    [ "$(printf '%s' "$output" | jq -r '.[0].RepoTags[0]')" = docker.io/library/busybox:latest ]
     run ctrmig image inspect "sha256:$id"
     [ "$status" -eq 0 ]
     run ctrmig image import "$dir" other
     assert_one_line_error
-    [[ "$output" == *"already stored as image busybox"* ]]
+    [[ "$output" == *"already stored as image docker.io/library/busybox:latest"* ]]
     run ctrmig image import "$dir" busybox
     assert_one_line_error
-    [[ "$output" == *"image name busybox is already in use"* ]]
+    [[ "$output" == *"image name docker.io/library/busybox:latest is already in use"* ]]
     # nothing half-imported is left behind
     [ "$(ls -A "$CTR_ROOT/images" | grep -c '^\.')" -eq 0 ]
 }

@@ -135,6 +135,7 @@ static void test_names(void)
 	ok(cm_layer_clean_name("../x", out, sizeof(out)) < 0, "refuse ../x");
 	ok(cm_layer_clean_name("a/../../x", out, sizeof(out)) < 0, "refuse a/../../x");
 	ok(cm_layer_clean_name("/etc/passwd", out, sizeof(out)) < 0, "refuse an absolute name");
+	ok(cm_layer_clean_name("/", out, sizeof(out)) == 0 && !*out, "/ alone is the root");
 	char longname[200];
 	memset(longname, 'a', sizeof(longname) - 1);
 	longname[sizeof(longname) - 1] = '\0';
