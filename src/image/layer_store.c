@@ -801,6 +801,22 @@ static int commit_layer(struct cm_store *st, const char *stage, const char *diff
 	return 0;
 }
 
+/* Whether the file's bytes hash to digest; hex gets what they hash to. */
+static bool blob_matches(const char *path, const char *digest, char hex[65])
+{
+	cm_autoclose int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return true; /* nothing better to say than the first error */
+	struct cm_sha256 h;
+	cm_sha256_init(&h);
+	unsigned char buf[1 << 16];
+	ssize_t n;
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		cm_sha256_update(&h, buf, (size_t)n);
+	cm_sha256_final_hex(&h, hex);
+	return n < 0 || !strcmp(hex, hex_of(digest));
+}
+
 int cm_layer_apply(struct cm_store *st, const struct cm_layer_apply *a, struct cm_error *err)
 {
 	if (!cm_digest_valid(a->diff_id))
@@ -879,6 +895,13 @@ out:
 		close(lowers[i]);
 	free(lowers);
 	cm_rm_rf(stage, NULL);
+	if (ret < 0 && a->blob_digest && !blob_matches(a->blob, a->blob_digest, blob_hex)) {
+		/* a damaged blob is the cause: say that, not what it made the tar
+		 * or gzip reader trip over */
+		cm_error_clear(err);
+		cm_err(err, 0, "blob %s does not match its digest (its content is sha256:%s)", a->blob_digest,
+		       blob_hex);
+	}
 	if (ret < 0)
 		return cm_err_wrap(err, "layer %s", a->diff_id);
 	return 0;

@@ -147,3 +147,78 @@ no_staging_left() {
     left=$(ls -A "$1/images" "$1/layers" 2>/dev/null | grep '^\.' || true)
     [ -z "$left" ] || { echo "left behind: $left" >&2; return 1; }
 }
+
+# An image of n layers (the busybox rootfs, then /layer-2 ... /layer-n, each
+# file in a layer of its own) in an OCI layout at $1 with tag t.
+build_many_layers() {
+    local layout=$1 n=$2 i work
+    work=$(mktemp -d)
+    umoci init --layout "$layout"
+    umoci new --image "$layout:t"
+    umoci insert --image "$layout:t" "$(busybox_rootfs)" / >/dev/null
+    for i in $(seq 2 "$n"); do
+        mkdir -p "$work/$i"
+        echo "$i" > "$work/$i/layer-$i"
+        tar -C "$work/$i" --numeric-owner -cf "$work/$i.tar" "layer-$i"
+        umoci raw add-layer --image "$layout:t" "$work/$i.tar" >/dev/null
+    done
+    rm -rf "$work"
+}
+
+# A layout whose only layer is the tar at $2 (verbatim): hostile_layout OUT TAR
+hostile_layout() {
+    umoci init --layout "$1"
+    umoci new --image "$1:t"
+    umoci raw add-layer --image "$1:t" "$2" >/dev/null
+}
+
+# Docker 25's `docker save`: an OCI layout plus a manifest.json whose
+# Config and Layers name blobs/sha256/... (uncompressed layers).
+# docker25_archive LAYOUT TAG OUT NAME
+docker25_archive() {
+    local layout=$1 tag=$2 out=$3 name=$4 w cfg l h layers=() descs=()
+    w=$(mktemp -d)
+    skopeo copy -q "oci:$layout:$tag" "docker-archive:$w/d.tar:$name" >/dev/null
+    mkdir -p "$w/x" "$w/y/blobs/sha256"
+    tar -C "$w/x" -xf "$w/d.tar"
+    cfg=$(jq -r '.[0].Config' "$w/x/manifest.json")
+    h=$(sha256sum "$w/x/$cfg" | cut -c1-64)
+    cp "$w/x/$cfg" "$w/y/blobs/sha256/$h"
+    local cfg_desc
+    cfg_desc=$(jq -nc --arg d "sha256:$h" --argjson s "$(stat -c %s "$w/x/$cfg")" \
+        '{mediaType: "application/vnd.oci.image.config.v1+json", digest: $d, size: $s}')
+    for l in $(jq -r '.[0].Layers[]' "$w/x/manifest.json"); do
+        h=$(sha256sum "$w/x/$l" | cut -c1-64)
+        cp "$w/x/$l" "$w/y/blobs/sha256/$h"
+        layers+=("blobs/sha256/$h")
+        descs+=("$(jq -nc --arg d "sha256:$h" --argjson s "$(stat -c %s "$w/x/$l")" \
+            '{mediaType: "application/vnd.oci.image.layer.v1.tar", digest: $d, size: $s}')")
+    done
+    jq -nc --arg c "blobs/sha256/$(jq -r .digest <<<"$cfg_desc" | cut -d: -f2)" --arg t "$name" \
+        '[{Config: $c, RepoTags: [$t], Layers: $ARGS.positional}]' --args "${layers[@]}" > "$w/y/manifest.json"
+    local m
+    m=$(printf '%s\n' "${descs[@]}" | jq -sc --argjson c "$cfg_desc" \
+        '{schemaVersion: 2, mediaType: "application/vnd.oci.image.manifest.v1+json", config: $c, layers: .}')
+    h=$(printf %s "$m" | sha256sum | cut -c1-64)
+    printf %s "$m" > "$w/y/blobs/sha256/$h"
+    jq -nc --arg d "sha256:$h" --argjson s "${#m}" --arg n "$name" \
+        '{schemaVersion: 2, manifests: [{mediaType: "application/vnd.oci.image.manifest.v1+json", digest: $d,
+          size: $s, annotations: {"io.containerd.image.name": $n, "org.opencontainers.image.ref.name": "1"}}]}' \
+        > "$w/y/index.json"
+    echo '{"imageLayoutVersion":"1.0.0"}' > "$w/y/oci-layout"
+    tar -C "$w/y" -cf "$out" .
+    rm -rf "$w"
+}
+
+# Rewrites the manifest of LAYOUT:t with a jq filter, and index.json to point
+# at it: edit_manifest LAYOUT FILTER
+edit_manifest() {
+    local layout=$1 filter=$2 old new h
+    old=$(layout_digest "$layout" t manifest)
+    new=$(jq -c "$filter" "$layout/blobs/sha256/${old#sha256:}")
+    h=$(printf %s "$new" | sha256sum | cut -c1-64)
+    printf %s "$new" > "$layout/blobs/sha256/$h"
+    jq -c --arg d "sha256:$h" --argjson s "${#new}" '.manifests[0].digest = $d | .manifests[0].size = $s' \
+        "$layout/index.json" > "$layout/index.json.new"
+    mv "$layout/index.json.new" "$layout/index.json"
+}
