@@ -177,7 +177,7 @@ json_t *cm_image_find(struct cm_store *st, const char *ref, struct cm_error *err
 	if (!all)
 		return NULL;
 	size_t i, hits = 0;
-	const char *matched = NULL;
+	const char *matched = NULL, *prefix = strncmp(ref, "sha256:", 7) ? ref : ref + 7;
 	cm_autofree char *norm = NULL, *repo_digest = NULL;
 	if (cm_digest_valid(ref)) {
 		json_array_foreach(all, i, rec) {
@@ -221,9 +221,9 @@ json_t *cm_image_find(struct cm_store *st, const char *ref, struct cm_error *err
 	}
 	if (found) {
 		hits = 1;
-	} else if (cm_is_hex(ref) && strlen(ref) < 64) {
+	} else if (cm_is_hex(prefix) && *prefix && strlen(prefix) < 64) {
 		json_array_foreach(all, i, rec) {
-			if (!strncmp(cm_json_str(rec, "id"), ref, strlen(ref))) {
+			if (!strncmp(cm_json_str(rec, "id"), prefix, strlen(prefix))) {
 				found = rec;
 				hits++;
 			}
@@ -879,18 +879,20 @@ int cm_image_view_open(struct cm_store *st, const char *id, struct cm_error *err
 	cm_autoclose int fs = fsopen("overlay", FSOPEN_CLOEXEC);
 	if (fs < 0)
 		return cm_err(err, errno, "overlayfs");
-	/* lowerdir's relative names are looked up now, from <root>/layers */
+	/* lowerdir's relative names are looked up from <root>/layers: at
+	 * fsconfig time on Linux 6.5+, at FSCONFIG_CMD_CREATE before (6.1) */
 	if (here < 0 || chdir(layers) < 0)
 		return cm_err(err, errno, "enter %s", layers);
 	int r = fsconfig(fs, FSCONFIG_SET_STRING, "lowerdir", both, 0);
+	if (r == 0)
+		r = fsconfig(fs, FSCONFIG_SET_STRING, "source", "ctrmig", 0);
+	if (r == 0)
+		r = fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0);
 	int e = errno;
 	if (fchdir(here) < 0)
 		cm_warn("cannot return to the working directory: %s", strerror(errno));
 	if (r < 0)
-		return cm_err(err, e, "image %.12s: overlay lowerdir", id);
-	if (fsconfig(fs, FSCONFIG_SET_STRING, "source", "ctrmig", 0) < 0 ||
-	    fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
-		return cm_err(err, errno, "image %.12s: overlay", id);
+		return cm_err(err, e, "image %.12s: overlay of its layers", id);
 	int mnt = fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOSUID);
 	if (mnt < 0)
 		return cm_err(err, errno, "image %.12s: mount a view", id);

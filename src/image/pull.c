@@ -195,8 +195,11 @@ json_t *cm_image_pull(struct cm_store *st, const char *ref, const struct cm_pull
 	digests[0] = rd_plat;
 	digests[1] = rd_top;
 
-	if (!had_lock && cm_store_lock(st, err) < 0)
-		goto out;
+	if (!had_lock) {
+		if (cm_store_lock(st, err) < 0)
+			goto out;
+		cm_image_recover(st);
+	}
 	json_t *have = cm_image_find(st, rd_plat, NULL);
 	if (have) {
 		rec = name_existing(st, have, tag, digests, err);
