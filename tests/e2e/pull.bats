@@ -219,8 +219,23 @@ pull() { ctrmig pull -q --tls-verify=false "$@"; }
 }
 
 @test "--creds reach skopeo through a private auth file, never its command line" {
+    # skopeo, with its arguments and the auth file it was given recorded
+    local wrap="$BATS_TEST_TMPDIR/skopeo"
+    cat > "$wrap" <<'SH'
+#!/bin/sh
+printf '%s\n' "$@" >> "$(dirname "$0")/args"
+for a in "$@"; do
+    case "$a" in --authfile=*|--src-authfile=*) cp "${a#*=}" "$(dirname "$0")/auth.json" ;; esac
+done
+exec skopeo "$@"
+SH
+    chmod +x "$wrap"
     # the registry has no auth: the credentials are simply accepted
-    run ctrmig pull -q --tls-verify=false --creds user:secret "$REGISTRY/ctrmig/test:plain"
+    run env CTRMIG_SKOPEO="$wrap" "$CTRMIG_BIN" --root "$CTR_ROOT" pull -q --tls-verify=false \
+        --creds user:s3cret "$REGISTRY/ctrmig/test:plain"
     [ "$status" -eq 0 ]
+    ! grep -q s3cret "$BATS_TEST_TMPDIR/args"
+    grep -q -- '--authfile=' "$BATS_TEST_TMPDIR/args"
+    [ "$(jq -r --arg r "$REGISTRY" '.auths[$r].auth' "$BATS_TEST_TMPDIR/auth.json" | base64 -d)" = user:s3cret ]
     no_staging_left "$CTR_ROOT"
 }
