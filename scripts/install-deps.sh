@@ -15,9 +15,14 @@ set -euo pipefail
 SUITES=${CTRMIG_CRIU_SUITES:-forky trixie}
 PREFIX=${CTRMIG_CRIU_PREFIX:-/usr/local/lib/ctrmig/criu}
 HELPER_DIR=${CTRMIG_HELPER_DIR:-/usr/local/libexec/ctrmig}
+# skopeo: ctrmig's transport for pull and save; umoci builds the tests' images
+# offline; docker-registry is the tests' registry, which each test file starts
+# with its own config on 127.0.0.1 (the package's own service and config are
+# never used: it listens on :5000 of every interface).
 PACKAGES=(build-essential pkg-config libarchive-dev libjansson-dev libssl-dev libprotobuf-c-dev
           protobuf-c-compiler runc iptables
-          busybox-static bats util-linux iproute2 procps zstd gzip tar jq)
+          busybox-static bats util-linux iproute2 procps zstd gzip tar jq
+          skopeo umoci docker-registry curl)
 
 say() { printf 'install-deps: %s\n' "$*"; }
 die() { printf 'install-deps: error: %s\n' "$*" >&2; exit 1; }
@@ -43,6 +48,11 @@ install_packages() {
     DEBIAN_FRONTEND=noninteractive apt-get update -qq
     # shellcheck disable=SC2086
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null
+    if grep -qw docker-registry <<<"$missing" && command -v systemctl >/dev/null &&
+        systemctl is-active -q docker-registry 2>/dev/null; then
+        say "note: the docker-registry package started its own service on :5000 (all interfaces);" \
+            "ctrmig's tests do not use it: 'systemctl disable --now docker-registry' stops it"
+    fi
 }
 
 # The CRIU version this kernel needs.

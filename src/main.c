@@ -35,7 +35,8 @@ static int cmd_netns_hook(struct cm_store *st, int argc, char **argv, struct cm_
 
 static const struct cm_cmd commands[] = {
 	{ "check", cm_cmd_check, CM_CMD_NOSTORE, "say whether this host can run and checkpoint containers" },
-	{ "image", cm_cmd_image, CM_CMD_ROOT, "manage images (import, ls, rm, inspect)" },
+	{ "image", cm_cmd_image, CM_CMD_ROOT, "manage images (pull, load, save, import, tag, ls, rm, inspect)" },
+	{ "pull", cm_cmd_pull, CM_CMD_ROOT, "copy an image from a registry" },
 	{ "run", cm_cmd_run, CM_CMD_ROOT | CM_CMD_LOCK, "create and start a container" },
 	{ "create", cm_cmd_create, CM_CMD_ROOT | CM_CMD_LOCK, "create a container" },
 	{ "start", cm_cmd_start, CM_CMD_ROOT | CM_CMD_LOCK, "start containers" },

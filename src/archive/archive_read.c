@@ -311,7 +311,10 @@ static json_t *find_or_import_image(struct cm_store *st, struct unpacked *u, jso
 	if (!found)
 		return NULL;
 	*imported = true;
-	if (strcmp(cm_json_str(found, "digest"), digest)) {
+	/* the carried image's manifest digest, or for an archive of format 1 the
+	 * digest of its tree */
+	const char *tree = cm_json_str(found, "rootfs_digest");
+	if (strcmp(cm_json_str(found, "digest"), digest) && !(tree && !strcmp(tree, digest))) {
 		cm_err(err, 0, "image.tar: its content is %s, config.dump says %s", cm_json_str(found, "digest"),
 		       digest);
 		cm_image_remove(st, cm_json_str(found, "id"), NULL);
@@ -459,15 +462,19 @@ static int apply_rootfs(struct cm_store *st, struct unpacked *u, const char *sta
 		return cm_err(err, ENOSPC, "member rootfs-diff.tar: %llu MiB do not fit in %s",
 			      (unsigned long long)(sb.st_size >> 20), st->root);
 	}
-	cm_autofree char *lower = cm_image_rootfs(st, cm_json_str(image, "id"));
 	cm_autofree char *upper = cm_path_join(stage, "upper");
 	cm_autofree char *work = cm_path_join(stage, "work");
 	cm_autofree char *root = cm_path_join(stage, "rootfs");
-	int ret = cm_rootfs_mount_at(lower, upper, work, root, err);
+	/* the image as it is, to compare setuid files with: a view no path leads to */
+	int base = cm_image_view_open(st, cm_json_str(image, "id"), err);
+	cm_autofree char *base_path = cm_strfmt("/proc/self/fd/%d", base);
+	int ret = base < 0 ? -1 : cm_rootfs_mount_image(st, cm_json_str(image, "id"), upper, work, root, err);
 	if (ret == 0) {
-		ret = cm_rootfs_diff_apply(root, lower, has_diff ? diff : NULL, deleted, err);
+		ret = cm_rootfs_diff_apply(root, base_path, has_diff ? diff : NULL, deleted, err);
 		umount2(root, MNT_DETACH);
 	}
+	if (base >= 0)
+		close(base);
 	json_decref(deleted);
 	return ret;
 }

@@ -2,6 +2,7 @@
 #include "criu.h"
 #include "error.h"
 #include "hash_thread.h"
+#include "image.h"
 #include "jsonio.h"
 #include "manifest.h"
 #include "rootfs_diff.h"
@@ -236,40 +237,15 @@ static int add_rootfs_diff(struct packer *p, struct cm_store *st, json_t *rec, s
 static int add_image(struct packer *p, struct cm_store *st, json_t *rec, struct cm_error *err)
 {
 	const char *image_id = cm_json_str(json_object_get(rec, "image"), "id");
-	cm_autofree char *dir = cm_store_image_dir(st, image_id);
-	cm_autofree char *rootfs = cm_path_join(dir, "rootfs");
+	cm_autofree char *dir = cm_store_ctr_dir(st, cm_json_str(rec, "id"));
 	cm_autoclose int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return cm_err(err, errno, "temporary file in %s", dir);
-	struct archive *in = archive_read_disk_new(), *out = archive_write_new();
-	archive_read_disk_set_symlink_physical(in);
-	archive_write_set_format_pax_restricted(out);
-	int ret = 0;
-	if (archive_read_disk_open(in, rootfs) != ARCHIVE_OK || archive_write_open_fd(out, fd) != ARCHIVE_OK)
-		ret = cm_err(err, 0, "image %.12s: %s", image_id, archive_error_string(in));
-	struct archive_entry *e;
-	size_t plen = strlen(rootfs);
-	while (ret == 0 && archive_read_next_header(in, &e) == ARCHIVE_OK) {
-		archive_read_disk_descend(in);
-		const char *rel = archive_entry_pathname(e) + plen;
-		while (*rel == '/')
-			rel++;
-		cm_autofree char *name = cm_strfmt("./%s", rel);
-		archive_entry_copy_pathname(e, name);
-		if (archive_write_header(out, e) < ARCHIVE_WARN) {
-			ret = cm_err(err, 0, "image.tar: %s", archive_error_string(out));
-			break;
-		}
-		if (archive_entry_size(e) > 0 && cm_archive_copy_data(in, out, name, err) < 0)
-			ret = cm_err_wrap(err, "image.tar");
-	}
-	if (archive_write_close(out) < ARCHIVE_WARN && ret == 0)
-		ret = cm_err(err, 0, "image.tar: %s", archive_error_string(out));
-	archive_write_free(out);
-	archive_read_free(in);
-	if (ret == 0 && lseek(fd, 0, SEEK_SET) == 0)
-		ret = add_fd(p, "image.tar", fd, err);
-	return ret;
+	if (cm_image_write_rootfs_tar(st, image_id, fd, err) < 0)
+		return cm_err_wrap(err, "image.tar");
+	if (lseek(fd, 0, SEEK_SET) < 0)
+		return cm_err(err, errno, "rewind");
+	return add_fd(p, "image.tar", fd, err);
 }
 
 static int set_compression(struct archive *a, const char *c, struct cm_error *err)

@@ -119,7 +119,7 @@ int cm_cmd_ps(struct cm_store *st, int argc, char **argv, struct cm_error *err)
 				"Checkpointed", s.status == CM_CTR_CHECKPOINTED, "Created",
 				cm_json_str(rec, "created")));
 		else
-			printf("%-12.12s  %-12.12s  %-24.24s  %-18s  %-28s  %s\n", id, image, cmd, created,
+			printf("%-12.12s  %-12s  %-24.24s  %-18s  %-28s  %s\n", id, image, cmd, created,
 			       status, name);
 		cm_ctr_state_free(&s);
 	}

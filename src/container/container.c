@@ -2,6 +2,7 @@
 #include "criu.h"
 #include "criu_conf.h"
 #include "error.h"
+#include "image.h"
 #include "jsonio.h"
 #include "monitor.h"
 #include "oci_spec.h"
@@ -435,6 +436,7 @@ void cm_ctr_recover(struct cm_store *st)
 {
 	clear_staging(st, "containers");
 	clear_staging(st, "images");
+	cm_image_recover(st);
 	json_t *recs = cm_store_list_ctrs(st, NULL), *rec;
 	size_t i;
 	json_array_foreach(recs, i, rec) {

@@ -98,7 +98,7 @@ load archive_helpers
     counter_archive "$BATS_TEST_TMPDIR/c.tar.zst" >/dev/null
     run "$CTRMIG_BIN" --root "$empty" restore -i "$BATS_TEST_TMPDIR/c.tar.zst"
     assert_one_line_error
-    [[ "$output" == *"base image busybox (sha256:"*"is not in this store"*"image import"*"--include-image"* ]]
+    [[ "$output" == *"base image docker.io/library/busybox:latest (sha256:"*"is not in this store"*"image import"*"--include-image"* ]]
     [ -z "$(store_contents "$empty")" ]
 
     ctrmig export --include-image web -o "$BATS_TEST_TMPDIR/full.tar.zst"

@@ -128,7 +128,10 @@ read-only" ]
     img=$(ctrmig inspect --format '{{.Image}}' w)
     [ "$(cat "$CTR_ROOT/containers/$id/upper/root/new")" = data ]
     [ -c "$CTR_ROOT/containers/$id/upper/etc/group" ]   # overlay whiteout
-    [ -f "$CTR_ROOT/images/$img/rootfs/etc/group" ]
+    # the image's only layer still has it
+    local layer
+    layer=$(jq -r '.layers[0]' "$CTR_ROOT/images/$img/image.json")
+    [ -f "$CTR_ROOT/layers/${layer#sha256:}/diff/etc/group" ]
 }
 
 @test "kill -s sends a signal; a process killed from outside shows as exited" {

@@ -1,0 +1,27 @@
+/* `image load` and `image save`: images in files, as docker save, podman
+ * save and skopeo write them. */
+#ifndef CM_IMAGE_ARCHIVE_H
+#define CM_IMAGE_ARCHIVE_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+struct cm_store;
+struct cm_error;
+
+/* Loads every image of a docker-archive (Docker 25's OCI layout plus
+ * manifest.json included), an oci-archive (plain or compressed), or an OCI
+ * layout folder; "-" reads the archive from stdin. A docker-archive is read
+ * by ctrmig itself, so that the config's bytes, and the image id, stay what
+ * they were. The archive's names (RepoTags, ref.name annotations that are
+ * full names, containerd's image name) are given to the images. Returns the
+ * records; the caller holds the lock. */
+json_t *cm_image_load(struct cm_store *st, const char *input, bool progress, struct cm_error *err);
+
+/* Writes the image as an oci-archive (format NULL or "oci-archive") or a
+ * docker-archive to output ("-": stdout): an OCI layout built from the
+ * stored manifest, config and blobs, copied by skopeo. */
+int cm_image_save(struct cm_store *st, const char *ref, const char *output, const char *format,
+		  struct cm_error *err);
+
+#endif
