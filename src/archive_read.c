@@ -263,6 +263,19 @@ static void unpacked_free(struct unpacked *u)
 	json_decref(u->sig);
 }
 
+int cm_archive_unpack(const char *input, const char *dir, bool *trusted, struct cm_error *err)
+{
+	struct unpacked u = { .dir = cm_strdup(dir), .store = dir, .seen = json_object() };
+	struct cm_grant_opts g = { 0 };
+	int ret = unpack_outer(input, &u, err);
+	if (ret == 0)
+		ret = check_signature(&u, &g, err);
+	if (ret == 0 && trusted)
+		*trusted = g.trust_all;
+	unpacked_free(&u);
+	return ret;
+}
+
 /* ---- turning it into a container ----------------------------------------- */
 
 static json_t *load_member(struct unpacked *u, const char *name, struct cm_error *err)
