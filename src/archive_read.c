@@ -116,8 +116,10 @@ static int write_member(struct archive *a, struct archive_entry *e, int dirfd, c
 	char hex[65];
 	if (cm_hash_thread_finish(h, (uint64_t)total, hex, ret == 0 ? err : NULL) < 0 && ret == 0)
 		ret = cm_err_wrap(err, "member %s", name);
-	if (ret == 0)
-		json_object_set_new(seen, name, json_pack("{s:I, s:s}", "size", (json_int_t)total, "sha256", hex));
+	/* Recorded, or refused: an unrecorded member would escape the manifest. */
+	if (ret == 0 && json_object_set_new(seen, name, json_pack("{s:I, s:s}", "size", (json_int_t)total,
+								  "sha256", hex)) < 0)
+		ret = cm_err(err, 0, "member %s: cannot be recorded", name);
 	return ret;
 }
 
