@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -94,18 +95,35 @@ static inline size_t fuzz_split(const uint8_t *data, size_t size, struct fuzz_pa
 	"MCowBQYDK2VwAyEALjdRfsFGum34ZxCDR7Lk11qOz7FJA6NVuY9PO7MBdOA=\n"                 \
 	"-----END PUBLIC KEY-----\n"
 
-/* A configuration folder of our own (nothing under /etc/ctrmig is read):
- * no host key, the seed key trusted as "seed", no policy.json. */
+/* A configuration folder of our own (nothing under /etc/ctrmig is read), in
+ * the fuzzer's temp folder: no host key; the seed key trusted as "seed" if
+ * trust_seed; a policy.json that requires a trusted signature if require.
+ * Returns its path (the caller frees it); made once per name. */
+static inline char *fuzz_config_make(const char *name, bool trust_seed, bool require)
+{
+	char *conf = cm_path_join(fuzz_dir(), name);
+	if (cm_path_exists(conf))
+		return conf;
+	cm_autofree char *keys = cm_path_join(conf, "trusted-keys");
+	FUZZ_SETUP(cm_mkdir_p(keys, 0700, NULL) == 0, keys);
+	if (trust_seed) {
+		cm_autofree char *pub = cm_path_join(keys, "seed.pub");
+		fuzz_write(pub, FUZZ_SEED_PUB, strlen(FUZZ_SEED_PUB));
+	}
+	if (require) {
+		cm_autofree char *policy = cm_path_join(conf, "policy.json");
+		fuzz_write(policy, "{\"require_signature\": true}\n", 28);
+	}
+	return conf;
+}
+
+/* The folder the fuzzers use unless they say otherwise: the seed key
+ * trusted, no policy. */
 static inline void fuzz_config_dir(void)
 {
 	static char *conf;
-	if (conf)
-		return;
-	conf = cm_path_join(fuzz_dir(), "conf");
-	cm_autofree char *keys = cm_path_join(conf, "trusted-keys");
-	cm_autofree char *pub = cm_path_join(keys, "seed.pub");
-	FUZZ_SETUP(cm_mkdir_p(keys, 0700, NULL) == 0, keys);
-	fuzz_write(pub, FUZZ_SEED_PUB, strlen(FUZZ_SEED_PUB));
+	if (!conf)
+		conf = fuzz_config_make("conf", true, false);
 	cm_config_dir_set(conf);
 }
 

@@ -3,7 +3,9 @@
  * fresh staging folder: member rules, size bounds, the manifest and its
  * signature (tests/fuzz/corpus/fuzz_archive/ has seeds signed by the key this
  * fuzzer's configuration folder trusts). When the stage accepts an archive,
- * every file it left must be one the manifest lists, with that size. */
+ * every file it left must be one the manifest lists, with that size; and
+ * under a policy that requires a trusted signature it must pass if and only if
+ * it was signed by a trusted key, and never when no key is trusted. */
 #include "archive_io.h"
 #include "error.h"
 #include "fuzz.h"
@@ -70,25 +72,26 @@ static void check_listed(const char *stage, const char *sub, json_t *members)
 	closedir(d);
 }
 
+static char *strict_conf, *stranger_conf;
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc, (void)argv;
+	strict_conf = fuzz_config_make("conf-strict", true, true);
+	stranger_conf = fuzz_config_make("conf-stranger", false, true);
 	fuzz_config_dir();
 	return 0;
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+/* The first stage into a fresh staging folder, which is removed after. */
+static int unpack(const char *input, bool *trusted, bool check)
 {
-	cm_autofree char *input = cm_path_join(fuzz_dir(), "input.tar");
 	cm_autofree char *stage = cm_path_join(fuzz_dir(), "stage");
-	fuzz_write(input, data, size);
 	FUZZ_SETUP(mkdir(stage, 0700) == 0, stage);
-
 	struct cm_error err = { 0 };
-	bool trusted = false;
-	int r = cm_archive_unpack(input, stage, &trusted, &err);
+	int r = cm_archive_unpack(input, stage, trusted, &err);
 	FUZZ_ASSERT(r == 0 || (r == -1 && err.msg && *err.msg), "a failure that says nothing (%d)", r);
-	if (r == 0) {
+	if (r == 0 && check) {
 		json_t *members = manifest_members(input);
 		FUZZ_ASSERT(json_is_object(members), "accepted without a manifest's member list");
 		check_listed(stage, NULL, members);
@@ -96,6 +99,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	cm_error_clear(&err);
 	FUZZ_SETUP(cm_rm_rf(stage, NULL) == 0, "remove the staging folder");
+	return r;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	cm_autofree char *input = cm_path_join(fuzz_dir(), "input.tar");
+	fuzz_write(input, data, size);
+	bool trusted = false, again = false;
+	if (unpack(input, &trusted, true) == 0) {
+		cm_config_dir_set(strict_conf);
+		int r = unpack(input, &again, false);
+		FUZZ_ASSERT((r == 0) == trusted && again == trusted,
+			    "trusted %d, and with a signature required: %d, trusted %d", trusted, r, again);
+		cm_config_dir_set(stranger_conf);
+		FUZZ_ASSERT(unpack(input, NULL, false) < 0, "accepted where a signature is required and no key is trusted");
+		fuzz_config_dir();
+	}
 	unlink(input);
 	return 0;
 }

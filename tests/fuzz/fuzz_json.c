@@ -4,10 +4,11 @@
  * A missing one is the first document again. The config (the record's
  * ctrmig.record.config when there is one, else the whole document) goes
  * through cm_config_from_archive, then cm_config_grant with no flags, with
- * --trust-archive-config and with a set of flags; the spec ctrmig builds from
- * it through cm_spec_check against spec.dump and cm_criu_policy_from_spec. The
- * signature is parsed and checked over the first document's bytes against a
- * configuration folder that trusts only the seed key. */
+ * --trust-archive-config, with --privileged and with a set of other flags;
+ * the spec ctrmig builds from it through cm_spec_check against spec.dump and
+ * cm_criu_policy_from_spec. The signature is parsed and checked over the
+ * first document's bytes against a configuration folder that trusts only the
+ * seed key, and one that trusts none. */
 #include "criu_policy.h"
 #include "ctr_config.h"
 #include "error.h"
@@ -21,19 +22,22 @@
 
 #define FALLBACK_ID "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 
-static struct cm_grant_opts g_flags;
+static struct cm_grant_opts g_flags, g_privileged = { .privileged = true };
+static char *stranger_conf;
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc, (void)argv;
+	stranger_conf = fuzz_config_make("conf-stranger", false, false);
 	fuzz_config_dir();
-	/* --privileged --network host --cap-add SYS_ADMIN --cap-add net_admin
-	 * --device /dev/null */
-	g_flags.privileged = true;
+	/* --network host --cap-add SYS_ADMIN --cap-add net_admin
+	 * --device /dev/null -v /srv:/data:ro */
 	g_flags.network = "host";
 	g_flags.cap_add = json_pack("[s, s]", "SYS_ADMIN", "net_admin");
 	g_flags.devices = json_array();
 	json_array_append_new(g_flags.devices, cm_config_device_parse("/dev/null", NULL));
+	g_flags.volumes = json_array();
+	json_array_append_new(g_flags.volumes, cm_oci_volume_parse("/srv:/data:ro", NULL));
 	return 0;
 }
 
@@ -77,6 +81,11 @@ static void check_config(json_t *doc, json_t *spec)
 		    err.msg ? err.msg : "the config changed");
 	json_decref(granted);
 	granted = cm_config_grant(asked, &g_flags, &err);
+	FUZZ_ASSERT(granted || err.msg, "a refused grant that says nothing");
+	json_decref(granted);
+	cm_error_clear(&err);
+	granted = cm_config_grant(asked, &g_privileged, &err);
+	FUZZ_ASSERT(granted || err.msg, "a refused grant that says nothing");
 	json_decref(granted);
 	cm_error_clear(&err);
 
@@ -114,8 +123,16 @@ static void check_signature(const struct fuzz_part *sig_text, const struct fuzz_
 	int v = cm_trust_verify(sig, data->p, data->n, &signer, &err);
 	FUZZ_ASSERT(v == CM_TRUST_UNTRUSTED || v == CM_TRUST_TRUSTED || (v == -1 && err.msg),
 		    "verdict %d: %s", v, err.msg ? err.msg : "no message");
-	if (v == CM_TRUST_TRUSTED)
+	if (v == CM_TRUST_TRUSTED) {
 		FUZZ_ASSERT(signer && !strcmp(signer, "seed"), "trusted, signed by %s", signer ? signer : "nobody");
+		/* The same signature where no key is trusted. */
+		cm_config_dir_set(stranger_conf);
+		free(signer);
+		signer = NULL;
+		v = cm_trust_verify(sig, data->p, data->n, &signer, &err);
+		fuzz_config_dir();
+		FUZZ_ASSERT(v == CM_TRUST_UNTRUSTED, "a seed signature is %d where no key is trusted", v);
+	}
 	if (v == CM_TRUST_UNTRUSTED)
 		FUZZ_ASSERT(signer && !strncmp(signer, "SHA256:", 7), "untrusted, signer %s", signer ? signer : "none");
 	free(signer);

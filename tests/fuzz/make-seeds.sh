@@ -71,8 +71,10 @@ tarball "$a" "$out/fuzz_archive/signed.tar" ustar checkpoint checkpoint/pstree.i
     ctrmig.manifest ctrmig.manifest.sig
 
 # Unsigned, gzip: more kinds of member; a folder that comes without its entry.
-manifest "$a" checkpoint/inventory.img checkpoint/pstree.img deleted.files stats-dump > "$a/ctrmig.manifest"
-tarball "$a" "$work/unsigned.tar" ustar ./stats-dump checkpoint/inventory.img \
+printf 'page' > "$a/checkpoint/pages-1.img"
+manifest "$a" checkpoint/inventory.img checkpoint/pages-1.img checkpoint/pstree.img deleted.files \
+    stats-dump > "$a/ctrmig.manifest"
+tarball "$a" "$work/unsigned.tar" ustar ./stats-dump checkpoint/inventory.img checkpoint/pages-1.img \
     checkpoint/pstree.img ./deleted.files ./ctrmig.manifest
 gzip -9n < "$work/unsigned.tar" > "$out/fuzz_archive/unsigned.tar.gz"
 
@@ -117,15 +119,49 @@ printf '%s' "$(cat "$work/grants.json")" > "$work/grants.data"
 
 # ---- fuzz_criu_images: u16 len, u16 len, pstree, core-1, core-2 ---------
 body() { tail -c +9 "$1"; } # without the two magics, which the fuzzer writes
-u16() { printf "\\x$(printf %02x $(($1 & 255)))\\x$(printf %02x $(($1 >> 8)))"; }
+bytes() { local b; for b in "$@"; do printf '\\x%02x' "$b"; done; } # -> \xNN... for printf
+u16() { printf "$(bytes $(($1 & 255)) $(($1 >> 8)))"; }
+varint_at() { # array-name index -> "value next-index"
+    local -n a=$1
+    local i=$2 v=0 s=0 c
+    while :; do c=${a[i]}; i=$((i + 1)); v=$((v | (c & 127) << s)); s=$((s + 7)); [ "$c" -lt 128 ] && break; done
+    echo "$v $i"
+}
+# A core image's entry without its field 2, thread_info (the registers, which
+# ctrmig does not read), so that the seeds stay small.
+core_without_regs() { # body -> body
+    local -a b out=()
+    read -r -a b <<< "$(od -An -v -tu1 "$1" | tr -s ' \n' '  ')"
+    local len=$((b[0] | b[1] << 8 | b[2] << 16 | b[3] << 24)) i=4 start key l
+    while [ "$i" -lt $((4 + len)) ]; do
+        start=$i
+        read -r key i <<< "$(varint_at b "$i")"
+        case $((key & 7)) in
+            0) read -r l i <<< "$(varint_at b "$i")" ;;
+            1) i=$((i + 8)) ;;
+            2) read -r l i <<< "$(varint_at b "$i")"; i=$((i + l)) ;;
+            5) i=$((i + 4)) ;;
+        esac
+        [ $((key >> 3)) -eq 2 ] || out+=("${b[@]:start:i-start}")
+    done
+    l=${#out[@]}
+    printf "$(bytes $((l & 255)) $((l >> 8 & 255)) $((l >> 16 & 255)) $((l >> 24)))"
+    printf "$(bytes "${out[@]}")"
+}
 body "$dump/checkpoint/pstree.img" > "$work/pstree"
 body "$dump/checkpoint/core-1.img" > "$work/core"
+core_without_regs "$work/core" > "$work/small-core"
 { u16 "$(stat -c %s "$work/pstree")"; u16 "$(stat -c %s "$work/core")"; cat "$work/pstree" "$work/core"; } \
     > "$out/fuzz_criu_images/one-task"
-# One task with two threads (pid 1, tid 2), the real core as both: an entry of
-# pid 1, ppid 0, pgid 1, sid 1, threads 1 and 2.
+# One task with two threads: pid 1, ppid 0, pgid 1, sid 1, threads 1 and 2.
 printf '\x0c\x00\x00\x00\x08\x01\x10\x00\x18\x01\x20\x01\x28\x01\x28\x02' > "$work/pstree2"
-{ u16 16; u16 "$(stat -c %s "$work/core")"; cat "$work/pstree2" "$work/core" "$work/core"; } \
+# Two tasks: pid 1 with thread 1, and its child pid 2 with thread 2.
+printf '\x0a\x00\x00\x00\x08\x01\x10\x00\x18\x01\x20\x01\x28\x01' > "$work/pstree3"
+printf '\x0a\x00\x00\x00\x08\x02\x10\x01\x18\x01\x20\x01\x28\x02' >> "$work/pstree3"
+n=$(stat -c %s "$work/small-core")
+{ u16 16; u16 "$n"; cat "$work/pstree2" "$work/small-core" "$work/small-core"; } \
     > "$out/fuzz_criu_images/two-threads"
+{ u16 28; u16 "$n"; cat "$work/pstree3" "$work/small-core" "$work/small-core"; } \
+    > "$out/fuzz_criu_images/two-tasks"
 
 du -ab "$out" | sort -k2
