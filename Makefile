@@ -1,4 +1,4 @@
-# ctrmig: make | make check | make asan | make install | make deps | make demo | make test
+# ctrmig: make | make check | make asan | make fuzz-run | make install | make deps | make demo | make test
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
 MANDIR ?= $(PREFIX)/share/man
@@ -52,11 +52,40 @@ build/tools/%: tests/tools/%.c $(LIB_OBJS) $(PROTO_HDRS) | build
 	@mkdir -p build/tools
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB_OBJS) $(LDLIBS)
 
+# libFuzzer targets under AddressSanitizer and UndefinedBehaviorSanitizer
+# (tests/fuzz/), with clang. The library is built again into build/fuzz/,
+# instrumented, apart from the normal objects.
+FUZZ_CC ?= clang
+FUZZ_SAN = -fsanitize=address,undefined -fno-sanitize-recover=undefined
+FUZZ_CFLAGS = -g -O1 -fno-omit-frame-pointer $(FUZZ_SAN) -std=gnu11 -pthread -Wall -Wextra \
+	-D_GNU_SOURCE -Iinclude -Ibuild/proto $(shell pkg-config --cflags $(PKGS))
+FUZZ_LIB_OBJS = $(patsubst build/%,build/fuzz/%,$(LIB_OBJS))
+FUZZ_BINS = $(patsubst tests/fuzz/%.c,build/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
+
+build/fuzz/%.o: src/%.c $(wildcard include/*.h) $(PROTO_HDRS)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+build/fuzz/proto/%.pb-c.o: build/proto/%.pb-c.c $(PROTO_HDRS)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(FUZZ_LIB_OBJS)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -Itests/fuzz -o $@ $< $(FUZZ_LIB_OBJS) $(LDLIBS)
+.SECONDARY: $(FUZZ_LIB_OBJS)
+
 build:
 	@mkdir -p build
 
 unit: $(UNIT_BINS)
 	@for t in $(UNIT_BINS); do echo "# $$t"; $$t || exit 1; done
+
+fuzz: $(FUZZ_BINS)
+
+# Each fuzz target for a fixed number of executions from a copy of its seeds
+# (FUZZ_RUNS=N for another number), as TAP; fails on any finding.
+fuzz-run: $(FUZZ_BINS)
+	tests/fuzz/run.sh
 
 # End-to-end tests need root, runc, CRIU and overlayfs; with CI=true or
 # CTRMIG_STRICT=1 a test that would skip fails instead.
@@ -96,4 +125,4 @@ clean-build:
 clean: clean-build
 	rm -f ctrmig
 
-.PHONY: all unit e2e check asan deps demo test install clean clean-build
+.PHONY: all unit fuzz fuzz-run e2e check asan deps demo test install clean clean-build

@@ -35,6 +35,14 @@ struct cm_import_opts {
 	struct cm_grant_opts grants; /* what the command line allows the archive */
 };
 
+/* The reader's first stage, which cm_archive_import starts with and the
+ * fuzzer (tests/fuzz/) drives alone: unpacks input (a file, or "-" for stdin)
+ * into dir, an empty folder, checking each member's name, type and size, then
+ * every member against ctrmig.manifest, then the manifest's signature against
+ * this host's keys and policy. *trusted (if not NULL) says whether a trusted
+ * key signed it. On failure dir may hold part of the members. */
+int cm_archive_unpack(const char *input, const char *dir, bool *trusted, struct cm_error *err);
+
 /* Registers the archive's container as checkpointed; returns its record. */
 json_t *cm_archive_import(struct cm_store *st, const struct cm_import_opts *o,
 			  struct cm_error *err);

@@ -117,8 +117,10 @@ static int write_member(struct archive *a, struct archive_entry *e, int dirfd, c
 	char hex[65];
 	if (cm_hash_thread_finish(h, (uint64_t)total, hex, ret == 0 ? err : NULL) < 0 && ret == 0)
 		ret = cm_err_wrap(err, "member %s", name);
-	if (ret == 0)
-		json_object_set_new(seen, name, json_pack("{s:I, s:s}", "size", (json_int_t)total, "sha256", hex));
+	/* Recorded, or refused: an unrecorded member would escape the manifest. */
+	if (ret == 0 && json_object_set_new(seen, name, json_pack("{s:I, s:s}", "size", (json_int_t)total,
+								  "sha256", hex)) < 0)
+		ret = cm_err(err, 0, "member %s: cannot be recorded", name);
 	return ret;
 }
 
@@ -262,6 +264,19 @@ static void unpacked_free(struct unpacked *u)
 	json_decref(u->seen);
 	json_decref(u->manifest);
 	json_decref(u->sig);
+}
+
+int cm_archive_unpack(const char *input, const char *dir, bool *trusted, struct cm_error *err)
+{
+	struct unpacked u = { .dir = cm_strdup(dir), .store = dir, .seen = json_object() };
+	struct cm_grant_opts g = { 0 };
+	int ret = unpack_outer(input, &u, err);
+	if (ret == 0)
+		ret = check_signature(&u, &g, err);
+	if (ret == 0 && trusted)
+		*trusted = g.trust_all;
+	unpacked_free(&u);
+	return ret;
 }
 
 /* ---- turning it into a container ----------------------------------------- */

@@ -38,6 +38,12 @@ int cm_member_check(char *name, enum cm_member_kind kind, struct cm_error *err)
 		name[--len] = '\0';
 	if (!cm_member_path_safe(name))
 		return cm_err(err, 0, "member %s: unsafe name", name);
+	/* The manifest, JSON, can only list UTF-8 names: any other would be
+	 * read without ever being checked against it. */
+	if (!cm_utf8_valid(name)) {
+		cm_autofree char *q = cm_json_quote(name, 64);
+		return cm_err(err, 0, "member %s: name is not UTF-8", q);
+	}
 	const char *slash = strchr(name, '/');
 	if (!slash) {
 		const char *const *list = kind == CM_MEMBER_DIR ? top_dirs : top_files;

@@ -17,8 +17,8 @@ enum cm_member_kind { CM_MEMBER_FILE, CM_MEMBER_DIR };
 /* Normalises an outer-archive name in place (drops "./" and a trailing "/")
  * and says whether it may be there with that kind: the known top-level files,
  * the checkpoint/ and pre-checkpoint/ folders and plain files right inside
- * them. Everything else (links, devices, "..", absolute names, other names)
- * is refused with a reason in err. */
+ * them. Everything else (links, devices, "..", absolute names, names that
+ * are not UTF-8, other names) is refused with a reason in err. */
 int cm_member_check(char *name, enum cm_member_kind kind, struct cm_error *err);
 
 /* Whether a path from deleted.files may be applied inside a root: relative,

@@ -26,6 +26,9 @@ int main(void)
 	ok(check("config.dump", CM_MEMBER_DIR, n) < 0, "a known file name as a dir refused");
 	ok(check("evil.sh", CM_MEMBER_FILE, n) < 0, "unknown top-level names refused");
 	ok(check("checkpoint/x", CM_MEMBER_DIR, n) < 0, "dirs inside checkpoint/ refused");
+	ok(check("checkpoint/\xff.img", CM_MEMBER_FILE, n) < 0 && check("checkpoint/\xc0\xaf", CM_MEMBER_FILE, n) < 0,
+	   "names that are not UTF-8 (no manifest can list them) refused");
+	ok(check("checkpoint/caf\xc3\xa9.img", CM_MEMBER_FILE, n) == 0, "UTF-8 names allowed");
 	struct cm_error err = { 0 };
 	strcpy(n, "etc/../../x");
 	ok(cm_member_check(n, CM_MEMBER_FILE, &err) < 0 && strstr(err.msg, "unsafe"), "reason given: %s", err.msg);
