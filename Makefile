@@ -62,7 +62,7 @@ FUZZ_CFLAGS = -g -O1 -fno-omit-frame-pointer $(FUZZ_SAN) -std=gnu11 -pthread -Wa
 FUZZ_LIB_OBJS = $(patsubst build/%,build/fuzz/%,$(LIB_OBJS))
 FUZZ_BINS = $(patsubst tests/fuzz/%.c,build/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
 
-build/fuzz/%.o: src/%.c $(wildcard include/*.h) $(PROTO_HDRS)
+build/fuzz/%.o: src/%.c $(HDRS) $(PROTO_HDRS)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
 
