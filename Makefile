@@ -58,7 +58,7 @@ build/tools/%: tests/tools/%.c $(LIB_OBJS) $(PROTO_HDRS) | build
 FUZZ_CC ?= clang
 FUZZ_SAN = -fsanitize=address,undefined -fno-sanitize-recover=undefined
 FUZZ_CFLAGS = -g -O1 -fno-omit-frame-pointer $(FUZZ_SAN) -std=gnu11 -pthread -Wall -Wextra \
-	-D_GNU_SOURCE -Iinclude -Ibuild/proto $(shell pkg-config --cflags $(PKGS))
+	-D_GNU_SOURCE $(addprefix -I,$(SRC_DIRS)) -Ibuild/proto $(shell pkg-config --cflags $(PKGS))
 FUZZ_LIB_OBJS = $(patsubst build/%,build/fuzz/%,$(LIB_OBJS))
 FUZZ_BINS = $(patsubst tests/fuzz/%.c,build/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
 
