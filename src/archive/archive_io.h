@@ -33,6 +33,7 @@ struct cm_import_opts {
 	const char *previous; /* the pre-checkpoint archive a --with-previous dump needs */
 	bool ignore_rootfs;   /* leave the file system as the base image has it */
 	struct cm_grant_opts grants; /* what the command line allows the archive */
+	int tls_verify;       /* for pulling the base: -1 registries.conf, 0 plain HTTP allowed, 1 TLS */
 };
 
 /* The reader's first stage, which cm_archive_import starts with and the

@@ -6,6 +6,9 @@
 #include "hash_thread.h"
 #include "image.h"
 #include "jsonio.h"
+#include "reference.h"
+#include "pull.h"
+#include "oci_layout.h"
 #include "manifest.h"
 #include "oci_spec.h"
 #include "rootfs.h"
@@ -212,8 +215,8 @@ static int unpack_outer(const char *input, struct unpacked *u, struct cm_error *
 			ret = u->sig ? 0 : -1;
 			continue;
 		}
-		char *slash = strchr(name, '/');
-		if (slash) { /* the folder may come without its own entry */
+		/* the folders may come without their own entries */
+		for (char *slash = strchr(name, '/'); slash && ret == 0; slash = strchr(slash + 1, '/')) {
 			*slash = '\0';
 			if (mkdirat(dirfd, name, 0700) < 0 && errno != EEXIST)
 				ret = cm_err(err, errno, "member %s", name);
@@ -295,43 +298,87 @@ static json_t *load_member(struct unpacked *u, const char *name, struct cm_error
 	return text ? cm_json_parse(text, len, what, err) : NULL;
 }
 
-/* The base image, matched by content digest; or the one the archive carries. */
-static json_t *find_or_import_image(struct cm_store *st, struct unpacked *u, json_t *img,
-				    bool *imported, struct cm_error *err)
+/* Whether what was found or brought is the base the archive names: by its
+ * id (the config digest), or for an archive of format 1 its tree digest. */
+static bool is_base(json_t *found, json_t *img)
 {
-	const char *digest = cm_json_str(img, "digest"), *name = cm_json_str(img, "name");
-	if (!digest || strncmp(digest, "sha256:", 7) || !cm_is_hex(digest + 7) || strlen(digest) != 71) {
-		cm_err(err, 0, "config.dump: no valid image digest");
+	const char *id = cm_json_str(img, "id"), *digest = cm_json_str(img, "digest");
+	const char *tree = cm_json_str(found, "rootfs_digest"), *want_tree = cm_json_str(img, "rootfs_digest");
+	if (!want_tree)
+		want_tree = digest; /* format 1 named the base by its tree only */
+	return (id && !strcmp(cm_json_str(found, "id"), id)) || (want_tree && tree && !strcmp(tree, want_tree));
+}
+
+/* The base as the archive carries it: an OCI layout under image/ (the same
+ * image, registered without a name), or image.tar from an older ctrmig
+ * (a one-layer image under a name of ctrmig's own, never the archive's). */
+static json_t *import_carried(struct cm_store *st, struct unpacked *u, json_t *img, struct cm_error *err)
+{
+	cm_autofree char *layout = cm_path_join(u->dir, "image");
+	cm_autofree char *tar = cm_path_join(u->dir, "image.tar");
+	if (cm_path_exists(layout)) {
+		struct cm_layout_import li = { .source = "checkpoint archive", .untrusted = true, .owned = true };
+		return cm_image_from_layout_opts(st, layout, &li, err);
+	}
+	char hex[65];
+	cm_sha256_hex(cm_json_str(img, "digest"), strlen(cm_json_str(img, "digest")), hex);
+	cm_autofree char *local = cm_strfmt("localhost/ctrmig-carried:%.12s", hex);
+	return cm_image_import(st, tar, local, true, err);
+}
+
+/* The base image: here already (by id, manifest or tree digest), carried in
+ * the archive, or pulled by digest from the registry it came from. No tag
+ * is ever made or moved from what an archive says. */
+static json_t *find_or_import_image(struct cm_store *st, struct unpacked *u, json_t *img,
+				    const struct cm_import_opts *o, bool *imported, struct cm_error *err)
+{
+	const char *id = cm_json_str(img, "id"), *digest = cm_json_str(img, "digest");
+	const char *name = cm_json_str(img, "name"), *repo = cm_json_str(img, "repo_digest");
+	if (!digest || !cm_digest_valid(digest) || !id || strlen(id) != 64 || !cm_is_hex(id)) {
+		cm_err(err, 0, "config.dump: no valid base image id and digest");
 		return NULL;
 	}
-	json_t *found = cm_image_find(st, digest, NULL);
-	if (found)
-		return found;
-	cm_autofree char *carried = cm_path_join(u->dir, "image.tar");
-	if (!cm_path_exists(carried)) {
-		cm_err(err, 0, "the base image %s (%s) is not in this store: import the same rootfs with "
-			       "'ctrmig image import ROOTFS %s', or export with --include-image",
-		       name, digest, name);
+	if (repo && (strlen(repo) > 512 || !strchr(repo, '@') || !cm_digest_valid(strchr(repo, '@') + 1))) {
+		cm_err(err, 0, "config.dump: the base image's repository digest is not valid");
 		return NULL;
 	}
-	/* A different image may hold the name here: the carried one gets a new name. */
-	cm_autofree char *local = NULL;
-	json_t *clash = name && cm_image_name_valid(name) ? cm_image_find(st, name, NULL) : NULL;
-	if (!name || !cm_image_name_valid(name) || clash) {
-		local = name && cm_image_name_valid(name) ? cm_strfmt("%s-%.12s", name, digest + 7)
-							  : cm_strfmt("image-%.12s", digest + 7);
-		json_decref(clash);
+	cm_autofree char *by_id = cm_strfmt("sha256:%s", id);
+	const char *tree = cm_json_str(img, "rootfs_digest");
+	const char *keys[] = { by_id, digest, tree && cm_digest_valid(tree) ? tree : digest };
+	for (size_t i = 0; i < 3; i++) {
+		json_t *found = cm_image_find(st, keys[i], NULL);
+		if (found && is_base(found, img))
+			return found;
+		json_decref(found);
 	}
-	found = cm_image_import(st, carried, local ? local : name, true, err);
+	cm_autofree char *layout = cm_path_join(u->dir, "image");
+	cm_autofree char *tar = cm_path_join(u->dir, "image.tar");
+	json_t *found = NULL;
+	const char *what = "image";
+	if (cm_path_exists(layout) || cm_path_exists(tar)) {
+		found = import_carried(st, u, img, err);
+		what = cm_path_exists(layout) ? "member image/" : "image.tar";
+	} else if (repo) {
+		fprintf(stderr, "Trying to pull %s...\n", repo);
+		struct cm_pull_opts po = { .quiet = true, .untagged = true, .tls_verify = o->tls_verify };
+		found = cm_image_pull(st, repo, &po, err);
+		what = repo;
+		if (!found)
+			cm_err_wrap(err, "the base image %s is not here and could not be pulled (load it with "
+					 "'ctrmig image load', or export with --include-image)",
+				    name ? name : repo);
+	} else {
+		cm_err(err, 0, "the base image %s (sha256:%.12s) is not in this store: pull or load it ('ctrmig "
+			       "pull NAME', 'ctrmig image load -i FILE', 'ctrmig image import ROOTFS NAME'), or "
+			       "export with --include-image",
+		       name ? name : "(unnamed)", id);
+		return NULL;
+	}
 	if (!found)
 		return NULL;
 	*imported = true;
-	/* the carried image's manifest digest, or for an archive of format 1 the
-	 * digest of its tree */
-	const char *tree = cm_json_str(found, "rootfs_digest");
-	if (strcmp(cm_json_str(found, "digest"), digest) && !(tree && !strcmp(tree, digest))) {
-		cm_err(err, 0, "image.tar: its content is %s, config.dump says %s", cm_json_str(found, "digest"),
-		       digest);
+	if (!is_base(found, img)) {
+		cm_err(err, 0, "%s: it is image %.12s, config.dump says %.12s", what, cm_json_str(found, "id"), id);
 		cm_image_remove(st, cm_json_str(found, "id"), NULL);
 		json_decref(found);
 		*imported = false;
@@ -377,11 +424,10 @@ static json_t *new_record(const char *id, const char *name, json_t *old, json_t 
 	copy_bool(ckpt, old_ckpt, "leave_running");
 	copy_bool(ckpt, old_ckpt, "tcp_established");
 	copy_bool(ckpt, old_ckpt, "file_locks");
-	return json_pack("{s:s, s:s, s:s, s:{s:s, s:s, s:s}, s:O, s:s, s:o, s:b, s:s, s:s}", "id", id,
+	return json_pack("{s:s, s:s, s:s, s:o, s:O, s:s, s:o, s:b, s:s, s:s}", "id", id,
 			 "name", name, "created",
-			 created && cm_time_parse(created, &ts) == 0 ? created : now, "image", "id",
-			 cm_json_str(image, "id"), "name", cm_json_str(image, "name"), "digest",
-			 cm_json_str(image, "digest"), "config", config, "state", "checkpointed",
+			 created && cm_time_parse(created, &ts) == 0 ? created : now, "image",
+			 cm_ctr_image_ref(image), "config", config, "state", "checkpointed",
 			 "checkpoint", ckpt, "restored", 0, "imported_from",
 			 !strcmp(input, "-") ? "stdin" : input, "imported_at", now);
 }
@@ -395,10 +441,9 @@ static int check_user(struct cm_store *st, json_t *config, json_t *image, struct
 		return json_object_get(config, "uid") || json_object_get(config, "gid")
 			       ? cm_err(err, 0, "config.dump: a uid or gid without the user it belongs to")
 			       : 0;
-	cm_autofree char *root = cm_image_rootfs(st, cm_json_str(image, "id"));
-	const char *roots[] = { root };
+	cm_autofree char *layers = cm_image_rootfs(st, cm_json_str(image, "id"));
 	struct cm_user u;
-	if (cm_user_resolve(user, roots, 1, &u, err) < 0)
+	if (cm_user_resolve_lowerdir(user, layers, &u, err) < 0)
 		return cm_err_wrap(err, "config.dump");
 	bool same = u.uid == (uid_t)cm_json_int(config, "uid", 0) && u.gid == (gid_t)cm_json_int(config, "gid", 0);
 	json_decref(u.groups);
@@ -614,7 +659,7 @@ json_t *cm_archive_import(struct cm_store *st, const struct cm_import_opts *o, s
 	}
 	if (!(ctr_config = checked_config(old, spec, &grants, err)) || check_volumes(ctr_config, err) < 0)
 		goto fail;
-	if (!(image = find_or_import_image(st, &u, json_object_get(old, "image"), &image_imported, err)) ||
+	if (!(image = find_or_import_image(st, &u, json_object_get(old, "image"), o, &image_imported, err)) ||
 	    check_user(st, ctr_config, image, err) < 0)
 		goto fail;
 

@@ -3,6 +3,7 @@
 #include "error.h"
 #include "hash_thread.h"
 #include "image.h"
+#include "image_archive.h"
 #include "jsonio.h"
 #include "manifest.h"
 #include "rootfs_diff.h"
@@ -233,19 +234,60 @@ static int add_rootfs_diff(struct packer *p, struct cm_store *st, json_t *rec, s
 	return ret;
 }
 
-/* The base image's rootfs as image.tar, for a target that lacks it. */
+/* The base image for a target that lacks it: as an OCI layout under image/
+ * (its own manifest, config and layer blobs, so that the target registers
+ * the very same image and skips layers it has); image.tar, the merged rootfs,
+ * only for an image stored before ctrmig kept manifests. */
 static int add_image(struct packer *p, struct cm_store *st, json_t *rec, struct cm_error *err)
 {
 	const char *image_id = cm_json_str(json_object_get(rec, "image"), "id");
 	cm_autofree char *dir = cm_store_ctr_dir(st, cm_json_str(rec, "id"));
-	cm_autoclose int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return cm_err(err, errno, "temporary file in %s", dir);
-	if (cm_image_write_rootfs_tar(st, image_id, fd, err) < 0)
-		return cm_err_wrap(err, "image.tar");
-	if (lseek(fd, 0, SEEK_SET) < 0)
-		return cm_err(err, errno, "rewind");
-	return add_fd(p, "image.tar", fd, err);
+	json_t *img = cm_image_find(st, image_id, err);
+	if (!img)
+		return -1;
+	cm_autofree char *manifest = cm_strfmt("%s/images/%s/manifest.json", st->root, image_id);
+	if (!cm_path_exists(manifest)) {
+		json_decref(img);
+		cm_autoclose int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+		if (fd < 0)
+			return cm_err(err, errno, "temporary file in %s", dir);
+		if (cm_image_write_rootfs_tar(st, image_id, fd, err) < 0)
+			return cm_err_wrap(err, "image.tar");
+		if (lseek(fd, 0, SEEK_SET) < 0)
+			return cm_err(err, errno, "rewind");
+		return add_fd(p, "image.tar", fd, err);
+	}
+	cm_autofree char *layout = cm_path_join(dir, "image-layout");
+	cm_rm_rf(layout, NULL);
+	int ret = cm_image_write_layout(st, img, layout, "base", err);
+	json_decref(img);
+	cm_autofree char *blobs = cm_path_join(layout, "blobs/sha256");
+	const char *dirs[] = { "image", "image/blobs", "image/blobs/sha256" };
+	for (size_t i = 0; ret == 0 && i < 3; i++)
+		ret = add_dir(p, dirs[i], err);
+	if (ret == 0) {
+		cm_autofree char *f = cm_path_join(layout, "oci-layout");
+		ret = add_file(p, "image/oci-layout", f, err);
+	}
+	if (ret == 0) {
+		cm_autofree char *f = cm_path_join(layout, "index.json");
+		ret = add_file(p, "image/index.json", f, err);
+	}
+	struct dirent **names = NULL;
+	int n = ret == 0 ? scandir(blobs, &names, NULL, alphasort) : 0;
+	if (n < 0)
+		ret = cm_err(err, errno, "read %s", blobs);
+	for (int i = 0; i < n; i++) {
+		if (ret == 0 && names[i]->d_name[0] != '.') {
+			cm_autofree char *f = cm_path_join(blobs, names[i]->d_name);
+			cm_autofree char *member = cm_strfmt("image/blobs/sha256/%s", names[i]->d_name);
+			ret = add_file(p, member, f, err);
+		}
+		free(names[i]);
+	}
+	free(names);
+	cm_rm_rf(layout, NULL);
+	return ret;
 }
 
 static int set_compression(struct archive *a, const char *c, struct cm_error *err)

@@ -29,6 +29,24 @@ bool cm_member_path_safe(const char *path)
 	return true;
 }
 
+/* image/: the base image as an OCI layout (--include-image), and nothing
+ * else: its two documents and blobs named by their digest. */
+static int carried_image_member(const char *name, enum cm_member_kind kind, struct cm_error *err)
+{
+	static const char *const dirs[] = { "image", "image/blobs", "image/blobs/sha256" };
+	static const char *const files[] = { "image/oci-layout", "image/index.json" };
+	const char *const *list = kind == CM_MEMBER_DIR ? dirs : files;
+	size_t n = kind == CM_MEMBER_DIR ? 3 : 2;
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(name, list[i]))
+			return 0;
+	const char *hex = name + strlen("image/blobs/sha256/");
+	if (kind == CM_MEMBER_FILE && !strncmp(name, "image/blobs/sha256/", 19) && strlen(hex) == 64 &&
+	    cm_is_hex(hex))
+		return 0;
+	return cm_err(err, 0, "member %s: not part of a checkpoint archive", name);
+}
+
 int cm_member_check(char *name, enum cm_member_kind kind, struct cm_error *err)
 {
 	while (name[0] == '.' && name[1] == '/')
@@ -44,6 +62,8 @@ int cm_member_check(char *name, enum cm_member_kind kind, struct cm_error *err)
 		cm_autofree char *q = cm_json_quote(name, 64);
 		return cm_err(err, 0, "member %s: name is not UTF-8", q);
 	}
+	if (!strncmp(name, "image", 5) && (name[5] == '/' || !name[5]))
+		return carried_image_member(name, kind, err);
 	const char *slash = strchr(name, '/');
 	if (!slash) {
 		const char *const *list = kind == CM_MEMBER_DIR ? top_dirs : top_files;
@@ -71,6 +91,7 @@ uint64_t cm_member_max_size(const char *name)
 	} limits[] = {
 		{ "config.dump", 1 << 20 },   { "spec.dump", 1 << 20 },   { "stats-dump", 1 << 20 },
 		{ "deleted.files", 16 << 20 }, { CM_MANIFEST_NAME, 4 << 20 },
+		{ "image/oci-layout", 1 << 20 }, { "image/index.json", 1 << 20 },
 	};
 	for (size_t i = 0; i < sizeof(limits) / sizeof(limits[0]); i++)
 		if (!strcmp(name, limits[i].name))

@@ -23,7 +23,10 @@
 	"      --cap-add CAP          allow a recorded extra capability\n"                   \
 	"      --device PATH          allow a recorded device\n"                             \
 	"      --network host         allow the host's network\n"                            \
-	"      --trust-archive-config allow everything the archive's record asks for\n"
+	"      --trust-archive-config allow everything the archive's record asks for\n"     \
+	"\n"                                                                                  \
+	"A base image that is not here is pulled by digest from where it came from:\n"      \
+	"      --tls-verify=false     allow plain HTTP for that pull\n"
 
 static const char checkpoint_usage[] =
 	"Usage: ctrmig checkpoint [OPTIONS] [-a | -l | CONTAINER...]\n"
@@ -225,6 +228,7 @@ enum {
 	OPT_NETWORK,
 	OPT_TRUST_CONFIG,
 	OPT_SIGN_KEY,
+	OPT_TLS_VERIFY,
 };
 
 /* The flags with which restore -i and import allow an archive more than
@@ -265,6 +269,17 @@ static int grant_opt(int c, struct cm_grant_opts *g, struct cm_error *err)
 	return 0;
 }
 
+/* --tls-verify=false: the base image may be pulled over plain HTTP. */
+static int tls_opt(int c, int *tls_verify, struct cm_error *err)
+{
+	if (c != OPT_TLS_VERIFY)
+		return 0;
+	if (strcmp(optarg, "true") && strcmp(optarg, "false"))
+		return cm_err(err, 0, "--tls-verify takes true or false");
+	*tls_verify = !strcmp(optarg, "true");
+	return 1;
+}
+
 static bool grants_given(const struct cm_grant_opts *g)
 {
 	return g->volumes || g->devices || g->cap_add || g->network || g->privileged || g->trust_all;
@@ -283,7 +298,8 @@ static void grants_free(struct cm_grant_opts *g)
 	{ "cap-add", required_argument, NULL, OPT_CAP_ADD },               \
 	{ "device", required_argument, NULL, OPT_DEVICE },                 \
 	{ "network", required_argument, NULL, OPT_NETWORK },               \
-	{ "trust-archive-config", no_argument, NULL, OPT_TRUST_CONFIG }
+	{ "trust-archive-config", no_argument, NULL, OPT_TRUST_CONFIG },      \
+	{ "tls-verify", required_argument, NULL, OPT_TLS_VERIFY }
 
 
 /* checkpoint -e: the dump, then the archive; the local checkpoint stays, so a
@@ -435,11 +451,13 @@ int cm_cmd_restore(struct cm_store *st, int argc, char **argv, struct cm_error *
 		{ NULL, 0, NULL, 0 },
 	};
 	struct cm_restore_opts o = { 0 };
-	struct cm_import_opts io = { 0 };
+	struct cm_import_opts io = { .tls_verify = -1 };
 	bool all = false, latest = false, stats = false;
 	int c, ret = -1;
 	while ((c = cm_cli_getopt(argc, argv, "alki:n:v:h", longopts, restore_usage, err)) != -1) {
 		int g = grant_opt(c, &io.grants, err);
+		if (g == 0)
+			g = tls_opt(c, &io.tls_verify, err);
 		if (g < 0)
 			goto out;
 		if (g > 0)
@@ -588,10 +606,12 @@ int cm_cmd_import(struct cm_store *st, int argc, char **argv, struct cm_error *e
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct cm_import_opts o = { 0 };
+	struct cm_import_opts o = { .tls_verify = -1 };
 	int c, ret = -1;
 	while ((c = cm_cli_getopt(argc, argv, "n:v:h", longopts, import_usage, err)) != -1) {
 		int g = grant_opt(c, &o.grants, err);
+		if (g == 0)
+			g = tls_opt(c, &o.tls_verify, err);
 		if (g < 0)
 			goto out;
 		if (g > 0)

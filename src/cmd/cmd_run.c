@@ -261,10 +261,9 @@ static int apply_image_config(struct cm_store *st, json_t *image, struct run_opt
 	}
 	const char *user = o->user ? o->user : cm_json_str(run, "User");
 	if (user && *user) {
-		cm_autofree char *root = cm_image_rootfs(st, cm_json_str(image, "id"));
-		const char *roots[] = { root };
+		cm_autofree char *layers = cm_image_rootfs(st, cm_json_str(image, "id"));
 		struct cm_user u;
-		if (cm_user_resolve(user, roots, 1, &u, err) < 0)
+		if (cm_user_resolve_lowerdir(user, layers, &u, err) < 0)
 			return -1;
 		json_object_set_new(config, "user", json_string(user));
 		json_object_set_new(config, "uid", json_integer(u.uid));

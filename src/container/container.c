@@ -118,6 +118,20 @@ bool cm_ctr_name_valid(const char *name)
 	return !(strlen(name) == 64 && cm_is_hex(name));
 }
 
+json_t *cm_ctr_image_ref(json_t *image)
+{
+	json_t *base = json_pack("{s:s, s:s}", "id", cm_json_str(image, "id"), "name",
+				 cm_json_str(image, "name") ? cm_json_str(image, "name") : cm_json_str(image, "id"));
+	const char *keys[] = { "digest", "rootfs_digest" };
+	for (size_t i = 0; i < 2; i++)
+		if (cm_json_str(image, keys[i]))
+			json_object_set_new(base, keys[i], json_string(cm_json_str(image, keys[i])));
+	json_t *rd = json_array_get(json_object_get(image, "repo_digests"), 0);
+	if (json_is_string(rd))
+		json_object_set(base, "repo_digest", rd);
+	return base;
+}
+
 int cm_ctr_upper_mode(const char *ctr_dir, struct cm_error *err)
 {
 	cm_autofree char *upper = cm_path_join(ctr_dir, "upper");
@@ -147,10 +161,8 @@ json_t *cm_ctr_create(struct cm_store *st, const char *name, json_t *image, json
 	cm_autofree char *final = cm_store_ctr_dir(st, id);
 	char now[40];
 	cm_time_now(now);
-	json_t *rec = json_pack("{s:s, s:s, s:s, s:{s:s, s:s, s:s}, s:O, s:s}", "id", id, "name",
-				name, "created", now, "image", "id", cm_json_str(image, "id"),
-				"name", cm_json_str(image, "name"), "digest",
-				cm_json_str(image, "digest"), "config", config, "state", "created");
+	json_t *rec = json_pack("{s:s, s:s, s:s, s:o, s:O, s:s}", "id", id, "name", name, "created",
+				now, "image", cm_ctr_image_ref(image), "config", config, "state", "created");
 	/* The hostname is kept, so that copies restored under new ids keep it. */
 	json_t *cfg = json_object_get(rec, "config");
 	if (!cm_json_str(cfg, "hostname")) {
@@ -265,6 +277,17 @@ static void record_exit(struct cm_store *st, json_t *rec)
 	cm_ctr_state_free(&s);
 }
 
+/* runc start unblocks the container, then removes its exec.fifo; a
+ * container that ends at once can be deleted by its monitor in between, and
+ * runc start then fails on the fifo although the container ran. */
+static bool started_anyway(struct cm_store *st, json_t *rec, struct cm_error *err)
+{
+	if (!err->msg || !strstr(err->msg, "exec.fifo") || !cm_ctr_wait_exit(st, rec, 2))
+		return false;
+	cm_error_clear(err);
+	return true;
+}
+
 int cm_ctr_start(struct cm_store *st, json_t *rec, bool remove_on_exit, struct cm_error *err)
 {
 	const char *id = cm_json_str(rec, "id"), *name = cm_json_str(rec, "name");
@@ -289,7 +312,8 @@ int cm_ctr_start(struct cm_store *st, json_t *rec, bool remove_on_exit, struct c
 		cm_rootfs_umount(st, id, NULL);
 		return cm_err_wrap(err, "start %s", name);
 	}
-	if (cm_runc_run(st, err, "start", id, NULL) < 0) {
+	json_object_set_new(rec, "monitor_pid", json_integer(mpid)); /* whose exit.json to wait for */
+	if (cm_runc_run(st, err, "start", id, NULL) < 0 && !started_anyway(st, rec, err)) {
 		cm_runc_run(st, NULL, "delete", "--force", id, NULL);
 		cm_ctr_wait_exit(st, rec, 5);
 		cm_monitor_clear_exit(st, id);

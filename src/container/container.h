@@ -28,6 +28,10 @@ void cm_ctr_state_get(struct cm_store *st, json_t *rec, struct cm_ctr_state *out
 void cm_ctr_state_free(struct cm_ctr_state *s);
 
 bool cm_ctr_name_valid(const char *name);
+/* What a container's record keeps of its image, so that another host finds
+ * the same base: {"id", "name", "digest" (manifest), "repo_digest"
+ * (REPOSITORY@sha256:..., to pull it by), "rootfs_digest" (an import's tree)}. */
+json_t *cm_ctr_image_ref(json_t *image);
 /* The overlay's upper folder is the container's "/": 0755, so that a
  * container running as another user than root can walk its own root. */
 int cm_ctr_upper_mode(const char *ctr_dir, struct cm_error *err);

@@ -149,6 +149,17 @@ static char *read_in_root(const char *root, const char *path)
 	return buf;
 }
 
+int cm_user_resolve_lowerdir(const char *spec, const char *lowerdir, struct cm_user *out,
+			     struct cm_error *err)
+{
+	cm_autofree char *copy = cm_strdup(lowerdir);
+	const char *roots[512];
+	size_t n = 0;
+	for (char *save, *t = strtok_r(copy, ":", &save); t && n < 512; t = strtok_r(NULL, ":", &save))
+		roots[n++] = t;
+	return cm_user_resolve(spec, roots, n, out, err);
+}
+
 int cm_user_resolve(const char *spec, const char *const *roots, size_t nroots, struct cm_user *out,
 		    struct cm_error *err)
 {

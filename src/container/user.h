@@ -21,6 +21,11 @@ struct cm_user {
 int cm_user_resolve(const char *spec, const char *const *roots, size_t nroots, struct cm_user *out,
 		    struct cm_error *err);
 
+/* The same for an image's layers as overlayfs' lowerdir lists them
+ * ("top:...:bottom", absolute paths). */
+int cm_user_resolve_lowerdir(const char *spec, const char *lowerdir, struct cm_user *out,
+			     struct cm_error *err);
+
 /* Parsing, for the unit tests: passwd and group as text (NULL: none). */
 int cm_user_resolve_text(const char *spec, const char *passwd, const char *group,
 			 struct cm_user *out, struct cm_error *err);

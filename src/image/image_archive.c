@@ -454,26 +454,15 @@ static int copy_out(const char *from, const char *output, struct cm_error *err)
 	return ret;
 }
 
-int cm_image_save(struct cm_store *st, const char *ref, const char *output, const char *format,
-		  struct cm_error *err)
+int cm_image_write_layout(struct cm_store *st, json_t *img, const char *layout, const char *ref_name,
+			  struct cm_error *err)
 {
-	if (!format)
-		format = "oci-archive";
-	if (strcmp(format, "oci-archive") && strcmp(format, "docker-archive"))
-		return cm_err(err, 0, "unknown format %s (oci-archive or docker-archive)", format);
-	if (!cm_skopeo_path(err))
-		return -1;
-	json_t *img = cm_image_find(st, ref, err);
-	if (!img)
-		return cm_err_wrap(err, "save %s", ref);
 	const char *id = cm_json_str(img, "id");
-	/* the name the user gave, or the image's first; none for an untagged image */
-	const char *name = json_array_size(json_object_get(img, "names")) ? cm_json_str(img, "name") : NULL;
 	cm_autofree char *dir = cm_store_image_dir(st, id);
 	cm_autofree char *mpath = cm_path_join(dir, "manifest.json");
 	cm_autofree char *cpath = cm_path_join(dir, "config.json");
-	cm_autofree char *stage = NULL, *layout = NULL, *blobs = NULL, *mtext = NULL, *out = NULL;
-	cm_autofree char *src = NULL, *dst = NULL, *mdigest = NULL, *cdigest = NULL;
+	cm_autofree char *blobs = cm_path_join(layout, "blobs/sha256");
+	cm_autofree char *mtext = NULL, *mdigest = NULL, *cdigest = NULL;
 	json_t *m = NULL, *entries = NULL;
 	size_t mlen;
 	int ret = -1;
@@ -482,10 +471,6 @@ int cm_image_save(struct cm_store *st, const char *ref, const char *output, cons
 		cm_err(err, 0, "image %.12s was stored before ctrmig kept manifests: import its rootfs again", id);
 		goto out;
 	}
-	if (!(stage = cm_image_staging(st, err)))
-		goto out;
-	layout = cm_path_join(stage, "layout");
-	blobs = cm_path_join(layout, "blobs/sha256");
 	if (cm_mkdir_p(blobs, 0700, err) < 0 || !(mtext = cm_read_file_max(mpath, CM_IMAGE_JSON_MAX, &mlen, err)) ||
 	    !(m = cm_json_parse(mtext, mlen, "manifest.json", err)))
 		goto out;
@@ -509,8 +494,34 @@ int cm_image_save(struct cm_store *st, const char *ref, const char *output, cons
 	const char *mt = cm_json_str(m, "mediaType");
 	entries = json_pack("[{s:s, s:s, s:I, s:{s:s}}]", "mediaType", mt ? mt : CM_MEDIA_OCI_MANIFEST, "digest",
 			    mdigest, "size", (json_int_t)mlen, "annotations", "org.opencontainers.image.ref.name",
-			    "save");
-	if (write_layout_files(layout, entries, err) < 0)
+			    ref_name);
+	ret = write_layout_files(layout, entries, err);
+out:
+	json_decref(m);
+	json_decref(entries);
+	return ret;
+}
+
+int cm_image_save(struct cm_store *st, const char *ref, const char *output, const char *format,
+		  struct cm_error *err)
+{
+	if (!format)
+		format = "oci-archive";
+	if (strcmp(format, "oci-archive") && strcmp(format, "docker-archive"))
+		return cm_err(err, 0, "unknown format %s (oci-archive or docker-archive)", format);
+	if (!cm_skopeo_path(err))
+		return -1;
+	json_t *img = cm_image_find(st, ref, err);
+	if (!img)
+		return cm_err_wrap(err, "save %s", ref);
+	/* the name the user gave, or the image's first; none for an untagged image */
+	const char *name = json_array_size(json_object_get(img, "names")) ? cm_json_str(img, "name") : NULL;
+	cm_autofree char *stage = NULL, *layout = NULL, *out = NULL, *src = NULL, *dst = NULL;
+	int ret = -1;
+	if (!(stage = cm_image_staging(st, err)))
+		goto out;
+	layout = cm_path_join(stage, "layout");
+	if (cm_image_write_layout(st, img, layout, "save", err) < 0)
 		goto out;
 	out = cm_path_join(stage, "out.tar");
 	src = cm_strfmt("oci:%s:save", layout);
@@ -524,8 +535,6 @@ int cm_image_save(struct cm_store *st, const char *ref, const char *output, cons
 		goto out;
 	ret = copy_out(out, output, err);
 out:
-	json_decref(m);
-	json_decref(entries);
 	json_decref(img);
 	if (stage)
 		cm_rm_rf(stage, NULL);

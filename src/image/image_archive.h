@@ -24,4 +24,10 @@ json_t *cm_image_load(struct cm_store *st, const char *input, bool progress, str
 int cm_image_save(struct cm_store *st, const char *ref, const char *output, const char *format,
 		  struct cm_error *err);
 
+/* Writes the image as an OCI layout into layout (made if missing): its
+ * stored manifest and config and its blobs, hard-linked where they can be,
+ * under the ref.name ref_name. The image's digests stay its own. */
+int cm_image_write_layout(struct cm_store *st, json_t *img, const char *layout, const char *ref_name,
+			  struct cm_error *err);
+
 #endif
