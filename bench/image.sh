@@ -8,6 +8,8 @@
 set -euo pipefail
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 . "$TOP/bench/lib.sh"
+# the tests' registry helpers (start_registry, stop_registry)
+need() { echo "bench: $*" >&2; exit 1; }
 . "$TOP/tests/e2e/registry.bash"
 
 runs=3
@@ -21,7 +23,7 @@ done
 
 work=$(mktemp -d /var/tmp/ctrmig-bench-image.XXXXXX)
 cleanup() {
-    registry_stop "$work/registry" 2>/dev/null || true
+    stop_registry 2>/dev/null || true
     "$CTRMIG" --root "$work/store" rm -af >/dev/null 2>&1 || true
     rm -rf "$work"
     forget_state "$work/store"
@@ -38,22 +40,27 @@ per=$((size / layers))
 for i in $(seq "$layers"); do
     mkdir -p "$work/l$i/data$i"
     head -c $((per / 2))M /dev/urandom > "$work/l$i/data$i/random"
-    yes "layer $i of the ctrmig image benchmark" | head -c $((per / 2))M > "$work/l$i/data$i/text"
+    head -c $((per / 2))M < <(yes "layer $i of the ctrmig image benchmark") > "$work/l$i/data$i/text"
     umoci insert --image "$work/layout:bench" "$work/l$i/data$i" "/data$i" >/dev/null
     rm -rf "$work/l$i"
 done
 umoci config --image "$work/layout:bench" --config.cmd /bin/sh >/dev/null
-port=$(registry_start "$work/registry")
-ref="127.0.0.1:$port/bench/image:latest"
+# written for bats, which does not stop at a failing pipeline
+set +eo pipefail
+start_registry || exit 1
+set -eo pipefail
+ref="$REGISTRY/bench/image:latest"
 skopeo copy -q --dest-tls-verify=false "oci:$work/layout:bench" "docker://$ref"
 
 baseline() { # skopeo copy to an OCI layout, then tar -x of each layer
+    set -e
     rm -rf "$work/base"
+    mkdir -p "$work/base"
     skopeo copy -q --src-tls-verify=false "docker://$ref" "oci:$work/base/layout:x"
     mkdir -p "$work/base/rootfs"
     local l
     for l in $(jq -r '.layers[].digest' "$work/base/layout/blobs/sha256/$(jq -r '.manifests[0].digest' "$work/base/layout/index.json" | cut -d: -f2)" | cut -d: -f2); do
-        tar -C "$work/base/rootfs" -xzf "$work/base/layout/blobs/sha256/$l"
+        tar -C "$work/base/rootfs" -xzf "$work/base/layout/blobs/sha256/$l" 2>/dev/null
     done
 }
 pull() { "$CTRMIG" --root "$work/store" pull -q --tls-verify=false "$ref"; }
