@@ -148,18 +148,35 @@ real_archive() {
     [ "$(stat -c %a "$ROOT_B/containers/$id/upper/bin/rootshell")" = 755 ]
 }
 
-@test "a carried image.tar with a device node is refused" {
+@test "a carried image with a device node is refused, as image/ layers and as an old image.tar" {
     ctrmig run -d --name web busybox sh -c "$COUNTER" >/dev/null
     wait_for_count web 3
     ctrmig checkpoint --include-image -e "$BATS_TEST_TMPDIR/img.tar.zst" web >/dev/null
-    local d="$BATS_TEST_TMPDIR/m" r="$BATS_TEST_TMPDIR/img"
+    local d="$BATS_TEST_TMPDIR/m" r="$BATS_TEST_TMPDIR/img" l="$BATS_TEST_TMPDIR/layout"
     mkdir -p "$d" "$r"
     tar -C "$d" -xf "$BATS_TEST_TMPDIR/img.tar.zst" && rm -f "$d/ctrmig.manifest" "$d/ctrmig.manifest.sig"
-    tar -C "$r" -xf "$d/image.tar"
+    [ -f "$d/image/index.json" ]
+    cp -a "$(busybox_rootfs)/." "$r"
     mknod "$r/dev/evilmem" c 1 1
+    # image/: a consistent OCI layout (umoci) whose layer holds the device node
+    umoci init --layout "$l" >/dev/null
+    umoci new --image "$l:t" >/dev/null
+    umoci insert --image "$l:t" "$r" / >/dev/null
+    local m c
+    m=$(jq -r '.manifests[0].digest' "$l/index.json")
+    c=$(jq -r .config.digest "$l/blobs/sha256/${m#sha256:}")
+    rm -rf "$d/image" && cp -a "$l" "$d/image"
+    jq -c --arg id "${c#sha256:}" --arg m "$m" '.ctrmig.record.image = {"id": $id, "digest": $m, "name": "evil"}' \
+        "$d/config.dump" > "$d/c" && mv "$d/c" "$d/config.dump"
+    forge "$BATS_TEST_TMPDIR/evillayout.tar.zst" "$d"
+    b image rm busybox >/dev/null
+    assert_rejected "$BATS_TEST_TMPDIR/evillayout.tar.zst" "dev/evilmem"
+    [ -z "$(b image ls -q 2>/dev/null)" ]
+    [ -z "$(ls "$ROOT_B/layers" 2>/dev/null | grep -v '^l$' || true)" ]
+    # image.tar, as older ctrmig wrote it
+    rm -rf "$d/image"
     tar -C "$r" --numeric-owner -cf "$d/image.tar" .
     forge "$BATS_TEST_TMPDIR/evilimg.tar.zst" "$d"
-    b image rm busybox >/dev/null
     assert_rejected "$BATS_TEST_TMPDIR/evilimg.tar.zst" "dev/evilmem: device nodes, fifos and sockets"
     [ -z "$(b image ls -q 2>/dev/null)" ]
 }
