@@ -7,7 +7,6 @@
 #include "util.h"
 
 #include <ctype.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -263,29 +262,10 @@ static bool has_cap(json_t *names, const char *cap)
 	return false;
 }
 
-struct refusals {
-	char *text;
-};
-
-static void refuse(struct refusals *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void refuse(struct refusals *r, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	char *item;
-	if (vasprintf(&item, fmt, ap) < 0)
-		cm_oom();
-	va_end(ap);
-	char *joined = r->text ? cm_strfmt("%s; %s", r->text, item) : cm_strdup(item);
-	free(r->text);
-	free(item);
-	r->text = joined;
-}
-
 json_t *cm_config_grant(json_t *asked, const struct cm_grant_opts *g, struct cm_error *err)
 {
 	json_t *out = json_deep_copy(asked), *v;
-	struct refusals r = { NULL };
+	char *refused = NULL;
 	size_t i;
 	json_array_foreach(g->volumes, i, v) {
 		const char *dst = cm_json_str(v, "destination");
@@ -302,14 +282,14 @@ json_t *cm_config_grant(json_t *asked, const struct cm_grant_opts *g, struct cm_
 		if (given)
 			json_array_set(json_object_get(out, "volumes"), i, given);
 		else if (!g->trust_all)
-			refuse(&r, "host folder %s at %s (-v SRC:%s)", cm_json_str(v, "source"), dst, dst);
+			cm_str_appendf(&refused, "; ", "host folder %s at %s (-v SRC:%s)", cm_json_str(v, "source"), dst, dst);
 	}
 	if (cm_json_bool(asked, "privileged") && !g->privileged && !g->trust_all)
-		refuse(&r, "privileged mode (--privileged)");
+		cm_str_appendf(&refused, "; ", "privileged mode (--privileged)");
 	json_array_foreach(json_object_get(asked, "cap_add"), i, v) {
 		const char *cap = cm_cap_name(cm_cap_number(json_string_value(v)));
 		if (!g->privileged && !g->trust_all && !has_cap(g->cap_add, cap))
-			refuse(&r, "capability %s (--cap-add %s)", cap, cap + 4);
+			cm_str_appendf(&refused, "; ", "capability %s (--cap-add %s)", cap, cap + 4);
 	}
 	json_array_foreach(json_object_get(out, "devices"), i, v) {
 		const char *path = cm_json_str(v, "path");
@@ -317,16 +297,16 @@ json_t *cm_config_grant(json_t *asked, const struct cm_grant_opts *g, struct cm_
 		if (given)
 			json_array_set(json_object_get(out, "devices"), i, given);
 		else if (!g->trust_all)
-			refuse(&r, "device %s (--device %s)", path, path);
+			cm_str_appendf(&refused, "; ", "device %s (--device %s)", path, path);
 	}
 	const char *net = cm_json_str(asked, "network");
 	if (net && !strcmp(net, "host") && !g->trust_all && !(g->network && !strcmp(g->network, "host")))
-		refuse(&r, "the host's network (--network host)");
-	if (!r.text)
+		cm_str_appendf(&refused, "; ", "the host's network (--network host)");
+	if (!refused)
 		return out;
 	json_decref(out);
 	cm_err(err, 0, "the archive asks for %s: give those flags, or --trust-archive-config, or trust "
-		       "the key that signed it ('ctrmig trust add')", r.text);
-	free(r.text);
+		       "the key that signed it ('ctrmig trust add')", refused);
+	free(refused);
 	return NULL;
 }

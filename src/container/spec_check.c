@@ -4,7 +4,6 @@
 #include "jsonio.h"
 #include "util.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -13,22 +12,12 @@ struct found {
 	int count;
 };
 
-static void note(struct found *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void note(struct found *f, const char *fmt, ...)
-{
-	if (++f->count > 8)
-		return; /* one line: the first few name the problem well enough */
-	va_list ap;
-	va_start(ap, fmt);
-	char *item;
-	if (vasprintf(&item, fmt, ap) < 0)
-		cm_oom();
-	va_end(ap);
-	char *joined = f->text ? cm_strfmt("%s; %s", f->text, item) : cm_strdup(item);
-	free(f->text);
-	free(item);
-	f->text = joined;
-}
+#define note(f, ...)                                                                  \
+	do {                                                                          \
+		/* one line: the first few name the problem well enough */            \
+		if (++(f)->count <= 8)                                                \
+			cm_str_appendf(&(f)->text, "; ", __VA_ARGS__);                \
+	} while (0)
 
 /* A string for messages: at most 80 bytes of what the archive says. */
 static const char *shown(json_t *v)

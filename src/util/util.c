@@ -478,3 +478,19 @@ bool cm_utf8_valid(const char *s)
 	}
 	return true;
 }
+
+void cm_str_appendf(char **s, const char *sep, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *item;
+	if (vasprintf(&item, fmt, ap) < 0)
+		cm_oom();
+	va_end(ap);
+	char *joined = *s ? cm_strfmt("%s%s%s", *s, sep, item) : item;
+	if (*s) {
+		free(*s);
+		free(item);
+	}
+	*s = joined;
+}

@@ -16,6 +16,9 @@ void *cm_malloc(size_t n);
 void *cm_realloc(void *p, size_t n);
 char *cm_strdup(const char *s);
 char *cm_strfmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Appends sep and a formatted item to the string at *s, or starts it. */
+void cm_str_appendf(char **s, const char *sep, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 static inline void cm_freep(void *p) { free(*(void **)p); }
 static inline void cm_closep(int *fd) { if (*fd >= 0) close(*fd); }
