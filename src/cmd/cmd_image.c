@@ -54,10 +54,11 @@ static const char load_usage[] =
 	"With -i - (or no -i and stdin not a terminal) the archive comes from stdin.\n";
 
 static const char save_usage[] =
-	"Usage: ctrmig image save -o FILE|- [--format oci-archive|docker-archive] IMAGE\n"
+	"Usage: ctrmig image save -o FILE|- [--format oci-archive|docker-archive] IMAGE...\n"
 	"\n"
 	"Writes the image with its stored manifest, config and layer blobs, so that a load\n"
-	"elsewhere gives the same image id. The default format is oci-archive.\n";
+	"elsewhere gives the same image id. The default format is oci-archive, which can\n"
+	"hold several images; a docker-archive holds one.\n";
 
 static const char rm_usage[] =
 	"Usage: ctrmig image rm [-f] IMAGE...\n"
@@ -203,14 +204,14 @@ static int image_save(struct cm_store *st, int argc, char **argv, struct cm_erro
 		else
 			return c == 'h' ? 0 : -1;
 	}
-	if (argc - optind != 1)
-		return cm_err(err, 0, "image save takes one image (see 'ctrmig image save --help')");
+	if (argc - optind < 1)
+		return cm_err(err, 0, "image save takes one or more images (see 'ctrmig image save --help')");
 	if (!output) {
 		if (isatty(STDOUT_FILENO))
 			return cm_err(err, 0, "image save needs -o FILE|- (stdout is a terminal)");
 		output = "-";
 	}
-	return cm_image_save(st, argv[optind], output, format, err);
+	return cm_image_save_all(st, argv + optind, (size_t)(argc - optind), output, format, err);
 }
 
 static int image_tag(struct cm_store *st, int argc, char **argv, struct cm_error *err)

@@ -1,4 +1,5 @@
 #include "image_archive.h"
+#include "layer_tar.h"
 #include "error.h"
 #include "image.h"
 #include "jsonio.h"
@@ -462,6 +463,7 @@ int cm_image_write_layout(struct cm_store *st, json_t *img, const char *layout, 
 	cm_autofree char *mpath = cm_path_join(dir, "manifest.json");
 	cm_autofree char *cpath = cm_path_join(dir, "config.json");
 	cm_autofree char *blobs = cm_path_join(layout, "blobs/sha256");
+	cm_autofree char *ip = cm_path_join(layout, "index.json");
 	cm_autofree char *mtext = NULL, *mdigest = NULL, *cdigest = NULL;
 	json_t *m = NULL, *entries = NULL;
 	size_t mlen;
@@ -492,14 +494,65 @@ int cm_image_write_layout(struct cm_store *st, json_t *img, const char *layout, 
 			goto out;
 	}
 	const char *mt = cm_json_str(m, "mediaType");
-	entries = json_pack("[{s:s, s:s, s:I, s:{s:s}}]", "mediaType", mt ? mt : CM_MEDIA_OCI_MANIFEST, "digest",
-			    mdigest, "size", (json_int_t)mlen, "annotations", "org.opencontainers.image.ref.name",
-			    ref_name);
+	/* A layout that holds images already (a save of several) gains one. */
+	json_t *old = cm_path_exists(ip) ? cm_json_load(ip, NULL) : NULL;
+	entries = json_is_array(json_object_get(old, "manifests")) ? json_incref(json_object_get(old, "manifests"))
+								  : json_array();
+	json_decref(old);
+	json_array_append_new(entries, json_pack("{s:s, s:s, s:I, s:{s:s}}", "mediaType",
+						 mt ? mt : CM_MEDIA_OCI_MANIFEST, "digest", mdigest, "size",
+						 (json_int_t)mlen, "annotations",
+						 "org.opencontainers.image.ref.name", ref_name));
 	ret = write_layout_files(layout, entries, err);
 out:
 	json_decref(m);
 	json_decref(entries);
 	return ret;
+}
+
+/* Several images in one oci-archive: the layout holds them all, and the
+ * archive is a plain tar of it (skopeo copies one image at a time). */
+static int save_several(struct cm_store *st, char *const *refs, size_t n, const char *output,
+			struct cm_error *err)
+{
+	cm_autofree char *stage = cm_image_staging(st, err);
+	if (!stage)
+		return -1;
+	cm_autofree char *layout = cm_path_join(stage, "layout");
+	cm_autofree char *out = cm_path_join(stage, "out.tar");
+	int ret = 0;
+	for (size_t i = 0; ret == 0 && i < n; i++) {
+		json_t *img = cm_image_find(st, refs[i], err);
+		const char *name = img && json_array_size(json_object_get(img, "names")) ? cm_json_str(img, "name")
+										 : NULL;
+		ret = img ? cm_image_write_layout(st, img, layout, name ? name : cm_json_str(img, "id"), err)
+			  : cm_err_wrap(err, "save %s", refs[i]);
+		json_decref(img);
+	}
+	if (ret == 0) {
+		cm_autoclose int dirfd = open(layout, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		cm_autoclose int fd = open(out, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		char hex[65];
+		long long size;
+		if (dirfd < 0 || fd < 0)
+			ret = cm_err(err, errno, "save");
+		else
+			ret = cm_tree_tar_write(dirfd, fd, hex, &size, err);
+	}
+	if (ret == 0)
+		ret = copy_out(out, output, err);
+	cm_rm_rf(stage, NULL);
+	return ret;
+}
+
+int cm_image_save_all(struct cm_store *st, char *const *refs, size_t n, const char *output,
+		      const char *format, struct cm_error *err)
+{
+	if (n == 1)
+		return cm_image_save(st, refs[0], output, format, err);
+	if (format && strcmp(format, "oci-archive"))
+		return cm_err(err, 0, "a %s holds one image: save several as an oci-archive", format);
+	return save_several(st, refs, n, output, err);
 }
 
 int cm_image_save(struct cm_store *st, const char *ref, const char *output, const char *format,

@@ -24,6 +24,11 @@ json_t *cm_image_load(struct cm_store *st, const char *input, bool progress, str
 int cm_image_save(struct cm_store *st, const char *ref, const char *output, const char *format,
 		  struct cm_error *err);
 
+/* image save REF...: one image as asked (cm_image_save); several in one
+ * oci-archive, whose index names each by its name. */
+int cm_image_save_all(struct cm_store *st, char *const *refs, size_t n, const char *output,
+		      const char *format, struct cm_error *err);
+
 /* Writes the image as an OCI layout into layout (made if missing): its
  * stored manifest and config and its blobs, hard-linked where they can be,
  * under the ref.name ref_name. The image's digests stay its own. */

@@ -199,6 +199,18 @@ pull() { ctrmig pull -q --tls-verify=false "$@"; }
     [ "$("$CTRMIG_BIN" --root "$other" image inspect "$REGISTRY/ctrmig/test:1" | jq -r '.[0].Digest')" = \
       "$(layout_digest "$LAYOUT" t manifest)" ]
     rm -rf "$other"
+    # several images in one oci-archive; a docker-archive holds one
+    local id2
+    id2=$(pull "$REGISTRY/ctrmig/test:two")
+    ctrmig image save -o "$BATS_TEST_TMPDIR/both.tar" "$REGISTRY/ctrmig/test:1" "$REGISTRY/ctrmig/test:two"
+    run "$CTRMIG_BIN" --root "$other" image load -i "$BATS_TEST_TMPDIR/both.tar"
+    [ "$status" -eq 0 ]
+    [ "$("$CTRMIG_BIN" --root "$other" image inspect "$REGISTRY/ctrmig/test:1" | jq -r '.[0].Id')" = "$id" ]
+    [ "$("$CTRMIG_BIN" --root "$other" image inspect "$REGISTRY/ctrmig/test:two" | jq -r '.[0].Id')" = "$id2" ]
+    run ctrmig image save --format docker-archive -o "$BATS_TEST_TMPDIR/x.tar" "$REGISTRY/ctrmig/test:1" "$REGISTRY/ctrmig/test:two"
+    assert_one_line_error
+    [[ "$output" == *"a docker-archive holds one image"* ]]
+    rm -rf "$other"
 }
 
 @test "pull from a stopped registry is a one-line error naming it, nothing left" {
