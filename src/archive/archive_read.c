@@ -461,6 +461,11 @@ static int write_container(struct cm_store *st, const char *stage, const char *i
 {
 	cm_autofree char *final = cm_store_ctr_dir(st, id);
 	cm_autofree char *images = cm_path_join(final, "checkpoint");
+	/* Its own network namespace here, wherever the archived one was. */
+	if (cm_json_str(config, "netns")) {
+		cm_autofree char *netns = cm_store_netns_path(st, id);
+		json_object_set_new(config, "netns", json_string(netns));
+	}
 	json_t *rec = new_record(id, name, old, config, image, images, input);
 	/* A restore -i that fails takes the image it brought away again. */
 	if (image_imported)

@@ -285,7 +285,8 @@ int cm_ckpt_restore(struct cm_store *st, json_t *rec, const struct cm_restore_op
 	double t0 = cm_monotonic_seconds();
 	cm_ctr_prepare_relaunch(st, rec);
 	cm_debug("restore %s: previous monitor done after %.3fs", name, cm_monotonic_seconds() - t0);
-	if (cm_store_runtime_dir(st, err) < 0 || check_images(st, rec, images, err) < 0 ||
+	if (cm_store_runtime_dir(st, err) < 0 || cm_ctr_netns_ensure(rec, err) < 0 ||
+	    check_images(st, rec, images, err) < 0 ||
 	    cm_rootfs_mount(st, id, cm_json_str(json_object_get(rec, "image"), "id"), err) < 0)
 		return cm_err_wrap(err, "restore %s", name);
 	cm_debug("restore %s: spec and rootfs ready after %.3fs", name, cm_monotonic_seconds() - t0);

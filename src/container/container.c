@@ -5,6 +5,7 @@
 #include "image.h"
 #include "jsonio.h"
 #include "monitor.h"
+#include "netns.h"
 #include "oci_spec.h"
 #include "rootfs.h"
 #include "runc.h"
@@ -118,6 +119,12 @@ bool cm_ctr_name_valid(const char *name)
 	return !(strlen(name) == 64 && cm_is_hex(name));
 }
 
+int cm_ctr_netns_ensure(json_t *rec, struct cm_error *err)
+{
+	const char *netns = cm_json_str(json_object_get(rec, "config"), "netns");
+	return netns ? cm_netns_create(netns, err) : 0;
+}
+
 json_t *cm_ctr_image_ref(json_t *image)
 {
 	json_t *base = json_pack("{s:s, s:s}", "id", cm_json_str(image, "id"), "name",
@@ -165,6 +172,11 @@ json_t *cm_ctr_create(struct cm_store *st, const char *name, json_t *image, json
 				now, "image", cm_ctr_image_ref(image), "config", config, "state", "created");
 	/* The hostname is kept, so that copies restored under new ids keep it. */
 	json_t *cfg = json_object_get(rec, "config");
+	const char *net = cm_json_str(cfg, "network");
+	if (!net || strcmp(net, "host")) {
+		cm_autofree char *netns = cm_store_netns_path(st, id);
+		json_object_set_new(cfg, "netns", json_string(netns));
+	}
 	if (!cm_json_str(cfg, "hostname")) {
 		cm_autofree char *hostname = cm_strfmt("%.12s", id);
 		json_object_set_new(cfg, "hostname", json_string(hostname));
@@ -297,7 +309,8 @@ int cm_ctr_start(struct cm_store *st, json_t *rec, bool remove_on_exit, struct c
 	if (s.status == CM_CTR_RUNNING)
 		return cm_err(err, 0, "container %s is already running", name);
 	cm_ctr_prepare_relaunch(st, rec);
-	if (cm_store_runtime_dir(st, err) < 0 || cm_ctr_refresh_spec(st, rec, NULL, err) < 0 ||
+	if (cm_store_runtime_dir(st, err) < 0 || cm_ctr_netns_ensure(rec, err) < 0 ||
+	    cm_ctr_refresh_spec(st, rec, NULL, err) < 0 ||
 	    cm_rootfs_mount(st, id, cm_json_str(json_object_get(rec, "image"), "id"), err) < 0)
 		return cm_err_wrap(err, "start %s", name);
 
@@ -426,6 +439,9 @@ int cm_ctr_remove(struct cm_store *st, json_t *rec, bool force, struct cm_error 
 			return cm_err_wrap(err, "remove %s", name);
 	}
 	cm_monitor_release_runtime(st, id);
+	const char *netns = cm_json_str(json_object_get(rec, "config"), "netns");
+	if (netns)
+		cm_netns_remove(netns);
 	if (cm_store_remove_ctr(st, id, err) < 0)
 		return cm_err_wrap(err, "remove %s", name);
 	cm_store_forget_runtime_if_empty(st);

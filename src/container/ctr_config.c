@@ -149,11 +149,11 @@ static int user_fields(json_t *config, json_t *out, struct cm_error *err)
 	return 0;
 }
 
-json_t *cm_config_from_archive(json_t *config, const char *short_id, struct cm_error *err)
+json_t *cm_config_from_archive(json_t *config, const char *old_id, struct cm_error *err)
 {
 	static const char *const known[] = { "cmd", "env", "workdir", "hostname", "tmpfs", "volumes",
 					     "network", "privileged", "cap_add", "cap_drop", "devices",
-					     "user", "uid", "gid", "groups", "stop_signal" };
+					     "user", "uid", "gid", "groups", "stop_signal", "netns" };
 	if (!json_is_object(config)) {
 		cm_err(err, 0, "config.dump: the container record has no config");
 		return NULL;
@@ -171,7 +171,7 @@ json_t *cm_config_from_archive(json_t *config, const char *short_id, struct cm_e
 		}
 	}
 	json_t *out = json_object();
-	cm_autofree char *dflt = cm_strfmt("%.12s", short_id);
+	cm_autofree char *dflt = cm_strfmt("%.12s", old_id);
 	const char *workdir = plain_string(json_object_get(config, "workdir"));
 	const char *hostname = plain_string(json_object_get(config, "hostname"));
 	const char *network = plain_string(json_object_get(config, "network"));
@@ -207,6 +207,20 @@ json_t *cm_config_from_archive(json_t *config, const char *short_id, struct cm_e
 		json_object_set_new(out, "privileged", json_true());
 	if (user_fields(config, out, err) < 0)
 		goto fail;
+	/* ctrmig's own network namespace of the archived container; the import
+	 * gives the new container its own path. */
+	json_t *netns = json_object_get(config, "netns");
+	if (netns) {
+		const char *path = plain_string(netns);
+		cm_autofree char *tail = cm_strfmt("/netns/%.64s", old_id);
+		size_t pl = path ? strlen(path) : 0, tl = strlen(tail);
+		if (!path || strncmp(path, "/run/ctrmig/", 12) || pl < tl || strcmp(path + pl - tl, tail) ||
+		    strlen(old_id) != 64 || !cm_config_path_ok(path) || strcmp(network, "none")) {
+			cm_err(err, 0, "config.dump: netns is not the container's own network namespace");
+			goto fail;
+		}
+		json_object_set_new(out, "netns", json_string(path));
+	}
 	return out;
 bad_cmd:
 	if (!err->msg)

@@ -7,7 +7,8 @@
  *    "tmpfs": ["/path"], "volumes": [{"source", "destination", "ro"}],
  *    "network": "none"|"host", "privileged": false, "cap_add": ["CAP_X"],
  *    "cap_drop": ["CAP_Y"|"ALL"], "devices": [{"path", "destination", "permissions"}],
- *    "user": "www-data", "uid": 33, "gid": 33, "groups": [..], "stop_signal": "SIGQUIT"}
+ *    "user": "www-data", "uid": 33, "gid": 33, "groups": [..], "stop_signal": "SIGQUIT",
+ *    "netns": "/run/ctrmig/<store>/netns/<id>"}
  *
  * cmd is the whole command line (the image's Entrypoint and Cmd already
  * applied), env the merged environment, uid/gid/groups the user resolved in
@@ -26,8 +27,9 @@ struct cm_error;
 /* A config from an untrusted record (config.dump): every known field checked
  * for type and form, rebuilt into a new object; an unknown field is an error,
  * since dropping one (a user, say) could widen what the container may do.
- * short_id names the hostname of records made before it was kept. */
-json_t *cm_config_from_archive(json_t *config, const char *short_id, struct cm_error *err);
+ * old_id, the archived container's id, gives the hostname of records made
+ * before it was kept, and is the only id its netns path may name. */
+json_t *cm_config_from_archive(json_t *config, const char *old_id, struct cm_error *err);
 
 /* What the command line of restore -i / import allows an archive to have. */
 struct cm_grant_opts {

@@ -4,24 +4,21 @@
 #include "util.h"
 
 #include <errno.h>
+#include <libgen.h>
+#include <linux/magic.h>
 #include <fcntl.h>
 #include <net/if.h>
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
+#include <sys/statfs.h>
+#include <sys/wait.h>
 
-int cm_netns_lo_up(int pid, struct cm_error *err)
+static int lo_up_here(struct cm_error *err)
 {
-	char path[64];
-	snprintf(path, sizeof(path), "/proc/%d/ns/net", pid);
-	cm_autoclose int ns = open(path, O_RDONLY | O_CLOEXEC);
-	if (ns < 0)
-		return cm_err(err, errno, "open %s", path);
-	/* The hook is a process of its own: moving it into the namespace is fine. */
-	if (setns(ns, CLONE_NEWNET) < 0)
-		return cm_err(err, errno, "enter network namespace of %d", pid);
 	cm_autoclose int sk = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (sk < 0)
 		return cm_err(err, errno, "socket");
@@ -35,6 +32,77 @@ int cm_netns_lo_up(int pid, struct cm_error *err)
 	if (ioctl(sk, SIOCSIFFLAGS, &ifr) < 0)
 		return cm_err(err, errno, "bring lo up");
 	return 0;
+}
+
+bool cm_netns_is_mounted(const char *path)
+{
+	struct statfs fs;
+	return statfs(path, &fs) == 0 && fs.f_type == NSFS_MAGIC;
+}
+
+int cm_netns_create(const char *path, struct cm_error *err)
+{
+	if (cm_netns_is_mounted(path))
+		return 0;
+	cm_autofree char *copy = cm_strdup(path);
+	if (cm_mkdir_p(dirname(copy), 0700, err) < 0)
+		return -1;
+	int fd = open(path, O_RDONLY | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return cm_err(err, errno, "create %s", path);
+	close(fd);
+	int p[2];
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return cm_err(err, errno, "pipe");
+	pid_t pid = fork();
+	if (pid < 0) {
+		close(p[0]), close(p[1]);
+		return cm_err(err, errno, "fork");
+	}
+	if (pid == 0) {
+		/* Only the network is new: the bind mount lands in the host's mounts. */
+		struct cm_error e = { 0 };
+		char msg[512] = "";
+		if (unshare(CLONE_NEWNET) < 0)
+			snprintf(msg, sizeof(msg), "new network namespace: %s", strerror(errno));
+		else if (lo_up_here(&e) < 0)
+			snprintf(msg, sizeof(msg), "%s", e.msg);
+		else if (mount("/proc/self/ns/net", path, NULL, MS_BIND, NULL) < 0)
+			snprintf(msg, sizeof(msg), "mount it on %s: %s", path, strerror(errno));
+		if (*msg)
+			cm_write_all(p[1], msg, strlen(msg));
+		_exit(*msg ? 1 : 0);
+	}
+	close(p[1]);
+	char msg[512];
+	ssize_t n = read(p[0], msg, sizeof(msg) - 1);
+	close(p[0]);
+	int status;
+	waitpid(pid, &status, 0);
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return 0;
+	unlink(path);
+	msg[n > 0 ? n : 0] = '\0';
+	return cm_err(err, 0, "network namespace: %s", n > 0 ? msg : "could not be made");
+}
+
+void cm_netns_remove(const char *path)
+{
+	umount2(path, MNT_DETACH);
+	unlink(path);
+}
+
+int cm_netns_lo_up(int pid, struct cm_error *err)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", pid);
+	cm_autoclose int ns = open(path, O_RDONLY | O_CLOEXEC);
+	if (ns < 0)
+		return cm_err(err, errno, "open %s", path);
+	/* The hook is a process of its own: moving it into the namespace is fine. */
+	if (setns(ns, CLONE_NEWNET) < 0)
+		return cm_err(err, errno, "enter network namespace of %d", pid);
+	return lo_up_here(err);
 }
 
 int cm_netns_lo_up_hook(struct cm_error *err)

@@ -217,10 +217,15 @@ json_t *cm_oci_spec_build(json_t *config, const char *id, const char *rootfs, st
 	const char *types[] = { "pid", "ipc", "uts", "mount", "network" };
 	const char *net = cm_json_str(config, "network");
 	bool host_net = net && !strcmp(net, "host");
+	const char *netns = cm_json_str(config, "netns");
 	for (size_t t = 0; t < 5; t++) {
-		if (host_net && !strcmp(types[t], "network"))
+		bool is_net = !strcmp(types[t], "network");
+		if (host_net && is_net)
 			continue;
-		json_array_append_new(ns, json_pack("{s:s}", "type", types[t]));
+		json_t *n = json_pack("{s:s}", "type", types[t]);
+		if (is_net && netns) /* ctrmig's own, kept across checkpoints */
+			json_object_set_new(n, "path", json_string(netns));
+		json_array_append_new(ns, n);
 	}
 	cm_autofree char *short_id = cm_strfmt("%.12s", id);
 	const char *hostname = cm_json_str(config, "hostname");

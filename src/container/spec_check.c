@@ -129,10 +129,15 @@ static void check_namespaces(json_t *dumped, json_t *built, struct found *f)
 		if (!ns_of(dumped, type))
 			note(f, "the host's %s namespace", type);
 	}
-	json_array_foreach(json_object_get(json_object_get(dumped, "linux"), "namespaces"), i, v)
-		if (json_object_get(v, "path"))
+	json_array_foreach(json_object_get(json_object_get(dumped, "linux"), "namespaces"), i, v) {
+		json_t *mine = json_is_string(json_object_get(v, "type"))
+				       ? ns_of(built, json_string_value(json_object_get(v, "type"))) : NULL;
+		/* ctrmig's own network namespace, which the record names too */
+		if (json_object_get(v, "path") &&
+		    !(mine && json_equal(json_object_get(v, "path"), json_object_get(mine, "path"))))
 			note(f, "joining the %s namespace at %s", shown(json_object_get(v, "type")),
 			     shown(json_object_get(v, "path")));
+	}
 }
 
 /* Paths ctrmig masks or makes read-only that the dump leaves open. */

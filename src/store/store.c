@@ -45,6 +45,12 @@ int cm_store_open(struct cm_store *st, const char *root, const char *runtime, bo
 	return 0;
 }
 
+char *cm_store_netns_path(struct cm_store *st, const char *id)
+{
+	cm_autofree char *copy = cm_strdup(st->runc_root);
+	return cm_strfmt("%s/netns/%s", dirname(copy), id);
+}
+
 int cm_store_runtime_dir(struct cm_store *st, struct cm_error *err)
 {
 	return cm_mkdir_p(st->runc_root, 0700, err);

@@ -18,6 +18,9 @@ struct cm_store {
  * not a store is an error. */
 int cm_store_open(struct cm_store *st, const char *root, const char *runtime, bool create,
 		  struct cm_error *err);
+/* Where a container's network namespace is mounted:
+ * /run/ctrmig/<store hash>/netns/<id>. */
+char *cm_store_netns_path(struct cm_store *st, const char *id);
 /* runc's state folder under /run/ctrmig, made before runc needs it. */
 int cm_store_runtime_dir(struct cm_store *st, struct cm_error *err);
 /* Removes /run/ctrmig/<hash> once the store has no container left. */
