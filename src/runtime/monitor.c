@@ -2,6 +2,7 @@
 #include "ctr_log.h"
 #include "error.h"
 #include "jsonio.h"
+#include "netns.h"
 #include "rootfs.h"
 #include "runc.h"
 #include "proc_spawn.h"
@@ -371,6 +372,8 @@ int cm_monitor_main(struct cm_store *st, int argc, char **argv)
 	cm_monitor_release_runtime(st, id);
 	cm_monitor_write_exit(st, id, ctr_status >= 0 ? ctr_status : 255);
 	if (remove_on_exit && cm_store_lock(st, &err) == 0) {
+		cm_autofree char *netns = cm_store_netns_path(st, id);
+		cm_netns_remove(netns); /* nothing there for a container without one */
 		if (cm_store_remove_ctr(st, id, &err) < 0)
 			cm_warn("%s", err.msg);
 		cm_store_unlock(st);

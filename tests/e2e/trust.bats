@@ -65,7 +65,7 @@ real_archive() {
     b rm -f web >/dev/null
 
     assert_forged_refused $C "$R.privileged = true" "privileged mode (--privileged)"
-    assert_forged_refused $C "$R.network = \"host\"" "the host's network (--network host)"
+    assert_forged_refused $C "$R.network = \"host\" | del($R.netns)" "the host's network (--network host)"
     assert_forged_refused $C "$R.devices = [{\"path\": \"/dev/kmsg\", \"destination\": \"/dev/kmsg\", \"permissions\": \"rwm\"}]" "device /dev/kmsg (--device /dev/kmsg)"
     assert_forged_refused $C "$R.apparmor = \"unconfined\"" "the config field 'apparmor' is unknown"
     assert_forged_refused $C "$R.cmd = \"sh\"" "cmd is not a list"
