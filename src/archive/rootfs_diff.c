@@ -1,6 +1,7 @@
 #include "rootfs_diff.h"
 #include "error.h"
 #include "manifest.h"
+#include "proc_spawn.h"
 #include "untrusted_entry.h"
 #include "util.h"
 
@@ -14,7 +15,6 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
-#include <sys/wait.h>
 #include <sys/xattr.h>
 
 /* overlayfs marks a deleted file with a 0:0 character device, and a folder
@@ -263,6 +263,32 @@ static int check_deleted(json_t *deleted, json_t *links, struct cm_error *err)
 	return 0;
 }
 
+struct apply {
+	const char *root;
+	json_t *deleted;
+	int tar_fd, base_fd;
+};
+
+/* In the child: chroot into the container's root, delete, extract. */
+static int apply_in_root(void *arg, char *msg, size_t msglen)
+{
+	struct apply *a = arg;
+	if (chroot(a->root) < 0 || chdir("/") < 0) {
+		snprintf(msg, msglen, "enter %s: %s", a->root, strerror(errno));
+		return -1;
+	}
+	size_t i;
+	json_t *v;
+	json_array_foreach(a->deleted, i, v) {
+		if (!json_is_string(v) || remove_in_root(json_string_value(v), msg, msglen) < 0) {
+			if (!*msg)
+				snprintf(msg, msglen, "deleted.files: not a list of paths");
+			return -1;
+		}
+	}
+	return a->tar_fd >= 0 ? extract_in_root(a->tar_fd, a->base_fd, msg, msglen) : 0;
+}
+
 int cm_rootfs_diff_apply(const char *root, const char *base_root, const char *diff_tar,
 			 json_t *deleted, struct cm_error *err)
 {
@@ -276,45 +302,6 @@ int cm_rootfs_diff_apply(const char *root, const char *base_root, const char *di
 	json_decref(links);
 	if (checked < 0)
 		return -1;
-	int p[2];
-	if (pipe2(p, O_CLOEXEC) < 0)
-		return cm_err(err, errno, "pipe");
-	pid_t pid = fork();
-	if (pid < 0) {
-		close(p[0]), close(p[1]);
-		return cm_err(err, errno, "fork");
-	}
-	if (pid == 0) {
-		char msg[1024] = "";
-		int ret = 0;
-		if (chroot(root) < 0 || chdir("/") < 0) {
-			snprintf(msg, sizeof(msg), "enter %s: %s", root, strerror(errno));
-			ret = -1;
-		}
-		size_t i;
-		json_t *v;
-		json_array_foreach(deleted, i, v) {
-			if (ret == 0 && (!json_is_string(v) ||
-					 remove_in_root(json_string_value(v), msg, sizeof(msg)) < 0)) {
-				if (!*msg)
-					snprintf(msg, sizeof(msg), "deleted.files: not a list of paths");
-				ret = -1;
-			}
-		}
-		if (ret == 0 && tar_fd >= 0)
-			ret = extract_in_root(tar_fd, base_fd, msg, sizeof(msg));
-		if (ret < 0)
-			cm_write_all(p[1], msg, strlen(msg));
-		_exit(ret < 0 ? 1 : 0);
-	}
-	close(p[1]);
-	char msg[1024];
-	ssize_t n = read(p[0], msg, sizeof(msg) - 1);
-	close(p[0]);
-	int status;
-	waitpid(pid, &status, 0);
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
-		return 0;
-	msg[n > 0 ? n : 0] = '\0';
-	return cm_err(err, 0, "%s", n > 0 ? msg : "applying the file changes failed");
+	struct apply a = { root, deleted, tar_fd, base_fd };
+	return cm_fork_run(apply_in_root, &a, "applying the file changes failed", err);
 }

@@ -1,6 +1,7 @@
 #include "netns.h"
 #include "error.h"
 #include "jsonio.h"
+#include "proc_spawn.h"
 #include "util.h"
 
 #include <errno.h>
@@ -15,7 +16,6 @@
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/statfs.h>
-#include <sys/wait.h>
 
 static int lo_up_here(struct cm_error *err)
 {
@@ -40,6 +40,21 @@ bool cm_netns_is_mounted(const char *path)
 	return statfs(path, &fs) == 0 && fs.f_type == NSFS_MAGIC;
 }
 
+/* In the child: only the network is new, so the bind mount lands in the
+ * host's mounts and outlives the child. */
+static int make_netns(void *arg, char *msg, size_t msglen)
+{
+	const char *path = arg;
+	struct cm_error e = { 0 };
+	if (unshare(CLONE_NEWNET) < 0)
+		snprintf(msg, msglen, "new network namespace: %s", strerror(errno));
+	else if (lo_up_here(&e) < 0)
+		snprintf(msg, msglen, "%s", e.msg);
+	else if (mount("/proc/self/ns/net", path, NULL, MS_BIND, NULL) < 0)
+		snprintf(msg, msglen, "mount it on %s: %s", path, strerror(errno));
+	return *msg ? -1 : 0;
+}
+
 int cm_netns_create(const char *path, struct cm_error *err)
 {
 	if (cm_netns_is_mounted(path))
@@ -51,39 +66,11 @@ int cm_netns_create(const char *path, struct cm_error *err)
 	if (fd < 0)
 		return cm_err(err, errno, "create %s", path);
 	close(fd);
-	int p[2];
-	if (pipe2(p, O_CLOEXEC) < 0)
-		return cm_err(err, errno, "pipe");
-	pid_t pid = fork();
-	if (pid < 0) {
-		close(p[0]), close(p[1]);
-		return cm_err(err, errno, "fork");
+	if (cm_fork_run(make_netns, (void *)path, "could not be made", err) < 0) {
+		unlink(path);
+		return cm_err_wrap(err, "network namespace");
 	}
-	if (pid == 0) {
-		/* Only the network is new: the bind mount lands in the host's mounts. */
-		struct cm_error e = { 0 };
-		char msg[512] = "";
-		if (unshare(CLONE_NEWNET) < 0)
-			snprintf(msg, sizeof(msg), "new network namespace: %s", strerror(errno));
-		else if (lo_up_here(&e) < 0)
-			snprintf(msg, sizeof(msg), "%s", e.msg);
-		else if (mount("/proc/self/ns/net", path, NULL, MS_BIND, NULL) < 0)
-			snprintf(msg, sizeof(msg), "mount it on %s: %s", path, strerror(errno));
-		if (*msg)
-			cm_write_all(p[1], msg, strlen(msg));
-		_exit(*msg ? 1 : 0);
-	}
-	close(p[1]);
-	char msg[512];
-	ssize_t n = read(p[0], msg, sizeof(msg) - 1);
-	close(p[0]);
-	int status;
-	waitpid(pid, &status, 0);
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
-		return 0;
-	unlink(path);
-	msg[n > 0 ? n : 0] = '\0';
-	return cm_err(err, 0, "network namespace: %s", n > 0 ? msg : "could not be made");
+	return 0;
 }
 
 void cm_netns_remove(const char *path)

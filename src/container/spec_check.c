@@ -29,21 +29,25 @@ static const char *shown(json_t *v)
 	return b;
 }
 
+static bool contains(json_t *arr, json_t *v)
+{
+	json_t *w;
+	size_t j;
+	json_array_foreach(arr, j, w)
+		if (json_equal(v, w))
+			return true;
+	return false;
+}
+
 static bool same_strings(json_t *a, json_t *b)
 {
 	if (json_array_size(a) != json_array_size(b))
 		return false;
 	json_t *v;
 	size_t i;
-	json_array_foreach(a, i, v) {
-		bool hit = false;
-		json_t *w;
-		size_t j;
-		json_array_foreach(b, j, w)
-			hit |= json_equal(v, w);
-		if (!hit)
+	json_array_foreach(a, i, v)
+		if (!contains(b, v))
 			return false;
-	}
 	return true;
 }
 
@@ -94,11 +98,7 @@ static void check_caps(json_t *dumped, json_t *built, struct found *f)
 		json_t *v;
 		size_t i;
 		json_array_foreach(list, i, v) {
-			bool granted = false;
-			json_t *w;
-			size_t j;
-			json_array_foreach(mine, j, w)
-				granted |= json_equal(v, w);
+			bool granted = contains(mine, v);
 			int n = json_is_string(v) ? cm_cap_number(json_string_value(v)) : -1;
 			if (granted || named[n + 1])
 				continue;
@@ -147,12 +147,7 @@ static void check_paths(json_t *dumped, json_t *built, const char *key, const ch
 	json_t *theirs = json_object_get(json_object_get(dumped, "linux"), key), *v;
 	size_t i;
 	json_array_foreach(json_object_get(json_object_get(built, "linux"), key), i, v) {
-		bool kept = false;
-		json_t *w;
-		size_t j;
-		json_array_foreach(theirs, j, w)
-			kept |= json_equal(v, w);
-		if (!kept)
+		if (!contains(theirs, v))
 			note(f, "%s %s", what, shown(v));
 	}
 }
@@ -162,12 +157,7 @@ static void check_devices(json_t *dumped, json_t *built, struct found *f)
 	json_t *lx = json_object_get(dumped, "linux"), *mine = json_object_get(built, "linux"), *v;
 	size_t i;
 	json_array_foreach(json_object_get(lx, "devices"), i, v) {
-		bool same = false;
-		json_t *w;
-		size_t j;
-		json_array_foreach(json_object_get(mine, "devices"), j, w)
-			same |= json_equal(v, w);
-		if (!same)
+		if (!contains(json_object_get(mine, "devices"), v))
 			note(f, "device %s", shown(json_object_get(v, "path")));
 	}
 	json_t *rules = json_object_get(json_object_get(lx, "resources"), "devices");
@@ -175,12 +165,7 @@ static void check_devices(json_t *dumped, json_t *built, struct found *f)
 	json_array_foreach(rules, i, v) {
 		if (!json_is_true(json_object_get(v, "allow")))
 			continue;
-		bool same = false;
-		json_t *w;
-		size_t j;
-		json_array_foreach(my_rules, j, w)
-			same |= json_equal(v, w);
-		if (!same)
+		if (!contains(my_rules, v))
 			note(f, "access to devices (%s %s:%s)",
 			     json_object_get(v, "type") ? shown(json_object_get(v, "type")) : "all",
 			     json_is_integer(json_object_get(v, "major")) ? "major" : "*",

@@ -116,3 +116,34 @@ char *cm_spawn_last_line(const char *output)
 	memcpy(line, start, (size_t)(end - start));
 	return line;
 }
+
+int cm_fork_run(int (*fn)(void *arg, char *msg, size_t msglen), void *arg, const char *what,
+		struct cm_error *err)
+{
+	int p[2];
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return cm_err(err, errno, "pipe");
+	pid_t pid = fork();
+	if (pid < 0) {
+		close(p[0]), close(p[1]);
+		return cm_err(err, errno, "fork");
+	}
+	if (pid == 0) {
+		char msg[1024] = "";
+		int ret = fn(arg, msg, sizeof(msg));
+		if (ret < 0)
+			cm_write_all(p[1], msg, strlen(msg));
+		_exit(ret < 0 ? 1 : 0);
+	}
+	close(p[1]);
+	char msg[1024];
+	ssize_t n = read(p[0], msg, sizeof(msg) - 1);
+	close(p[0]);
+	int status;
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return 0;
+	msg[n > 0 ? n : 0] = '\0';
+	return cm_err(err, 0, "%s", n > 0 ? msg : what);
+}

@@ -26,6 +26,12 @@ int cm_spawn_fds(char *const argv[], int in, int out, int errfd, int extra_fd, p
 /* Waits for pid; returns its exit status or 128+signal. */
 int cm_spawn_wait(pid_t pid);
 
+/* Runs fn(arg) in a forked copy of this process, for work that must not
+ * touch this one (a chroot, a namespace of its own). fn fills msg and returns
+ * -1 on failure; that message, or what, comes back in err. */
+int cm_fork_run(int (*fn)(void *arg, char *msg, size_t msglen), void *arg, const char *what,
+		struct cm_error *err);
+
 /* The last line of a program's output that is not blank, for one-line errors. */
 char *cm_spawn_last_line(const char *output);
 
