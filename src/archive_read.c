@@ -146,7 +146,11 @@ static char *read_small(struct archive *a, const char *name, size_t max, size_t 
 static int unpack_outer(const char *input, struct unpacked *u, struct cm_error *err)
 {
 	struct archive *a = archive_read_new();
-	archive_read_support_filter_all(a);
+	/* Only what ctrmig writes: libarchive runs an outside program (lzop,
+	 * lrzip, grzip...) for a compression it has no library for, chosen by
+	 * the archive's first bytes. */
+	archive_read_support_filter_gzip(a);
+	archive_read_support_filter_zstd(a);
 	archive_read_support_format_tar(a);
 	int r = !strcmp(input, "-") ? archive_read_open_fd(a, STDIN_FILENO, 1 << 20)
 				    : archive_read_open_filename(a, input, 1 << 20);

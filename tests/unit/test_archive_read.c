@@ -112,6 +112,25 @@ int main(void)
 	ok(cm_archive_unpack(sparse, stage, NULL, &err) < 0 && strstr(err.msg, "sparse"),
 	   "a sparse member is refused before its holes are written and hashed: %s", err.msg);
 
+	/* A compression libarchive has no library for: it would run lzop, found
+	 * on PATH, on the archive's bytes. */
+	cm_autofree char *bin = cm_path_join(tmp, "bin");
+	cm_autofree char *lzop = cm_path_join(bin, "lzop");
+	cm_autofree char *ran = cm_path_join(tmp, "lzop-ran");
+	cm_autofree char *script = cm_strfmt("#!/bin/sh\ntouch %s\nexec cat\n", ran);
+	cm_autofree char *lzo = cm_path_join(tmp, "a.tar.lzo");
+	static const char lzo_magic[] = "\x89LZO\x00\r\n\x1a\n\x10\x30\x20\xa0\x09\x40";
+	cm_mkdir_p(bin, 0700, NULL);
+	cm_write_file_atomic(lzop, script, strlen(script), 0755, NULL);
+	cm_write_file_atomic(lzo, lzo_magic, sizeof(lzo_magic) - 1, 0600, NULL);
+	cm_autofree char *path = cm_strdup(getenv("PATH"));
+	setenv("PATH", bin, 1);
+	cm_rm_rf(stage, NULL);
+	mkdir(stage, 0700);
+	ok(cm_archive_unpack(lzo, stage, NULL, &err) < 0, "an lzop archive is refused: %s", err.msg);
+	ok(!cm_path_exists(ran), "without running lzop");
+	setenv("PATH", path, 1);
+
 	cm_rm_rf(tmp, NULL);
 	cm_error_clear(&err);
 	return done();
