@@ -89,8 +89,9 @@ e2e: ctrmig $(TOOL_BINS)
 	bats tests/e2e
 
 # Every test, ending with one line: "check: N passed, N failed, N skipped".
+# CHECK_ARGS=--fuzz adds a line for each fuzz target (make fuzz first).
 check: ctrmig $(UNIT_BINS) $(TOOL_BINS)
-	tests/run.sh
+	tests/run.sh $(CHECK_ARGS)
 
 # The unit tests under AddressSanitizer and UndefinedBehaviorSanitizer.
 asan:
@@ -106,8 +107,10 @@ deps:
 demo: deps all
 	scripts/demo.sh
 
+# What CI runs: every test, the fuzz targets' fixed runs among them.
 test: deps all
-	$(MAKE) check
+	$(MAKE) fuzz
+	$(MAKE) check CHECK_ARGS=--fuzz
 
 install: ctrmig
 	install -D -m 0755 ctrmig $(DESTDIR)$(BINDIR)/ctrmig

@@ -15,8 +15,10 @@ set -euo pipefail
 SUITES=${CTRMIG_CRIU_SUITES:-forky trixie}
 PREFIX=${CTRMIG_CRIU_PREFIX:-/usr/local/lib/ctrmig/criu}
 HELPER_DIR=${CTRMIG_HELPER_DIR:-/usr/local/libexec/ctrmig}
+# clang and libclang-rt-dev (libFuzzer and the sanitizers' runtimes, only
+# recommended by clang) build the fuzz targets.
 PACKAGES=(build-essential pkg-config libarchive-dev libjansson-dev libssl-dev libprotobuf-c-dev
-          protobuf-c-compiler runc iptables
+          protobuf-c-compiler clang libclang-rt-dev runc iptables
           busybox-static bats util-linux iproute2 procps zstd gzip tar jq)
 
 say() { printf 'install-deps: %s\n' "$*"; }
