@@ -18,7 +18,8 @@ HELPER_DIR=${CTRMIG_HELPER_DIR:-/usr/local/libexec/ctrmig}
 # skopeo: ctrmig's transport for pull and save; umoci builds the tests' images
 # offline; docker-registry is the tests' registry, which each test file starts
 # with its own config on 127.0.0.1 (the package's own service and config are
-# never used: it listens on :5000 of every interface).
+# never used: it listens on :5000 of every interface). clang and
+# libclang-rt-14-dev (libFuzzer and the sanitizers' runtimes) build the fuzz targets.
 PACKAGES=(build-essential pkg-config libarchive-dev libjansson-dev libssl-dev libprotobuf-c-dev
           protobuf-c-compiler runc iptables
           busybox-static bats util-linux iproute2 procps zstd gzip tar jq

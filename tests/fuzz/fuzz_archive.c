@@ -1,5 +1,5 @@
-/* libFuzzer target: the bytes are a whole checkpoint archive, in any
- * compression libarchive detects. The reader's first stage unpacks it into a
+/* libFuzzer target: the bytes are a whole checkpoint archive (tar, gzip or
+ * zstd: the reader refuses any other). Its first stage unpacks it into a
  * fresh staging folder (the checksums of uncompressed tar headers made right
  * first): member rules, size bounds, the manifest and its
  * signature (tests/fuzz/corpus/fuzz_archive/ has seeds signed by the key this

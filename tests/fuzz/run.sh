@@ -7,7 +7,7 @@
 #
 #   FUZZ_RUNS=N      executions per target (default: each target's own, below,
 #                    about 1.5 minutes for all four on two cores)
-#   FUZZ_TARGETS=... the targets to run (default: every build/fuzz/fuzz_*)
+#   FUZZ_TARGETS=... the targets to run (default: every tests/fuzz/fuzz_*.c)
 #   FUZZ_ARGS=...    more libFuzzer options, e.g. -max_total_time=600
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -15,16 +15,15 @@ cd "$(dirname "$0")/../.."
 # Executions per target: the slow ones (files, folders) get fewer.
 default_runs() {
     case $1 in
-        fuzz_archive) echo 20000 ;;
-        fuzz_criu_images) echo 40000 ;;
-        fuzz_json) echo 40000 ;;
-        fuzz_manifest) echo 200000 ;;
+        fuzz_archive) echo 30000 ;;
+        fuzz_criu_images) echo 80000 ;;
+        fuzz_json) echo 100000 ;;
+        fuzz_manifest) echo 400000 ;;
         *) echo 10000 ;;
     esac
 }
 
-targets=${FUZZ_TARGETS:-$(for b in build/fuzz/fuzz_*; do [ -x "$b" ] && basename "$b"; done)}
-[ -n "$targets" ] || { echo "not ok 1 - fuzz: no targets in build/fuzz (run 'make fuzz')"; exit 1; }
+targets=${FUZZ_TARGETS:-$(for c in tests/fuzz/fuzz_*.c; do basename "$c" .c; done)}
 work=$(mktemp -d "${TMPDIR:-/tmp}/ctrmig-fuzz-run.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 findings=build/fuzz/findings
@@ -32,6 +31,11 @@ n=0 failed=0
 for t in $targets; do
     n=$((n + 1))
     bin=build/fuzz/$t
+    if [ ! -x "$bin" ]; then
+        failed=$((failed + 1))
+        echo "not ok $n - $t: $bin is not built (make fuzz)"
+        continue
+    fi
     runs=${FUZZ_RUNS:-$(default_runs "$t")}
     dir=$work/$t
     mkdir -p "$dir/corpus" "$dir/tmp"
@@ -52,7 +56,7 @@ for t in $targets; do
         continue
     fi
     failed=$((failed + 1))
-    echo "not ok $n - $t: exit status $rc after ${secs}s"
+    echo "not ok $n - $t: exit status $rc after ${secs}s ($(grep -m1 -o 'Seed: [0-9]*' "$dir/log" || echo 'no seed'))"
     grep -m1 -A24 -e '^==[0-9]*==' -e 'runtime error:' -e '^fuzz: ' "$dir/log" | sed 's/^/#   /'
     mkdir -p "$findings"
     for f in $found; do

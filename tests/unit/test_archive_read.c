@@ -90,6 +90,47 @@ int main(void)
 	cm_autofree char *smuggled = cm_path_join(tmp, "stage/checkpoint/\xff\xfe.img");
 	ok(!cm_path_exists(smuggled), "and is not written");
 
+	/* A member of 1 GiB of holes and one byte, in a few KiB of sparse map. */
+	cm_autofree char *sparse = cm_path_join(tmp, "sparse.tar");
+	cm_autofree char *stage = cm_path_join(tmp, "stage");
+	struct archive *a = archive_write_new();
+	archive_write_set_format_pax(a);
+	archive_write_open_filename(a, sparse);
+	struct archive_entry *e = archive_entry_new();
+	archive_entry_copy_pathname(e, "checkpoint/pages-1.img");
+	archive_entry_set_filetype(e, AE_IFREG);
+	archive_entry_set_perm(e, 0600);
+	archive_entry_set_size(e, 1 << 30);
+	archive_entry_sparse_add_entry(e, (1 << 30) - 1, 1);
+	archive_write_header(a, e);
+	archive_write_data(a, "x", 1);
+	archive_entry_free(e);
+	archive_write_close(a);
+	archive_write_free(a);
+	cm_rm_rf(stage, NULL);
+	mkdir(stage, 0700);
+	ok(cm_archive_unpack(sparse, stage, NULL, &err) < 0 && strstr(err.msg, "sparse"),
+	   "a sparse member is refused before its holes are written and hashed: %s", err.msg);
+
+	/* A compression libarchive has no library for: it would run lzop, found
+	 * on PATH, on the archive's bytes. */
+	cm_autofree char *bin = cm_path_join(tmp, "bin");
+	cm_autofree char *lzop = cm_path_join(bin, "lzop");
+	cm_autofree char *ran = cm_path_join(tmp, "lzop-ran");
+	cm_autofree char *script = cm_strfmt("#!/bin/sh\ntouch %s\nexec cat\n", ran);
+	cm_autofree char *lzo = cm_path_join(tmp, "a.tar.lzo");
+	static const char lzo_magic[] = "\x89LZO\x00\r\n\x1a\n\x10\x30\x20\xa0\x09\x40";
+	cm_mkdir_p(bin, 0700, NULL);
+	cm_write_file_atomic(lzop, script, strlen(script), 0755, NULL);
+	cm_write_file_atomic(lzo, lzo_magic, sizeof(lzo_magic) - 1, 0600, NULL);
+	cm_autofree char *path = cm_strdup(getenv("PATH"));
+	setenv("PATH", bin, 1);
+	cm_rm_rf(stage, NULL);
+	mkdir(stage, 0700);
+	ok(cm_archive_unpack(lzo, stage, NULL, &err) < 0, "an lzop archive is refused: %s", err.msg);
+	ok(!cm_path_exists(ran), "without running lzop");
+	setenv("PATH", path, 1);
+
 	cm_rm_rf(tmp, NULL);
 	cm_error_clear(&err);
 	return done();
