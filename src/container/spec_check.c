@@ -51,14 +51,29 @@ static bool same_strings(json_t *a, json_t *b)
 	return true;
 }
 
-static json_t *mount_at(json_t *mounts, json_t *dst)
+static bool same_mount(json_t *a, json_t *b)
 {
-	json_t *v;
+	return json_equal(json_object_get(a, "type"), json_object_get(b, "type")) &&
+	       json_equal(json_object_get(a, "source"), json_object_get(b, "source")) &&
+	       same_strings(json_object_get(a, "options"), json_object_get(b, "options"));
+}
+
+/* The first of ours at the mount's destination, or NULL; *same says whether
+ * any of ours there (a config may stack several: --tmpfs /sys over the
+ * default /sys, two volumes) is the same mount. */
+static json_t *mount_at(json_t *mounts, json_t *m, bool *same)
+{
+	json_t *v, *first = NULL;
 	size_t i;
-	json_array_foreach(mounts, i, v)
-		if (json_equal(json_object_get(v, "destination"), dst))
-			return v;
-	return NULL;
+	*same = false;
+	json_array_foreach(mounts, i, v) {
+		if (!json_equal(json_object_get(v, "destination"), json_object_get(m, "destination")))
+			continue;
+		if (!first)
+			first = v;
+		*same |= same_mount(v, m);
+	}
+	return first;
 }
 
 static void check_mounts(json_t *dumped, json_t *built, struct found *f)
@@ -70,10 +85,9 @@ static void check_mounts(json_t *dumped, json_t *built, struct found *f)
 		return;
 	}
 	json_array_foreach(mounts, i, v) {
-		json_t *mine = mount_at(json_object_get(built, "mounts"), json_object_get(v, "destination"));
-		if (mine && json_equal(json_object_get(v, "type"), json_object_get(mine, "type")) &&
-		    json_equal(json_object_get(v, "source"), json_object_get(mine, "source")) &&
-		    same_strings(json_object_get(v, "options"), json_object_get(mine, "options")))
+		bool same;
+		json_t *mine = mount_at(json_object_get(built, "mounts"), v, &same);
+		if (same)
 			continue;
 		const char *type = cm_json_str(v, "type");
 		if (type && !strcmp(type, "bind"))

@@ -175,6 +175,27 @@ int main(void)
 	ok(spec_refused(hook, "poststart hooks"), "a hook");
 	ok(spec_refused(rw_sys, "a sysfs mount at /sys with other options"), "sysfs made writable");
 
+	/* Mounts stacked at one destination (found by fuzz_json): a tmpfs over
+	 * the default /sys, two volumes at /data. Each is one of ours. */
+	json_t *stacked = config_from("{\"cmd\": [\"sh\"], \"network\": \"none\", \"tmpfs\": [\"/sys\", \"/data\"],"
+				      " \"volumes\": [{\"source\": \"/a\", \"destination\": \"/data\"},"
+				      " {\"source\": \"/b\", \"destination\": \"/data\", \"ro\": true}]}", &err);
+	json_t *built = cm_oci_spec_build(stacked, ID, "/s/containers/" ID "/rootfs", &err);
+	ok(built && cm_spec_check(built, built, ID, &err) == 0, "a spec with stacked mounts passes its own check: %s",
+	   err.msg ? err.msg : "");
+	cm_error_clear(&err);
+	/* Still, every mount at such a destination must be one of ours. */
+	json_t *dumped = json_deep_copy(built);
+	json_array_append_new(json_object_get(dumped, "mounts"),
+			      json_pack("{s:s, s:s, s:s, s:[s]}", "destination", "/sys", "type", "bind",
+					"source", "/", "options", "rbind"));
+	ok(cm_spec_check(dumped, built, ID, &err) < 0 && strstr(err.msg, "host path / mounted at /sys"),
+	   "a host path among them is refused: %s", err.msg);
+	cm_error_clear(&err);
+	json_decref(dumped);
+	json_decref(built);
+	json_decref(stacked);
+
 	ok(cm_cap_number("net_admin") == 12 && cm_cap_number("CAP_SYS_ADMIN") == 21 &&
 		   cm_cap_number("CAP_NOPE") < 0 && !strcmp(cm_cap_name(40), "CAP_CHECKPOINT_RESTORE"),
 	   "capability names and numbers");
