@@ -9,6 +9,7 @@
 #include "sha256.h"
 #include "skopeo.h"
 #include "store.h"
+#include "unpack.h"
 #include "util.h"
 
 #include <archive.h>
@@ -28,7 +29,7 @@
 static int extract(const char *input, const char *dest, struct cm_error *err)
 {
 	struct archive *in = archive_read_new(), *out = archive_write_disk_new();
-	archive_read_support_filter_all(in);
+	cm_archive_support_builtin_filters(in);
 	archive_read_support_format_tar(in);
 	archive_write_disk_set_options(out, ARCHIVE_EXTRACT_SECURE_NODOTDOT | ARCHIVE_EXTRACT_SECURE_SYMLINKS |
 						    ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS);

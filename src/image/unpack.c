@@ -100,11 +100,31 @@ static int extract_archive(struct archive *in, const char *dest, bool untrusted,
 	return ret;
 }
 
+void cm_archive_support_builtin_filters(struct archive *a)
+{
+	archive_read_support_filter_gzip(a);
+	archive_read_support_filter_bzip2(a);
+	archive_read_support_filter_xz(a);
+	archive_read_support_filter_lzma(a);
+	archive_read_support_filter_zstd(a);
+	archive_read_support_filter_lz4(a);
+}
+
 int cm_unpack_file(const char *archive_path, const char *dest, bool untrusted, struct cm_error *err)
 {
 	struct archive *in = archive_read_new();
-	archive_read_support_filter_all(in);
-	archive_read_support_format_all(in);
+	/* Only the filters libarchive decodes itself: "all" would run outside
+	 * programs (lzop, lrzip, grzip) as root on a file it cannot decode. An
+	 * untrusted file (image.tar in an archive) is a plain tar, gzip or zstd,
+	 * as ctrmig writes them. */
+	archive_read_support_filter_gzip(in);
+	archive_read_support_filter_zstd(in);
+	if (untrusted) {
+		archive_read_support_format_tar(in);
+	} else {
+		cm_archive_support_builtin_filters(in);
+		archive_read_support_format_all(in);
+	}
 	int ret;
 	if (archive_read_open_filename(in, archive_path, 1 << 16) != ARCHIVE_OK)
 		ret = cm_err(err, 0, "%s", archive_error_string(in));

@@ -4,9 +4,15 @@
 
 #include <stdbool.h>
 
+struct archive;
 struct cm_error;
 
-/* Unpacks an archive file (any format and compression libarchive reads) into
+/* Enables the compressions libarchive decodes in-process (gzip, bzip2, xz,
+ * lzma, zstd, lz4), never archive_read_support_filter_all's outside
+ * programs. */
+void cm_archive_support_builtin_filters(struct archive *a);
+
+/* Unpacks an archive file (any format libarchive reads, compressed as cm_archive_support_builtin_filters allows) into
  * dest, which must exist. Names with "..", absolute names and writes through
  * symlinks are refused. Owners, permissions, times and xattrs are kept, unless
  * the archive is untrusted (carried in a checkpoint archive): then the rules

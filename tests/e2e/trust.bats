@@ -179,6 +179,13 @@ real_archive() {
     forge "$BATS_TEST_TMPDIR/evilimg.tar.zst" "$d"
     assert_rejected "$BATS_TEST_TMPDIR/evilimg.tar.zst" "dev/evilmem: device nodes, fifos and sockets"
     [ -z "$(b image ls -q 2>/dev/null)" ]
+    # an image.tar compressed otherwise than ctrmig writes it (xz here; lzop
+    # would make libarchive run an outside program) is not read at all
+    rm "$r/dev/evilmem"
+    tar -C "$r" --numeric-owner -cf - . | xz -0 -T2 > "$d/image.tar"
+    forge "$BATS_TEST_TMPDIR/xzimg.tar.zst" "$d"
+    assert_rejected "$BATS_TEST_TMPDIR/xzimg.tar.zst" "image.tar: Unrecognized archive format"
+    [ -z "$(b image ls -q 2>/dev/null)" ]
 }
 
 @test "bounds: a large JSON member, more memory than the host has, more than the disk holds" {
