@@ -7,12 +7,14 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stdbool.h>
 #include <string.h>
 #include <sys/wait.h>
 
 extern char **environ;
 
-static int spawn_with(char *const argv[], int fds[4], pid_t *pid, struct cm_error *err)
+static int spawn_with(char *const argv[], char *const envp[], int fds[4], pid_t *pid,
+		      struct cm_error *err)
 {
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
@@ -38,7 +40,7 @@ static int spawn_with(char *const argv[], int fds[4], pid_t *pid, struct cm_erro
 	posix_spawnattr_setpgroup(&attr, 0);
 	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF |
 					       POSIX_SPAWN_SETPGROUP);
-	rc = posix_spawnp(pid, argv[0], &fa, &attr, argv, environ);
+	rc = posix_spawnp(pid, argv[0], &fa, &attr, argv, envp ? envp : environ);
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&attr);
 	if (rc != 0)
@@ -62,7 +64,7 @@ int cm_spawn_fds(char *const argv[], int in, int out, int errfd, int extra_fd, p
 		 struct cm_error *err)
 {
 	int fds[4] = { in, out, errfd, extra_fd };
-	return spawn_with(argv, fds, pid, err);
+	return spawn_with(argv, NULL, fds, pid, err);
 }
 
 int cm_spawn_capture(char *const argv[], struct cm_spawn_result *res, struct cm_error *err)
@@ -74,7 +76,7 @@ int cm_spawn_capture(char *const argv[], struct cm_spawn_result *res, struct cm_
 	if (pipe2(p, O_CLOEXEC) < 0)
 		return cm_err(err, errno, "pipe");
 	int fds[4] = { -1, p[1], p[1], -1 };
-	if (spawn_with(argv, fds, &pid, err) < 0) {
+	if (spawn_with(argv, NULL, fds, &pid, err) < 0) {
 		close(p[0]);
 		close(p[1]);
 		return -1;
@@ -95,6 +97,85 @@ int cm_spawn_capture(char *const argv[], struct cm_spawn_result *res, struct cm_
 	res->output[res->output_len] = '\0';
 	close(p[0]);
 	res->status = cm_spawn_wait(pid);
+	return 0;
+}
+
+struct growing {
+	char *buf;
+	size_t len, cap;
+};
+
+/* Reads what fd has into g; returns false at the end (or an error). */
+static bool read_some(int fd, struct growing *g)
+{
+	if (g->len + 4097 > g->cap)
+		g->buf = cm_realloc(g->buf, g->cap = g->cap * 2 + 8192);
+	ssize_t n = read(fd, g->buf + g->len, g->cap - g->len - 1);
+	if (n < 0 && errno == EINTR)
+		return true;
+	if (n <= 0)
+		return false;
+	g->len += (size_t)n;
+	return true;
+}
+
+int cm_spawn_io(char *const argv[], char *const envp[], struct cm_spawn_io *io, struct cm_error *err)
+{
+	int in[2] = { -1, -1 }, out[2] = { -1, -1 }, errp[2] = { -1, -1 };
+	io->out = io->errout = NULL;
+	if (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0) {
+		int e = errno;
+		for (int i = 0; i < 2; i++)
+			close(in[i]), close(out[i]), close(errp[i]);
+		return cm_err(err, e, "pipe");
+	}
+	int fds[4] = { in[0], out[1], errp[1], -1 };
+	pid_t pid;
+	int ret = spawn_with(argv, envp, fds, &pid, err);
+	close(in[0]), close(out[1]), close(errp[1]);
+	if (ret < 0) {
+		close(in[1]), close(out[0]), close(errp[0]);
+		return -1;
+	}
+	/* Write and read together: a child that answers before it has read all
+	 * its input must not block us both. */
+	fcntl(in[1], F_SETFL, O_NONBLOCK);
+	struct growing g[2] = { { 0 }, { 0 } };
+	size_t written = 0;
+	int wfd = in[1];
+	if (io->input_len == 0)
+		close(wfd), wfd = -1;
+	struct pollfd pfd[3] = { { out[0], POLLIN, 0 }, { errp[0], POLLIN, 0 }, { wfd, POLLOUT, 0 } };
+	while (pfd[0].fd >= 0 || pfd[1].fd >= 0) {
+		pfd[2].fd = wfd;
+		if (poll(pfd, 3, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		for (int i = 0; i < 2; i++)
+			if (pfd[i].fd >= 0 && pfd[i].revents && !read_some(pfd[i].fd, &g[i])) {
+				close(pfd[i].fd);
+				pfd[i].fd = -1;
+			}
+		if (wfd >= 0 && pfd[2].revents) {
+			ssize_t n = write(wfd, io->input + written, io->input_len - written);
+			if (n > 0)
+				written += (size_t)n;
+			if ((n < 0 && errno != EAGAIN && errno != EINTR) || written == io->input_len)
+				close(wfd), wfd = -1;
+		}
+	}
+	if (wfd >= 0)
+		close(wfd);
+	for (int i = 0; i < 2; i++) {
+		if (!g[i].buf)
+			g[i].buf = cm_malloc(1);
+		g[i].buf[g[i].len] = '\0';
+	}
+	io->out = g[0].buf;
+	io->errout = g[1].buf;
+	io->status = cm_spawn_wait(pid);
 	return 0;
 }
 

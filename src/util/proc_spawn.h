@@ -18,6 +18,18 @@ struct cm_spawn_result {
 int cm_spawn_capture(char *const argv[], struct cm_spawn_result *res, struct cm_error *err);
 void cm_spawn_result_free(struct cm_spawn_result *res);
 
+/* Runs argv with the environment envp (NULL: ctrmig's own), input written
+ * to its stdin, and its stdout and stderr captured apart (a CNI plugin
+ * answers on stdout and logs on stderr). Returns -1 only when the program
+ * could not be started. */
+struct cm_spawn_io {
+	const char *input;
+	size_t input_len;
+	char *out, *errout; /* NUL-terminated, owned by the caller */
+	int status;
+};
+int cm_spawn_io(char *const argv[], char *const envp[], struct cm_spawn_io *io, struct cm_error *err);
+
 /* Starts argv with the given fds as its 0, 1, 2 (-1: /dev/null) and, when
  * extra_fd >= 0, as its fd 3. Does not wait. */
 int cm_spawn_fds(char *const argv[], int in, int out, int errfd, int extra_fd, pid_t *pid,
