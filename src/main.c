@@ -52,6 +52,8 @@ static const struct cm_cmd commands[] = {
 	{ "inspect", cm_cmd_inspect, CM_CMD_ROOT | CM_CMD_READONLY, "show a container's details as JSON" },
 	{ "logs", cm_cmd_logs, CM_CMD_ROOT | CM_CMD_READONLY, "show a container's output" },
 	{ "top", cm_cmd_top, CM_CMD_ROOT | CM_CMD_READONLY, "show a container's processes" },
+	{ "port", cm_cmd_port, CM_CMD_ROOT | CM_CMD_READONLY, "list a container's published ports" },
+	{ "network", cm_cmd_network, CM_CMD_ROOT | CM_CMD_LOCK, "manage networks (create, ls, inspect, rm)" },
 	{ "__monitor", cmd_monitor, CM_CMD_HIDDEN, "" },
 	{ "__netns-lo-up", cmd_netns_hook, CM_CMD_HIDDEN | CM_CMD_NOSTORE, "" },
 };

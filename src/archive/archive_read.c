@@ -5,7 +5,9 @@
 #include "error.h"
 #include "hash_thread.h"
 #include "image.h"
+#include "ctr_net.h"
 #include "jsonio.h"
+#include "net_opts.h"
 #include "reference.h"
 #include "pull.h"
 #include "oci_layout.h"
@@ -511,6 +513,22 @@ static json_t *checked_config(json_t *old, json_t *spec, const struct cm_grant_o
 	return config;
 }
 
+/* network.status, if the archive has one: the address to take again. */
+static int load_network_status(struct unpacked *u, json_t **out, struct cm_error *err)
+{
+	cm_autofree char *path = cm_path_join(u->dir, "network.status");
+	if (!cm_path_exists(path))
+		return 0;
+	*out = load_member(u, "network.status", err);
+	return *out && cm_net_status_check(*out, err) == 0 ? 0 : -1;
+}
+
+static int save_in(const char *dir, const char *name, json_t *j, struct cm_error *err)
+{
+	cm_autofree char *path = cm_path_join(dir, name);
+	return cm_json_save(path, j, 0600, err);
+}
+
 static int apply_rootfs(struct cm_store *st, struct unpacked *u, const char *stage, json_t *image,
 			struct cm_error *err)
 {
@@ -638,6 +656,7 @@ json_t *cm_archive_import(struct cm_store *st, const struct cm_import_opts *o, s
 	cm_autofree char *staging = cm_strfmt("%s/containers/.import-%.16s", st->root, rnd);
 	struct unpacked u = { .dir = cm_path_join(staging, "raw"), .store = st->root, .seen = json_object() };
 	json_t *config = NULL, *spec = NULL, *image = NULL, *rec = NULL, *ctr_config = NULL;
+	json_t *net_status = NULL;
 	cm_autofree char *stage = NULL, *final = NULL;
 	bool image_imported = false;
 	const char *id = NULL, *name = NULL;
@@ -670,8 +689,16 @@ json_t *cm_archive_import(struct cm_store *st, const struct cm_import_opts *o, s
 		cm_err(err, 0, "a container %s already exists here: restore under another name with -n NAME", name);
 		goto fail;
 	}
-	if (!(ctr_config = checked_config(old, spec, &grants, err)) || check_volumes(ctr_config, err) < 0)
+	if (!(ctr_config = checked_config(old, spec, &grants, err)) || check_volumes(ctr_config, err) < 0 ||
+	    cm_net_config_check(st, ctr_config, NULL, err) < 0 ||
+	    load_network_status(&u, &net_status, err) < 0)
 		goto fail;
+	/* A copy takes a new address (and the old one may still be in use). */
+	if (o->name) {
+		json_object_del(ctr_config, "ip");
+		json_object_del(ctr_config, "mac");
+		json_decref(cm_steal_ptr(&net_status));
+	}
 	if (!(image = find_or_import_image(st, &u, json_object_get(old, "image"), o, &image_imported, err)) ||
 	    check_user(st, ctr_config, image, err) < 0)
 		goto fail;
@@ -688,6 +715,7 @@ json_t *cm_archive_import(struct cm_store *st, const struct cm_import_opts *o, s
 	if (move_checkpoint(&u, stage, err) < 0 ||
 	    (o->previous && import_previous(o->previous, staging, stage, cm_json_str(old, "id"), err) < 0) ||
 	    write_container(st, stage, id, name, old, ctr_config, image, image_imported, o->input, err) < 0 ||
+	    (net_status && save_in(stage, "network.status", net_status, err) < 0) ||
 	    (!o->ignore_rootfs && apply_rootfs(st, &u, stage, image, err) < 0))
 		goto fail;
 	if (rename(stage, final) < 0) {
@@ -713,6 +741,7 @@ out:
 	json_decref(config);
 	json_decref(spec);
 	json_decref(ctr_config);
+	json_decref(net_status);
 	json_decref(image);
 	return rec;
 }

@@ -346,6 +346,10 @@ static int write_members(struct packer *p, struct cm_store *st, json_t *rec,
 		ret = add_json(p, "config.dump", config, err);
 	if (ret == 0)
 		ret = add_json(p, "spec.dump", spec, err);
+	/* The address, in Podman's format: a restore takes it again. */
+	cm_autofree char *net_status = cm_store_ctr_path(st, id, "network.status");
+	if (ret == 0 && !o->pre_checkpoint && cm_path_exists(net_status))
+		ret = add_file(p, "network.status", net_status, err);
 	if (ret == 0)
 		ret = add_images(p, which, images, err);
 	/* A pre-checkpoint archive holds memory only; the rest comes with the

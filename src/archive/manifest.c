@@ -8,7 +8,7 @@
 
 static const char *const top_files[] = {
 	"config.dump", "spec.dump", "rootfs-diff.tar", "deleted.files",
-	"stats-dump",  "image.tar", CM_MANIFEST_NAME, CM_TRUST_SIG_NAME,
+	"stats-dump",  "image.tar", "network.status", CM_MANIFEST_NAME, CM_TRUST_SIG_NAME,
 };
 static const char *const top_dirs[] = { "checkpoint", "pre-checkpoint" };
 
@@ -90,7 +90,7 @@ uint64_t cm_member_max_size(const char *name)
 		uint64_t max;
 	} limits[] = {
 		{ "config.dump", 1 << 20 },   { "spec.dump", 1 << 20 },   { "stats-dump", 1 << 20 },
-		{ "deleted.files", 16 << 20 }, { CM_MANIFEST_NAME, 4 << 20 },
+		{ "deleted.files", 16 << 20 }, { CM_MANIFEST_NAME, 4 << 20 }, { "network.status", 1 << 20 },
 		{ "image/oci-layout", 1 << 20 }, { "image/index.json", 1 << 20 },
 	};
 	for (size_t i = 0; i < sizeof(limits) / sizeof(limits[0]); i++)

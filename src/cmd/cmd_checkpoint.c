@@ -3,6 +3,7 @@
 #include "caps.h"
 #include "checkpoint.h"
 #include "cli.h"
+#include "ports.h"
 #include "container.h"
 #include "error.h"
 #include "image.h"
@@ -76,6 +77,8 @@ static const char restore_usage[] =
 	"                         with -i: the pre-checkpoint archive (checkpoint -P -e)\n"
 	"                         of a checkpoint made --with-previous\n"
 	"      --ignore-rootfs    with -i: do not apply the archive's file changes\n"
+	"      --ignore-static-ip take a new address instead of the container's own\n"
+	"      --ignore-static-mac take a new MAC address instead of the container's own\n"
 	"  -h, --help             show this help\n"
 	GRANT_USAGE;
 
@@ -227,6 +230,8 @@ enum {
 	OPT_DEVICE,
 	OPT_NETWORK,
 	OPT_TRUST_CONFIG,
+	OPT_IGNORE_STATIC_IP,
+	OPT_IGNORE_STATIC_MAC,
 	OPT_SIGN_KEY,
 	OPT_TLS_VERIFY,
 };
@@ -265,6 +270,11 @@ static int grant_opt(int c, struct cm_grant_opts *g, struct cm_error *err)
 	case OPT_TRUST_CONFIG:
 		g->trust_all = true;
 		return 1;
+	case 'p':
+		if (!(v = cm_port_parse(optarg, err)))
+			return -1;
+		json_array_append_new(g->ports ? g->ports : (g->ports = json_array()), v);
+		return 1;
 	}
 	return 0;
 }
@@ -282,7 +292,8 @@ static int tls_opt(int c, int *tls_verify, struct cm_error *err)
 
 static bool grants_given(const struct cm_grant_opts *g)
 {
-	return g->volumes || g->devices || g->cap_add || g->network || g->privileged || g->trust_all;
+	return g->volumes || g->devices || g->cap_add || g->network || g->privileged || g->trust_all ||
+	       g->ports;
 }
 
 static void grants_free(struct cm_grant_opts *g)
@@ -290,6 +301,7 @@ static void grants_free(struct cm_grant_opts *g)
 	json_decref(g->volumes);
 	json_decref(g->devices);
 	json_decref(g->cap_add);
+	json_decref(g->ports);
 }
 
 #define GRANT_LONGOPTS                                                      \
@@ -298,6 +310,7 @@ static void grants_free(struct cm_grant_opts *g)
 	{ "cap-add", required_argument, NULL, OPT_CAP_ADD },               \
 	{ "device", required_argument, NULL, OPT_DEVICE },                 \
 	{ "network", required_argument, NULL, OPT_NETWORK },               \
+	{ "publish", required_argument, NULL, 'p' },                       \
 	{ "trust-archive-config", no_argument, NULL, OPT_TRUST_CONFIG },      \
 	{ "tls-verify", required_argument, NULL, OPT_TLS_VERIFY }
 
@@ -446,6 +459,8 @@ int cm_cmd_restore(struct cm_store *st, int argc, char **argv, struct cm_error *
 		{ "name", required_argument, NULL, 'n' },
 		{ "import-previous", required_argument, NULL, OPT_IMPORT_PREVIOUS },
 		{ "ignore-rootfs", no_argument, NULL, OPT_IGNORE_ROOTFS },
+		{ "ignore-static-ip", no_argument, NULL, OPT_IGNORE_STATIC_IP },
+		{ "ignore-static-mac", no_argument, NULL, OPT_IGNORE_STATIC_MAC },
 		GRANT_LONGOPTS,
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -454,7 +469,7 @@ int cm_cmd_restore(struct cm_store *st, int argc, char **argv, struct cm_error *
 	struct cm_import_opts io = { .tls_verify = -1 };
 	bool all = false, latest = false, stats = false;
 	int c, ret = -1;
-	while ((c = cm_cli_getopt(argc, argv, "alki:n:v:h", longopts, restore_usage, err)) != -1) {
+	while ((c = cm_cli_getopt(argc, argv, "alki:n:v:p:h", longopts, restore_usage, err)) != -1) {
 		int g = grant_opt(c, &io.grants, err);
 		if (g == 0)
 			g = tls_opt(c, &io.tls_verify, err);
@@ -472,6 +487,8 @@ int cm_cmd_restore(struct cm_store *st, int argc, char **argv, struct cm_error *
 		case 'k': o.keep = true; break;
 		case OPT_TCP: o.tcp_established = true; break;
 		case OPT_LOCKS: o.file_locks = true; break;
+		case OPT_IGNORE_STATIC_IP: o.ignore_static_ip = true; break;
+		case OPT_IGNORE_STATIC_MAC: o.ignore_static_mac = true; break;
 		case OPT_STATS: stats = true; break;
 		case 'h': ret = 0; goto out;
 		default: goto out;
@@ -481,7 +498,18 @@ int cm_cmd_restore(struct cm_store *st, int argc, char **argv, struct cm_error *
 		cm_err(err, 0, "-n goes with -i: it names the copy an archive restores as");
 		goto out;
 	}
-	if ((io.previous || io.ignore_rootfs || grants_given(&io.grants)) && !io.input) {
+	/* As Podman: a copy has a new address, and a connection bound to the
+	 * old one cannot come back there. */
+	if (io.name && o.tcp_established) {
+		cm_err(err, 0, "--tcp-established cannot be used with -n: a copy gets a new address");
+		goto out;
+	}
+	/* -p replaces the published ports: in place, or as what -i allows. */
+	o.ports = io.grants.ports;
+	json_t *ports = cm_steal_ptr(&io.grants.ports);
+	bool import_only = io.previous || io.ignore_rootfs || grants_given(&io.grants);
+	io.grants.ports = ports;
+	if (import_only && !io.input) {
 		cm_err(err, 0, "--import-previous, --ignore-rootfs and the options that allow an "
 			       "archive more (-v, --privileged, ...) go with -i");
 		goto out;
@@ -608,7 +636,7 @@ int cm_cmd_import(struct cm_store *st, int argc, char **argv, struct cm_error *e
 	};
 	struct cm_import_opts o = { .tls_verify = -1 };
 	int c, ret = -1;
-	while ((c = cm_cli_getopt(argc, argv, "n:v:h", longopts, import_usage, err)) != -1) {
+	while ((c = cm_cli_getopt(argc, argv, "n:v:p:h", longopts, import_usage, err)) != -1) {
 		int g = grant_opt(c, &o.grants, err);
 		if (g == 0)
 			g = tls_opt(c, &o.tls_verify, err);

@@ -1,5 +1,6 @@
 /* ctrmig inspect */
 #include "cli.h"
+#include "ctr_net.h"
 #include "container.h"
 #include "error.h"
 #include "image.h"
@@ -65,7 +66,7 @@ static json_t *inspect_json(struct cm_store *st, json_t *rec)
 				 json_object_get(config, "cap_drop") ? json_object_get(config, "cap_drop") : none,
 				 "Devices",
 				 json_object_get(config, "devices") ? json_object_get(config, "devices") : none,
-				 "NetworkMode", cm_json_str(config, "network"));
+				 "NetworkMode", cm_json_str(config, "network") ? cm_json_str(config, "network") : "none");
 	json_decref(none);
 	const char *hostname = cm_json_str(config, "hostname");
 	/* What the image declares but ctrmig does not act on (yet): shown as Podman shows it. */
@@ -86,11 +87,12 @@ static json_t *inspect_json(struct cm_store *st, json_t *rec)
 			 cm_json_str(rec, "created"), "State", state, "Config", "Cmd",
 			 json_object_get(config, "cmd"), "Env", json_object_get(config, "env"),
 			 "WorkingDir", cm_json_str(config, "workdir"), "NetworkMode",
-			 cm_json_str(config, "network"), "Hostname", hostname ? hostname : short_id,
+			 cm_json_str(config, "network") ? cm_json_str(config, "network") : "none", "Hostname", hostname ? hostname : short_id,
 			 "HostConfig", host, "Mounts", mounts_of(config), "LogPath", log,
 			 "StoreDir", dir);
 	json_object_update(json_object_get(out, "Config"), extra);
 	json_decref(extra);
+	json_object_set_new(out, "NetworkSettings", cm_ctr_net_settings(st, rec));
 	return out;
 }
 

@@ -1,5 +1,6 @@
 /* ctrmig ps */
 #include "cli.h"
+#include "ports.h"
 #include "container.h"
 #include "error.h"
 #include "jsonio.h"
@@ -94,8 +95,8 @@ int cm_cmd_ps(struct cm_store *st, int argc, char **argv, struct cm_error *err)
 		return -1;
 	time_t now = time(NULL);
 	if (!quiet && !json)
-		printf("%-12s  %-12s  %-24s  %-18s  %-28s  %s\n", "CONTAINER ID", "IMAGE", "COMMAND",
-		       "CREATED", "STATUS", "NAMES");
+		printf("%-12s  %-12s  %-24s  %-18s  %-28s  %-20s  %s\n", "CONTAINER ID", "IMAGE", "COMMAND",
+		       "CREATED", "STATUS", "PORTS", "NAMES");
 	size_t i;
 	json_array_foreach(recs, i, rec) {
 		struct cm_ctr_state s;
@@ -109,18 +110,19 @@ int cm_cmd_ps(struct cm_store *st, int argc, char **argv, struct cm_error *err)
 		cm_autofree char *cmd = command_line(rec);
 		cm_autofree char *status = status_text(rec, &s, now);
 		cm_autofree char *created = cm_time_ago(parse_time(cm_json_str(rec, "created")), now);
+		cm_autofree char *ports = cm_ports_text(json_object_get(rec, "config"));
 		if (quiet)
 			printf("%.12s\n", id);
 		else if (json)
-			json_array_append_new(out, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:I, s:b, s:s}",
+			json_array_append_new(out, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:I, s:b, s:s, s:s}",
 				"Id", id, "Names", name, "Image", image, "Command", cmd, "State",
 				cm_ctr_status_name(s.status), "Status", status, "ExitCode", s.exit_code,
 				"Pid", s.status == CM_CTR_RUNNING ? cm_json_int(rec, "pid", 0) : 0,
 				"Checkpointed", s.status == CM_CTR_CHECKPOINTED, "Created",
-				cm_json_str(rec, "created")));
+				cm_json_str(rec, "created"), "Ports", ports));
 		else
-			printf("%-12.12s  %-12s  %-24.24s  %-18s  %-28s  %s\n", id, image, cmd, created,
-			       status, name);
+			printf("%-12.12s  %-12s  %-24.24s  %-18s  %-28s  %-20s  %s\n", id, image, cmd, created,
+			       status, ports, name);
 		cm_ctr_state_free(&s);
 	}
 	if (json) {

@@ -12,6 +12,8 @@
 #include "user.h"
 #include "jsonio.h"
 #include "monitor.h"
+#include "net_opts.h"
+#include "networks.h"
 #include "oci_spec.h"
 #include "store.h"
 #include "util.h"
@@ -37,7 +39,18 @@ static const char run_usage[] =
 	"      --entrypoint CMD     replace the image's Entrypoint (\"\" clears it)\n"
 	"      --tmpfs PATH         mount a tmpfs at PATH (repeatable)\n"
 	"  -v, --volume SRC:DST[:ro] bind-mount a host folder (repeatable)\n"
-	"      --network none|host  private network with loopback only (default) or the host's\n"
+	"      --network MODE|NAME  bridge (default: the network 'ctrmig'), a network's name,\n"
+	"                           none (loopback only) or host (the host's)\n"
+	"  -p, --publish [[IP:][HOSTPORT]:]PORT[/tcp|udp]  publish a port on the host (repeatable)\n"
+	"  -P, --publish-all        publish every exposed port on a free host port\n"
+	"      --expose PORT[/PROTO] expose a port without publishing it (repeatable)\n"
+	"      --ip ADDRESS         the container's IPv4 address on its network\n"
+	"      --mac-address MAC    the container's MAC address\n"
+	"      --hostname NAME      the container's host name (default: its id prefix)\n"
+	"      --dns IP             a DNS server for /etc/resolv.conf (repeatable)\n"
+	"      --dns-search DOMAIN  a search domain for /etc/resolv.conf (repeatable)\n"
+	"      --dns-option OPT     an option for /etc/resolv.conf (repeatable)\n"
+	"      --add-host NAME:IP   add a line to /etc/hosts (repeatable)\n"
 	"      --privileged         every capability, no masked paths, access to all devices\n"
 	"      --cap-add CAP        add a capability to the default set (repeatable)\n"
 	"      --cap-drop CAP|ALL   drop a capability (repeatable)\n"
@@ -69,6 +82,7 @@ struct run_opts {
 	const char *entrypoint; /* --entrypoint, or NULL for the image's */
 	bool workdir_given;
 	json_t *config;
+	struct net_opts net;
 };
 
 static int parse_run_opts(int argc, char **argv, bool is_run, struct run_opts *o,
@@ -80,20 +94,28 @@ static int parse_run_opts(int argc, char **argv, bool is_run, struct run_opts *o
 		{ "workdir", required_argument, NULL, 'w' }, { "tmpfs", required_argument, NULL, 't' },
 		{ "volume", required_argument, NULL, 'v' }, { "network", required_argument, NULL, 'N' },
 		{ "net", required_argument, NULL, 'N' }, { "help", no_argument, NULL, 'h' },
-		{ "privileged", no_argument, NULL, 'P' }, { "cap-add", required_argument, NULL, 'A' },
+		{ "privileged", no_argument, NULL, 'G' }, { "cap-add", required_argument, NULL, 'A' },
 		{ "cap-drop", required_argument, NULL, 'D' }, { "device", required_argument, NULL, 'V' },
 		{ "user", required_argument, NULL, 'u' }, { "entrypoint", required_argument, NULL, 'E' },
+		{ "publish", required_argument, NULL, 'p' }, { "publish-all", no_argument, NULL, 'a' },
+		{ "expose", required_argument, NULL, 'x' }, { "ip", required_argument, NULL, 'I' },
+		{ "mac-address", required_argument, NULL, 'M' }, { "hostname", required_argument, NULL, 'H' },
+		{ "dns", required_argument, NULL, 'S' }, { "dns-search", required_argument, NULL, 'R' },
+		{ "dns-option", required_argument, NULL, 'O' }, { "add-host", required_argument, NULL, 'T' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *usage = is_run ? run_usage : create_usage;
 	json_t *env = json_array(), *tmpfs = json_array(), *volumes = json_array();
 	json_t *cap_add = json_array(), *cap_drop = json_array(), *devices = json_array();
-	const char *workdir = "/", *network = "none";
+	const char *workdir = "/";
 	bool privileged = false;
 	int c;
 	o->config = NULL;
-	while ((c = cm_cli_getopt(argc, argv, is_run ? "+de:w:v:u:h" : "+e:w:v:u:h", longopts, usage,
-				  err)) != -1) {
+	o->net = (struct net_opts){ .network = "bridge", .ports = json_array(), .expose = json_array(),
+				    .dns = json_array(), .dns_search = json_array(),
+				    .dns_options = json_array(), .add_hosts = json_array() };
+	while ((c = cm_cli_getopt(argc, argv, is_run ? "+de:w:v:u:p:Ph" : "+e:w:v:u:p:Ph", longopts,
+				  usage, err)) != -1) {
 		switch (c) {
 		case 'd':
 			if (!is_run)
@@ -146,13 +168,29 @@ static int parse_run_opts(int argc, char **argv, bool is_run, struct run_opts *o
 			break;
 		}
 		case 'N':
-			if (strcmp(optarg, "none") && strcmp(optarg, "host")) {
-				cm_err(err, 0, "--network %s: expected none or host", optarg);
+			if (!cm_net_is_mode(optarg) && !cm_net_name_valid(optarg)) {
+				cm_err(err, 0, "--network %s: expected bridge, none, host or a network's name", optarg);
 				goto fail;
 			}
-			network = optarg;
+			o->net.network = optarg;
 			break;
 		case 'P':
+			o->net.publish_all = true;
+			break;
+		case 'p':
+		case 'a':
+		case 'x':
+		case 'I':
+		case 'M':
+		case 'H':
+		case 'S':
+		case 'R':
+		case 'O':
+		case 'T':
+			if (cm_net_opt(&o->net, c == 'a' ? 'P' : c, optarg, err) < 0)
+				goto fail;
+			break;
+		case 'G':
 			privileged = true;
 			break;
 		case 'A':
@@ -173,6 +211,7 @@ static int parse_run_opts(int argc, char **argv, bool is_run, struct run_opts *o
 		case 'h':
 			json_decref(env), json_decref(tmpfs), json_decref(volumes);
 			json_decref(cap_add), json_decref(cap_drop), json_decref(devices);
+			cm_net_opts_free(&o->net);
 			return 1;
 		default:
 			goto fail;
@@ -185,8 +224,8 @@ static int parse_run_opts(int argc, char **argv, bool is_run, struct run_opts *o
 	json_t *cmd = json_array();
 	for (int i = optind + 1; i < argc; i++)
 		json_array_append_new(cmd, json_string(argv[i]));
-	o->config = json_pack("{s:o, s:o, s:s, s:o, s:o, s:s}", "cmd", cmd, "env", env, "workdir",
-			      workdir, "tmpfs", tmpfs, "volumes", volumes, "network", network);
+	o->config = json_pack("{s:o, s:o, s:s, s:o, s:o}", "cmd", cmd, "env", env, "workdir",
+			      workdir, "tmpfs", tmpfs, "volumes", volumes);
 	/* Grants are recorded only when given, so that archives of plain
 	 * containers stay readable by ctrmig versions that predate them. */
 	if (privileged)
@@ -204,6 +243,7 @@ unknown:
 fail:
 	json_decref(env), json_decref(tmpfs), json_decref(volumes);
 	json_decref(cap_add), json_decref(cap_drop), json_decref(devices);
+	cm_net_opts_free(&o->net);
 	return -1;
 }
 
@@ -288,9 +328,15 @@ static json_t *create_from_args(struct cm_store *st, int argc, char **argv, bool
 		json_decref(image);
 		goto out;
 	}
+	if (cm_net_opts_apply(st, &o->net, cm_image_run_config(image), o->config, err) < 0) {
+		cm_err_wrap(err, "%s", is_run ? "run" : "create");
+		json_decref(image);
+		goto out;
+	}
 	rec = cm_ctr_create(st, o->name, image, o->config, err);
 	json_decref(image);
 out:
+	cm_net_opts_free(&o->net);
 	json_decref(o->config);
 	return rec;
 }

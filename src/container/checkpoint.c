@@ -1,10 +1,12 @@
 #include "checkpoint.h"
 #include "container.h"
 #include "criu_conf.h"
+#include "ctr_net.h"
 #include "criu_images.h"
 #include "error.h"
 #include "jsonio.h"
 #include "monitor.h"
+#include "ports.h"
 #include "proc_spawn.h"
 #include "rootfs.h"
 #include "runc.h"
@@ -209,10 +211,12 @@ int cm_ckpt_dump(struct cm_store *st, json_t *rec, const struct cm_ckpt_opts *o,
 	if (!o->keep)
 		unlink(log);
 	record_checkpoint(rec, o, images);
-	/* CRIU killed the container; its monitor tidies up (runc delete, unmount)
-	 * on its own, and whatever runs it next waits for that first. */
-	if (stops)
+	/* CRIU killed the container; its monitor tidies up (runc delete, unmount,
+	 * the address released), and a checkpoint is done when that is. */
+	if (stops) {
 		json_object_set_new(rec, "state", json_string("checkpointed"));
+		cm_ctr_wait_exit(st, rec, 10);
+	}
 	ret = cm_store_save_ctr(st, rec, err);
 	cm_debug("checkpoint %s: record saved after %.3fs", name, cm_monotonic_seconds() - t0);
 	signals_release(&saved);
@@ -261,6 +265,32 @@ static int check_images(struct cm_store *st, json_t *rec, const char *images, st
 	return ret < 0 ? -1 : 0;
 }
 
+/* The address and MAC the container had (network.status), unless told to
+ * take new ones; the record's --ip and --mac-address otherwise. */
+static int net_up_again(struct cm_store *st, json_t *rec, const struct cm_restore_opts *o,
+			struct cm_error *err)
+{
+	if (o->ports) {
+		json_t *ports = json_deep_copy(o->ports);
+		json_object_set_new(json_object_get(rec, "config"), "ports", ports);
+		if (cm_ports_assign(st, ports, cm_json_str(rec, "id"), err) < 0 || cm_store_save_ctr(st, rec, err) < 0)
+			return -1;
+	}
+	json_t *status = cm_ctr_net_status(st, cm_json_str(rec, "id"));
+	struct cm_net_address a;
+	struct cm_net_request req = { 0 };
+	const char *net = cm_json_str(json_object_get(rec, "config"), "network");
+	if (status && cm_net_status_address(status, &a) && net && !strcmp(a.network, net)) {
+		if (!o->ignore_static_ip)
+			req.ip = a.ip;
+		if (!o->ignore_static_mac && *a.mac)
+			req.mac = a.mac;
+	}
+	int ret = cm_ctr_net_up(st, rec, &req, err);
+	json_decref(status);
+	return ret;
+}
+
 int cm_ckpt_restore(struct cm_store *st, json_t *rec, const struct cm_restore_opts *o,
 		    struct cm_ckpt_result *res, struct cm_error *err)
 {
@@ -285,10 +315,16 @@ int cm_ckpt_restore(struct cm_store *st, json_t *rec, const struct cm_restore_op
 	double t0 = cm_monotonic_seconds();
 	cm_ctr_prepare_relaunch(st, rec);
 	cm_debug("restore %s: previous monitor done after %.3fs", name, cm_monotonic_seconds() - t0);
-	if (cm_store_runtime_dir(st, err) < 0 || cm_ctr_netns_ensure(rec, err) < 0 ||
-	    check_images(st, rec, images, err) < 0 ||
-	    cm_rootfs_mount(st, id, cm_json_str(json_object_get(rec, "image"), "id"), err) < 0)
+	/* The network before runc: CRIU restores into the namespace at the
+	 * spec's path and expects it configured, with the address the
+	 * container's sockets are bound to. */
+	if (cm_store_runtime_dir(st, err) < 0 || net_up_again(st, rec, o, err) < 0)
 		return cm_err_wrap(err, "restore %s", name);
+	if (check_images(st, rec, images, err) < 0 ||
+	    cm_rootfs_mount(st, id, cm_json_str(json_object_get(rec, "image"), "id"), err) < 0) {
+		cm_ctr_net_down(st, id);
+		return cm_err_wrap(err, "restore %s", name);
+	}
 	cm_debug("restore %s: spec and rootfs ready after %.3fs", name, cm_monotonic_seconds() - t0);
 	cm_autofree char *work = cm_store_ctr_path(st, id, "restore-work");
 	cm_autofree char *log = cm_path_join(work, "restore.log");
@@ -308,7 +344,7 @@ int cm_ckpt_restore(struct cm_store *st, json_t *rec, const struct cm_restore_op
 	json_object_set_new(rec, "launch_pending", json_true());
 	if (cm_store_save_ctr(st, rec, err) < 0) {
 		cm_argv_free(&a);
-		cm_rootfs_umount(st, id, NULL);
+		cm_monitor_release_runtime(st, id);
 		return cm_err_wrap(err, "restore %s", name);
 	}
 	pid_t pid, mpid;
@@ -320,7 +356,7 @@ int cm_ckpt_restore(struct cm_store *st, json_t *rec, const struct cm_restore_op
 	if (ret < 0) {
 		json_object_del(rec, "launch_pending");
 		cm_store_save_ctr(st, rec, NULL);
-		cm_rootfs_umount(st, id, NULL);
+		cm_monitor_release_runtime(st, id);
 		criu_error(err, "runc restore", log);
 		return cm_err_wrap(err, "restore %s", name);
 	}

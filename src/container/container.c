@@ -5,6 +5,7 @@
 #include "image.h"
 #include "jsonio.h"
 #include "monitor.h"
+#include "ctr_net.h"
 #include "netns.h"
 #include "oci_spec.h"
 #include "rootfs.h"
@@ -117,12 +118,6 @@ bool cm_ctr_name_valid(const char *name)
 			return false;
 	/* A name that looks like an id would make references ambiguous. */
 	return !(strlen(name) == 64 && cm_is_hex(name));
-}
-
-int cm_ctr_netns_ensure(json_t *rec, struct cm_error *err)
-{
-	const char *netns = cm_json_str(json_object_get(rec, "config"), "netns");
-	return netns ? cm_netns_create(netns, err) : 0;
 }
 
 json_t *cm_ctr_image_ref(json_t *image)
@@ -241,19 +236,27 @@ int cm_ctr_refresh_spec(struct cm_store *st, json_t *rec, json_t **spec_out, str
 	return ret;
 }
 
-void cm_ctr_prepare_relaunch(struct cm_store *st, json_t *rec)
+/* A monitor still finishing (releasing the network, then writing exit.json)
+ * would undo or overwrite what comes next. */
+static void wait_monitor_done(struct cm_store *st, json_t *rec)
 {
 	const char *id = cm_json_str(rec, "id");
 	pid_t old = (pid_t)cm_json_int(rec, "monitor_pid", 0);
 	double until = cm_monotonic_seconds() + 10;
-	/* A monitor still finishing would write exit.json over the new run. */
 	while (old > 0 && cm_proc_alive(old, 0) && cm_monotonic_seconds() < until) {
 		cm_autofree char *exit_path = cm_store_ctr_path(st, id, "exit.json");
 		if (cm_path_exists(exit_path))
 			break;
 		usleep(10000);
 	}
-	/* A container whose process vanished may have left runc state and a mount. */
+}
+
+void cm_ctr_prepare_relaunch(struct cm_store *st, json_t *rec)
+{
+	const char *id = cm_json_str(rec, "id");
+	wait_monitor_done(st, rec);
+	/* A container whose process vanished may have left runc state, a mount
+	 * and an address. */
 	cm_monitor_release_runtime(st, id);
 	cm_monitor_clear_exit(st, id);
 	cm_autofree char *launched = cm_store_ctr_path(st, id, "launched.json");
@@ -309,10 +312,13 @@ int cm_ctr_start(struct cm_store *st, json_t *rec, bool remove_on_exit, struct c
 	if (s.status == CM_CTR_RUNNING)
 		return cm_err(err, 0, "container %s is already running", name);
 	cm_ctr_prepare_relaunch(st, rec);
-	if (cm_store_runtime_dir(st, err) < 0 || cm_ctr_netns_ensure(rec, err) < 0 ||
-	    cm_ctr_refresh_spec(st, rec, NULL, err) < 0 ||
-	    cm_rootfs_mount(st, id, cm_json_str(json_object_get(rec, "image"), "id"), err) < 0)
+	if (cm_store_runtime_dir(st, err) < 0 || cm_ctr_net_up(st, rec, NULL, err) < 0)
 		return cm_err_wrap(err, "start %s", name);
+	if (cm_ctr_refresh_spec(st, rec, NULL, err) < 0 ||
+	    cm_rootfs_mount(st, id, cm_json_str(json_object_get(rec, "image"), "id"), err) < 0) {
+		cm_ctr_net_down(st, id);
+		return cm_err_wrap(err, "start %s", name);
+	}
 
 	cm_autofree char *bundle = cm_store_ctr_path(st, id, "bundle");
 	cm_autofree char *pid_file = cm_store_ctr_path(st, id, "bundle/pid");
@@ -322,7 +328,7 @@ int cm_ctr_start(struct cm_store *st, json_t *rec, bool remove_on_exit, struct c
 	int ret = cm_monitor_launch(st, id, a.v, remove_on_exit, &pid, &mpid, err);
 	cm_argv_free(&a);
 	if (ret < 0) {
-		cm_rootfs_umount(st, id, NULL);
+		cm_monitor_release_runtime(st, id);
 		return cm_err_wrap(err, "start %s", name);
 	}
 	json_object_set_new(rec, "monitor_pid", json_integer(mpid)); /* whose exit.json to wait for */
@@ -438,6 +444,7 @@ int cm_ctr_remove(struct cm_store *st, json_t *rec, bool force, struct cm_error 
 		if (cm_ctr_stop(st, rec, 0, err) < 0)
 			return cm_err_wrap(err, "remove %s", name);
 	}
+	wait_monitor_done(st, rec);
 	cm_monitor_release_runtime(st, id);
 	const char *netns = cm_json_str(json_object_get(rec, "config"), "netns");
 	if (netns)
@@ -472,6 +479,27 @@ static void clear_staging(struct cm_store *st, const char *sub)
 		closedir(d);
 }
 
+/* An address held by a container that does not run: ctrmig was killed
+ * between CNI ADD and the container's start, or its monitor was killed. */
+static void release_stale_network(struct cm_store *st, json_t *rec)
+{
+	const char *id = cm_json_str(rec, "id");
+	if (!cm_ctr_net_attached(st, id) || cm_json_bool(rec, "launch_pending"))
+		return;
+	pid_t cpid, mpid;
+	if (cm_monitor_read_launched(st, id, &cpid, &mpid) == 0)
+		return; /* it runs (perhaps its starter died before saying so) */
+	pid_t monitor = (pid_t)cm_json_int(rec, "monitor_pid", 0);
+	if (monitor > 0 && cm_proc_alive(monitor, 0))
+		return; /* it is releasing it now */
+	pid_t pid = (pid_t)cm_json_int(rec, "pid", 0);
+	if (!strcmp(cm_json_str(rec, "state"), "running") &&
+	    cm_proc_alive(pid, (unsigned long long)cm_json_int(rec, "pid_start", 0)))
+		return;
+	cm_debug("releasing the network of %s, left by a command that was killed", cm_json_str(rec, "name"));
+	cm_ctr_net_down(st, id);
+}
+
 void cm_ctr_recover(struct cm_store *st)
 {
 	clear_staging(st, "containers");
@@ -480,6 +508,7 @@ void cm_ctr_recover(struct cm_store *st)
 	json_t *recs = cm_store_list_ctrs(st, NULL), *rec;
 	size_t i;
 	json_array_foreach(recs, i, rec) {
+		release_stale_network(st, rec);
 		if (!cm_json_bool(rec, "launch_pending"))
 			continue;
 		struct cm_ctr_state s;

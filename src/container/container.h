@@ -28,9 +28,6 @@ void cm_ctr_state_get(struct cm_store *st, json_t *rec, struct cm_ctr_state *out
 void cm_ctr_state_free(struct cm_ctr_state *s);
 
 bool cm_ctr_name_valid(const char *name);
-/* The container's own network namespace (config "netns"), made again if it
- * is gone (a reboot, a restore on another host), before runc needs it. */
-int cm_ctr_netns_ensure(json_t *rec, struct cm_error *err);
 /* What a container's record keeps of its image, so that another host finds
  * the same base: {"id", "name", "digest" (manifest), "repo_digest"
  * (REPOSITORY@sha256:..., to pull it by), "rootfs_digest" (an import's tree)}. */

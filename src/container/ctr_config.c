@@ -2,6 +2,9 @@
 #include "caps.h"
 #include "error.h"
 #include "jsonio.h"
+#include "networks.h"
+#include "ports.h"
+#include "subnet.h"
 #include "oci_spec.h"
 #include "signal_name.h"
 #include "util.h"
@@ -149,11 +152,89 @@ static int user_fields(json_t *config, json_t *out, struct cm_error *err)
 	return 0;
 }
 
+static bool ipv4_ok(const char *s)
+{
+	uint32_t a;
+	return cm_ipv4_parse(s, &a);
+}
+
+static bool dns_ok(const char *s)
+{
+	return ipv4_ok(s) || (strchr(s, ':') && strspn(s, "0123456789abcdefABCDEF:.") == strlen(s));
+}
+
+/* A word of /etc/resolv.conf: no blanks, no comment, no line break. */
+static bool word_ok(const char *s)
+{
+	if (!*s || strlen(s) > 253)
+		return false;
+	for (; *s; s++)
+		if (!isgraph((unsigned char)*s) || *s == '#')
+			return false;
+	return true;
+}
+
+static bool add_host_ok(const char *s)
+{
+	const char *colon = strchr(s, ':');
+	cm_autofree char *name = colon ? cm_strfmt("%.*s", (int)(colon - s), s) : NULL;
+	return name && hostname_ok(name) && dns_ok(colon + 1);
+}
+
+static bool exposed_ok(const char *s)
+{
+	struct cm_error e = { 0 };
+	cm_autofree char *norm = cm_port_exposed_parse(s, &e);
+	cm_error_clear(&e);
+	return norm && !strcmp(norm, s);
+}
+
+/* The address, published ports and /etc files of the network config. */
+static int network_fields(json_t *config, json_t *out, struct cm_error *err)
+{
+	const char *ip = plain_string(json_object_get(config, "ip"));
+	const char *mac = plain_string(json_object_get(config, "mac"));
+	json_t *etc = json_object_get(config, "etc_mounts");
+	if ((json_object_get(config, "ip") && (!ip || !ipv4_ok(ip))) ||
+	    (json_object_get(config, "mac") && (!mac || !cm_mac_valid(mac))))
+		return cm_err(err, 0, "config.dump: ip or mac is not valid");
+	if (etc && !json_is_boolean(etc))
+		return cm_err(err, 0, "config.dump: etc_mounts is not true or false");
+	if (ip)
+		json_object_set_new(out, "ip", json_string(ip));
+	if (mac)
+		json_object_set_new(out, "mac", json_string(mac));
+	if (json_is_true(etc))
+		json_object_set_new(out, "etc_mounts", json_true());
+	if (strings(config, "dns", out, dns_ok, err) < 0 || strings(config, "dns_search", out, word_ok, err) < 0 ||
+	    strings(config, "dns_options", out, word_ok, err) < 0 ||
+	    strings(config, "add_hosts", out, add_host_ok, err) < 0 ||
+	    strings(config, "expose", out, exposed_ok, err) < 0)
+		return -1;
+	json_t *ports = json_object_get(config, "ports"), *p;
+	if (!ports)
+		return 0;
+	if (!json_is_array(ports) || json_array_size(ports) > 1024)
+		return cm_err(err, 0, "config.dump: ports is not a list");
+	json_t *copy = json_array();
+	json_object_set_new(out, "ports", copy);
+	size_t i;
+	json_array_foreach(ports, i, p) {
+		json_t *c = cm_port_check(p);
+		if (!c)
+			return cm_err(err, 0, "config.dump: ports[%zu] is not valid", i);
+		json_array_append_new(copy, c);
+	}
+	return 0;
+}
+
 json_t *cm_config_from_archive(json_t *config, const char *old_id, struct cm_error *err)
 {
 	static const char *const known[] = { "cmd", "env", "workdir", "hostname", "tmpfs", "volumes",
 					     "network", "privileged", "cap_add", "cap_drop", "devices",
-					     "user", "uid", "gid", "groups", "stop_signal", "netns" };
+					     "user", "uid", "gid", "groups", "stop_signal", "netns",
+					     "ip", "mac", "ports", "expose", "dns", "dns_search",
+					     "dns_options", "add_hosts", "etc_mounts" };
 	if (!json_is_object(config)) {
 		cm_err(err, 0, "config.dump: the container record has no config");
 		return NULL;
@@ -194,11 +275,14 @@ json_t *cm_config_from_archive(json_t *config, const char *old_id, struct cm_err
 		goto fail;
 	}
 	json_object_set_new(out, "hostname", json_string(hostname ? hostname : dflt));
-	if (!network || (strcmp(network, "none") && strcmp(network, "host"))) {
-		cm_err(err, 0, "config.dump: network is not none or host");
+	if (!network || (!cm_net_is_mode(network) && !cm_net_name_valid(network)) ||
+	    !strcmp(network, "bridge")) {
+		cm_err(err, 0, "config.dump: network is not none, host or a network's name");
 		goto fail;
 	}
 	json_object_set_new(out, "network", json_string(network));
+	if (network_fields(config, out, err) < 0)
+		goto fail;
 	if (priv && !json_is_boolean(priv)) {
 		cm_err(err, 0, "config.dump: privileged is not true or false");
 		goto fail;
@@ -215,7 +299,7 @@ json_t *cm_config_from_archive(json_t *config, const char *old_id, struct cm_err
 		cm_autofree char *tail = cm_strfmt("/netns/%.64s", old_id);
 		size_t pl = path ? strlen(path) : 0, tl = strlen(tail);
 		if (!path || strncmp(path, "/run/ctrmig/", 12) || pl < tl || strcmp(path + pl - tl, tail) ||
-		    strlen(old_id) != 64 || !cm_config_path_ok(path) || strcmp(network, "none")) {
+		    strlen(old_id) != 64 || !cm_config_path_ok(path) || !strcmp(network, "host")) {
 			cm_err(err, 0, "config.dump: netns is not the container's own network namespace");
 			goto fail;
 		}
@@ -316,6 +400,15 @@ json_t *cm_config_grant(json_t *asked, const struct cm_grant_opts *g, struct cm_
 	const char *net = cm_json_str(asked, "network");
 	if (net && !strcmp(net, "host") && !g->trust_all && !(g->network && !strcmp(g->network, "host")))
 		cm_str_appendf(&refused, "; ", "the host's network (--network host)");
+	/* A published port takes the host's traffic on it (portmap's DNAT). */
+	if (g->ports)
+		json_object_set(out, "ports", g->ports);
+	else if (json_array_size(json_object_get(asked, "ports")) && !g->trust_all) {
+		json_t *only = json_pack("{s:O}", "ports", json_object_get(asked, "ports"));
+		cm_autofree char *ports = cm_ports_text(only);
+		json_decref(only);
+		cm_str_appendf(&refused, "; ", "host ports %s (-p, which replaces them)", ports);
+	}
 	if (!refused)
 		return out;
 	json_decref(out);

@@ -5,7 +5,9 @@
  *
  *   {"cmd": [...], "env": ["K=V"], "workdir": "/", "hostname": "...",
  *    "tmpfs": ["/path"], "volumes": [{"source", "destination", "ro"}],
- *    "network": "none"|"host", "privileged": false, "cap_add": ["CAP_X"],
+ *    "network": "none"|"host"|NAME, "ip", "mac", "ports": [{"host_ip", "host_port",
+ *    "container_port", "protocol"}], "expose": ["80/tcp"], "dns", "dns_search",
+ *    "dns_options", "add_hosts": ["NAME:IP"], "etc_mounts": true, "privileged": false, "cap_add": ["CAP_X"],
  *    "cap_drop": ["CAP_Y"|"ALL"], "devices": [{"path", "destination", "permissions"}],
  *    "user": "www-data", "uid": 33, "gid": 33, "groups": [..], "stop_signal": "SIGQUIT",
  *    "netns": "/run/ctrmig/<store>/netns/<id>"}
@@ -15,7 +17,8 @@
  * the image when the container was made.
  *
  * Grants are the fields that reach beyond ctrmig's defaults: volumes (host
- * folders), devices, privileged, cap_add and the host's network. */
+ * folders), devices, privileged, cap_add, the host's network and published
+ * host ports. */
 #ifndef CM_CTR_CONFIG_H
 #define CM_CTR_CONFIG_H
 
@@ -37,6 +40,7 @@ struct cm_grant_opts {
 	json_t *cap_add;     /* --cap-add names */
 	json_t *devices;     /* --device, as cm_config_device_parse makes them */
 	const char *network; /* --network host */
+	json_t *ports;       /* -p, which replace the archive's published ports; NULL: none given */
 	bool privileged;     /* --privileged */
 	bool trust_all;      /* --trust-archive-config, or a trusted signature */
 };

@@ -207,6 +207,19 @@ json_t *cm_oci_spec_build(json_t *config, const char *id, const char *rootfs, st
 	json_array_foreach(json_object_get(config, "tmpfs"), i, v)
 		json_array_append_new(mounts, mount(json_string_value(v), "tmpfs", "tmpfs",
 						    "rw,nosuid,nodev,mode=1777"));
+	/* /etc/hosts, /etc/hostname, /etc/resolv.conf from <ctr>/etc, unless a
+	 * volume takes their place. */
+	for (size_t f = 0; cm_json_bool(config, "etc_mounts") && f < 3; f++) {
+		static const char *const names[3] = { "hosts", "hostname", "resolv.conf" };
+		cm_autofree char *dst = cm_strfmt("/etc/%s", names[f]);
+		cm_autofree char *src = cm_strfmt("%.*s/etc/%s", (int)(strrchr(rootfs, '/') - rootfs), rootfs,
+						  names[f]);
+		bool taken = false;
+		json_array_foreach(json_object_get(config, "volumes"), i, v)
+			taken |= !strcmp(cm_json_str(v, "destination"), dst);
+		if (!taken)
+			json_array_append_new(mounts, mount(dst, "bind", src, "rbind,rprivate,rw"));
+	}
 	json_array_foreach(json_object_get(config, "volumes"), i, v)
 		json_array_append_new(mounts, mount(cm_json_str(v, "destination"), "bind",
 						    cm_json_str(v, "source"),

@@ -2,6 +2,7 @@
 #include "ctr_log.h"
 #include "error.h"
 #include "jsonio.h"
+#include "ctr_net.h"
 #include "netns.h"
 #include "rootfs.h"
 #include "runc.h"
@@ -155,6 +156,8 @@ void cm_monitor_release_runtime(struct cm_store *st, const char *id)
 	if (cm_rootfs_umount(st, id, &err) < 0)
 		cm_warn("%s", err.msg);
 	cm_error_clear(&err);
+	/* DEL while the namespace exists, or bridge leaves its masquerade rules. */
+	cm_ctr_net_down(st, id);
 }
 
 /* ---- the monitor process ------------------------------------------------ */

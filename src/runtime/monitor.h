@@ -34,8 +34,9 @@ void cm_monitor_clear_exit(struct cm_store *st, const char *id);
 void cm_monitor_write_launched(struct cm_store *st, const char *id, pid_t ctr_pid);
 int cm_monitor_read_launched(struct cm_store *st, const char *id, pid_t *ctr_pid, pid_t *monitor_pid);
 
-/* What the monitor does when a container ends: runc delete and unmount the
- * rootfs. rm and stop do it too when the monitor was lost. Idempotent. */
+/* What the monitor does when a container ends: runc delete, unmount the
+ * rootfs, release the network (CNI DEL, then the namespace). rm and stop do
+ * it too when the monitor was lost. Idempotent. */
 void cm_monitor_release_runtime(struct cm_store *st, const char *id);
 
 #endif
