@@ -21,7 +21,7 @@ HELPER_DIR=${CTRMIG_HELPER_DIR:-/usr/local/libexec/ctrmig}
 # never used: it listens on :5000 of every interface). clang and
 # libclang-rt-14-dev (libFuzzer and the sanitizers' runtimes) build the fuzz targets.
 PACKAGES=(build-essential pkg-config libarchive-dev libjansson-dev libssl-dev libprotobuf-c-dev
-          protobuf-c-compiler runc iptables
+          protobuf-c-compiler runc iptables containernetworking-plugins
           busybox-static bats util-linux iproute2 procps zstd gzip tar jq
           skopeo umoci docker-registry curl clang libclang-rt-14-dev)
 
