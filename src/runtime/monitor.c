@@ -346,9 +346,11 @@ int cm_monitor_main(struct cm_store *st, int argc, char **argv)
 				memcpy(text, streams[1].len ? streams[1].buf : streams[0].buf, l);
 				text[l] = '\0';
 				cm_autofree char *line = cm_spawn_last_line(text);
+				/* Released before the caller hears: it releases too, and
+				 * two CNI DELs at once trip over each other. */
+				cm_monitor_release_runtime(st, id);
 				send_sync("error %s %s: %s", st->runtime, runc_argv[3],
 					  *line ? line : "failed with no message");
-				cm_monitor_release_runtime(st, id);
 				return CM_EXIT_ERROR;
 			}
 			ctr_pid = read_pid_file(st, id);

@@ -112,10 +112,10 @@ read-only" ]
     [ "$(cat "$BATS_TEST_TMPDIR/vol/g")" = w ]
 }
 
-@test "the default network has loopback only; --network host sees the host's" {
-    run ctrmig run --rm busybox sh -c 'ls /sys/class/net'
+@test "--network none has loopback only, up; --network host sees the host's" {
+    run ctrmig run --rm --network none busybox sh -c 'ls /sys/class/net'
     [ "$output" = "lo" ]
-    run ctrmig run --rm busybox sh -c 'ip link show lo | grep -c UP'
+    run ctrmig run --rm --network none busybox sh -c 'ip link show lo | grep -c UP'
     [ "$output" = 1 ]
     run ctrmig run --rm --network host busybox sh -c 'ls /sys/class/net | wc -l'
     [ "$output" -eq "$(ls /sys/class/net | wc -l)" ]

@@ -60,7 +60,7 @@ teardown() { teardown_store; }
 }
 
 @test "bad option values are one-line errors" {
-    run ctrmig run --network bridge busybox true
+    run ctrmig run --network 'no/such' busybox true
     assert_one_line_error
     run ctrmig run -v relative:/x busybox true
     assert_one_line_error

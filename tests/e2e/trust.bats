@@ -315,11 +315,13 @@ real_archive() {
     for ns in pid ipc uts mnt net; do
         [ "$(readlink /proc/$pid/ns/$ns)" != "$(readlink /proc/1/ns/$ns)" ] || { echo "shares the host's $ns namespace" >&2; return 1; }
     done
-    # no mount but ctrmig's own: the root, /proc, /dev, /sys and the masked paths
+    # no mount but ctrmig's own: the root, /proc, /dev, /sys, the masked
+    # paths and the /etc files ctrmig writes
     local m
     while read -r m; do
         case "$m" in
             /|/proc|/proc/*|/dev|/dev/pts|/dev/shm|/dev/mqueue|/sys|/sys/fs/cgroup|/sys/fs/cgroup/*|/sys/firmware) ;;
+            /etc/hosts|/etc/hostname|/etc/resolv.conf) ;;
             *) echo "unexpected mount $m" >&2; return 1 ;;
         esac
     done < <(awk '{print $5}' /proc/$pid/mountinfo)

@@ -105,7 +105,18 @@ int main(void)
 	ok(refused("{\"cmd\": [], \"network\": \"none\"}", "no command"), "an empty command");
 	ok(refused("{\"cmd\": [\"sh\"], \"network\": \"none\", \"apparmor\": \"x\"}", "'apparmor' is unknown"),
 	   "an unknown field is refused, not dropped");
-	ok(refused("{\"cmd\": [\"sh\"], \"network\": \"bridge2\"}", "network"), "an unknown network");
+	ok(refused("{\"cmd\": [\"sh\"], \"network\": \"no/such\"}", "network"), "a network name with a slash");
+	ok(refused("{\"cmd\": [\"sh\"], \"network\": \"bridge\"}", "network"), "the mode bridge, never recorded");
+	ok(refused("{\"cmd\": [\"sh\"], \"network\": \"ctrmig\", \"ip\": \"10.99.0.300\"}", "ip"), "an address that is none");
+	ok(refused("{\"cmd\": [\"sh\"], \"network\": \"ctrmig\", \"mac\": \"01:00:5e:00:00:01\"}", "mac"), "a multicast MAC");
+	ok(refused("{\"cmd\": [\"sh\"], \"network\": \"ctrmig\", \"ports\": [{\"host_ip\": \"\", \"host_port\": 0, \"container_port\": 80, \"protocol\": \"tcp\"}]}", "ports[0]"),
+	   "a published port 0");
+	ok(refused("{\"cmd\": [\"sh\"], \"network\": \"ctrmig\", \"ports\": [{\"host_ip\": \"\", \"host_port\": 80, \"container_port\": 80, \"protocol\": \"sctp\"}]}", "ports[0]"),
+	   "a published port of another protocol");
+	ok(refused("{\"cmd\": [\"sh\"], \"network\": \"ctrmig\", \"dns_search\": [\"a\\nnameserver 1.2.3.4\"]}", "dns_search[0]"),
+	   "a search domain that would add a line to resolv.conf");
+	ok(refused("{\"cmd\": [\"sh\"], \"network\": \"ctrmig\", \"add_hosts\": [\"x:1.2.3.4\\n5.6.7.8 y\"]}", "add_hosts[0]"),
+	   "an extra host that would add a line to /etc/hosts");
 	ok(refused("{\"cmd\": [\"sh\"], \"network\": \"none\", \"env\": [\"=x\"]}", "env[0]"), "an env entry without a key");
 	ok(refused("{\"cmd\": [\"s\\u0000h\"], \"network\": \"none\"}", "cmd[0]"), "a NUL inside a string");
 	ok(refused("{\"cmd\": [\"sh\"], \"network\": \"none\", \"workdir\": \"rel\"}", "workdir"), "a relative workdir");
