@@ -4,7 +4,6 @@
 #include "ctr_log.h"
 #include "error.h"
 #include "jsonio.h"
-#include "runc.h"
 #include "store.h"
 #include "util.h"
 
