@@ -52,6 +52,8 @@ static const struct cm_cmd commands[] = {
 	{ "inspect", cm_cmd_inspect, CM_CMD_ROOT | CM_CMD_READONLY, "show a container's details as JSON" },
 	{ "logs", cm_cmd_logs, CM_CMD_ROOT | CM_CMD_READONLY, "show a container's output" },
 	{ "top", cm_cmd_top, CM_CMD_ROOT | CM_CMD_READONLY, "show a container's processes" },
+	{ "pause", cm_cmd_pause, CM_CMD_ROOT | CM_CMD_LOCK, "freeze containers' processes" },
+	{ "unpause", cm_cmd_unpause, CM_CMD_ROOT | CM_CMD_LOCK, "let paused containers run again" },
 	{ "__monitor", cmd_monitor, CM_CMD_HIDDEN, "" },
 	{ "__netns-lo-up", cmd_netns_hook, CM_CMD_HIDDEN | CM_CMD_NOSTORE, "" },
 };

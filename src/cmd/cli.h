@@ -59,5 +59,7 @@ int cm_cmd_restore(struct cm_store *, int, char **, struct cm_error *);
 int cm_cmd_export(struct cm_store *, int, char **, struct cm_error *);
 int cm_cmd_import(struct cm_store *, int, char **, struct cm_error *);
 int cm_cmd_trust(struct cm_store *, int, char **, struct cm_error *);
+int cm_cmd_pause(struct cm_store *, int, char **, struct cm_error *);
+int cm_cmd_unpause(struct cm_store *, int, char **, struct cm_error *);
 
 #endif
