@@ -58,6 +58,7 @@ static const struct cm_cmd commands[] = {
 	{ "restart", cm_cmd_restart, CM_CMD_ROOT | CM_CMD_LOCK, "stop and start containers again" },
 	{ "rename", cm_cmd_rename, CM_CMD_ROOT | CM_CMD_LOCK, "give a container another name" },
 	{ "diff", cm_cmd_diff, CM_CMD_ROOT | CM_CMD_READONLY, "list the files a container added, changed, deleted" },
+	{ "cp", cm_cmd_cp, CM_CMD_ROOT | CM_CMD_LOCK, "copy files between a container and the host" },
 	{ "stats", cm_cmd_stats, CM_CMD_ROOT | CM_CMD_READONLY, "show containers' CPU and memory use" },
 	/* reached as `container prune` only (see group_alias) */
 	{ "container prune", cm_cmd_container_prune, CM_CMD_ROOT | CM_CMD_LOCK | CM_CMD_HIDDEN, "" },

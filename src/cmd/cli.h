@@ -65,6 +65,7 @@ int cm_cmd_wait(struct cm_store *, int, char **, struct cm_error *);
 int cm_cmd_restart(struct cm_store *, int, char **, struct cm_error *);
 int cm_cmd_rename(struct cm_store *, int, char **, struct cm_error *);
 int cm_cmd_diff(struct cm_store *, int, char **, struct cm_error *);
+int cm_cmd_cp(struct cm_store *, int, char **, struct cm_error *);
 int cm_cmd_stats(struct cm_store *, int, char **, struct cm_error *);
 int cm_cmd_container_prune(struct cm_store *, int, char **, struct cm_error *);
 
