@@ -54,9 +54,44 @@ static const struct cm_cmd commands[] = {
 	{ "top", cm_cmd_top, CM_CMD_ROOT | CM_CMD_READONLY, "show a container's processes" },
 	{ "port", cm_cmd_port, CM_CMD_ROOT | CM_CMD_READONLY, "list a container's published ports" },
 	{ "network", cm_cmd_network, CM_CMD_ROOT | CM_CMD_LOCK, "manage networks (create, ls, inspect, rm)" },
+	{ "pause", cm_cmd_pause, CM_CMD_ROOT | CM_CMD_LOCK, "freeze containers' processes" },
+	{ "unpause", cm_cmd_unpause, CM_CMD_ROOT | CM_CMD_LOCK, "let paused containers run again" },
+	{ "wait", cm_cmd_wait, CM_CMD_ROOT | CM_CMD_READONLY, "wait for containers to exit, print their status" },
+	{ "restart", cm_cmd_restart, CM_CMD_ROOT | CM_CMD_LOCK, "stop and start containers again" },
+	{ "rename", cm_cmd_rename, CM_CMD_ROOT | CM_CMD_LOCK, "give a container another name" },
+	{ "diff", cm_cmd_diff, CM_CMD_ROOT | CM_CMD_READONLY, "list the files a container added, changed, deleted" },
+	{ "cp", cm_cmd_cp, CM_CMD_ROOT | CM_CMD_LOCK, "copy files between a container and the host" },
+	{ "stats", cm_cmd_stats, CM_CMD_ROOT | CM_CMD_READONLY, "show containers' CPU and memory use" },
+	/* reached as `container prune` only (see group_alias) */
+	{ "container prune", cm_cmd_container_prune, CM_CMD_ROOT | CM_CMD_LOCK | CM_CMD_HIDDEN, "" },
 	{ "__monitor", cmd_monitor, CM_CMD_HIDDEN, "" },
 	{ "__netns-lo-up", cmd_netns_hook, CM_CMD_HIDDEN | CM_CMD_NOSTORE, "" },
 };
+
+/* Podman's long forms: `container ls`, `container rm`..., and `container
+ * prune`, which has no short form. Moves optind past "container" and says
+ * which command table entry is meant, or NULL. */
+static const char *group_alias(int argc, char **argv, struct cm_error *err)
+{
+	static const char *const same[] = { "ls", "list", "ps", "rm", "inspect", "logs", "top",
+					    "start", "stop", "kill", "restart", "wait", "pause",
+					    "unpause", "rename", "stats", "diff", "cp", "create",
+					    "run", "checkpoint", "restore", "export", "import", "prune" };
+	if (optind + 1 >= argc) {
+		cm_err(err, 0, "container needs a command: ls, rm, prune... (see ctrmig --help)");
+		return NULL;
+	}
+	const char *sub = argv[++optind];
+	for (size_t i = 0; i < sizeof(same) / sizeof(same[0]); i++) {
+		if (strcmp(sub, same[i]))
+			continue;
+		if (!strcmp(sub, "ls") || !strcmp(sub, "list"))
+			return "ps";
+		return !strcmp(sub, "prune") ? "container prune" : sub;
+	}
+	cm_err(err, 0, "unknown command container %s (see ctrmig --help)", sub);
+	return NULL;
+}
 
 static void usage(FILE *out)
 {
@@ -70,7 +105,8 @@ static void usage(FILE *out)
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (!(commands[i].flags & CM_CMD_HIDDEN))
 			fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
-	fputs("\nOptions:\n"
+	fputs("  container  the same as 'container ls|rm|...', and 'container prune'\n"
+	      "\nOptions:\n"
 	      "  --root DIR         store (default $CTRMIG_ROOT or " CM_DEFAULT_ROOT ")\n"
 	      "  --config-dir DIR   signing key, trusted keys, policy (default $CTRMIG_CONFIG_DIR\n"
 	      "                     or " CM_DEFAULT_CONFIG_DIR ")\n"
@@ -172,6 +208,12 @@ int main(int argc, char **argv)
 		return CM_EXIT_ERROR;
 	}
 	const char *name = argv[optind];
+	struct cm_error err = { 0 };
+	if (!strcmp(name, "container") && !(name = group_alias(argc, argv, &err))) {
+		fprintf(stderr, "Error: %s\n", err.msg);
+		cm_error_clear(&err);
+		return CM_EXIT_ERROR;
+	}
 	const struct cm_cmd *cmd = NULL;
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (!strcmp(commands[i].name, name))
@@ -182,7 +224,6 @@ int main(int argc, char **argv)
 	}
 	put_helpers_on_path();
 
-	struct cm_error err = { 0 };
 	struct cm_store st = { .lock_fd = -1 };
 	int ret;
 	bool wants_help = false;

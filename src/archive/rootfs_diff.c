@@ -48,19 +48,15 @@ int cm_archive_copy_data(struct archive *in, struct archive *out, const char *na
 	}
 }
 
-json_t *cm_rootfs_diff_write(const char *upper_dir, int out_fd, struct cm_error *err)
+int cm_rootfs_upper_walk(const char *upper_dir, cm_upper_fn fn, void *arg, struct cm_error *err)
 {
 	struct archive *in = archive_read_disk_new();
-	struct archive *out = archive_write_new();
-	json_t *deleted = json_array();
 	size_t plen = strlen(upper_dir);
 	int ret = 0;
 
 	archive_read_disk_set_symlink_physical(in);
 	archive_read_disk_set_behavior(in, ARCHIVE_READDISK_NO_TRAVERSE_MOUNTS);
-	archive_write_set_format_pax_restricted(out);
-	if (archive_read_disk_open(in, upper_dir) != ARCHIVE_OK ||
-	    archive_write_open_fd(out, out_fd) != ARCHIVE_OK) {
+	if (archive_read_disk_open(in, upper_dir) != ARCHIVE_OK) {
 		ret = cm_err(err, 0, "read %s: %s", upper_dir, archive_error_string(in));
 		goto out;
 	}
@@ -74,37 +70,62 @@ json_t *cm_rootfs_diff_write(const char *upper_dir, int out_fd, struct cm_error 
 			rel++;
 		if (!*rel)
 			continue; /* the upper dir itself */
-		if (is_whiteout(e)) {
-			json_array_append_new(deleted, json_string(rel));
-			continue;
-		}
-		if (archive_entry_filetype(e) == AE_IFDIR && is_opaque(src))
-			json_array_append_new(deleted, json_string(rel)); /* then re-added below */
-		/* overlay's own bookkeeping is not the container's data */
-		archive_entry_xattr_clear(e);
+		enum cm_upper_kind kind = CM_UPPER_ENTRY;
+		if (is_whiteout(e))
+			kind = CM_UPPER_DELETED;
+		else if (archive_entry_filetype(e) == AE_IFDIR && is_opaque(src))
+			kind = CM_UPPER_OPAQUE_DIR;
 		cm_autofree char *name = cm_strdup(rel);
-		archive_entry_copy_pathname(e, name);
-		if (archive_write_header(out, e) < ARCHIVE_WARN) {
-			ret = cm_err(err, 0, "%s: %s", name, archive_error_string(out));
+		if ((ret = fn(in, e, name, kind, arg, err)) < 0)
 			goto out;
-		}
-		if (archive_entry_size(e) > 0 && cm_archive_copy_data(in, out, name, err) < 0) {
-			ret = -1;
-			goto out;
-		}
 	}
 	if (r != ARCHIVE_EOF)
 		ret = cm_err(err, 0, "read %s: %s", upper_dir, archive_error_string(in));
 out:
-	if (archive_write_close(out) < ARCHIVE_WARN && ret == 0)
-		ret = cm_err(err, 0, "write rootfs-diff.tar: %s", archive_error_string(out));
-	archive_write_free(out);
 	archive_read_free(in);
+	return ret;
+}
+
+struct diff_tar {
+	struct archive *out;
+	json_t *deleted;
+};
+
+static int add_to_diff(struct archive *in, struct archive_entry *e, const char *rel,
+		       enum cm_upper_kind kind, void *arg, struct cm_error *err)
+{
+	struct diff_tar *d = arg;
+	if (kind != CM_UPPER_ENTRY)
+		json_array_append_new(d->deleted, json_string(rel)); /* an opaque folder is re-added below */
+	if (kind == CM_UPPER_DELETED)
+		return 0;
+	/* overlay's own bookkeeping is not the container's data */
+	archive_entry_xattr_clear(e);
+	archive_entry_copy_pathname(e, rel);
+	if (archive_write_header(d->out, e) < ARCHIVE_WARN)
+		return cm_err(err, 0, "%s: %s", rel, archive_error_string(d->out));
+	if (archive_entry_size(e) > 0 && cm_archive_copy_data(in, d->out, rel, err) < 0)
+		return -1;
+	return 0;
+}
+
+json_t *cm_rootfs_diff_write(const char *upper_dir, int out_fd, struct cm_error *err)
+{
+	struct diff_tar d = { archive_write_new(), json_array() };
+	int ret = 0;
+	archive_write_set_format_pax_restricted(d.out);
+	if (archive_write_open_fd(d.out, out_fd) != ARCHIVE_OK)
+		ret = cm_err(err, 0, "write rootfs-diff.tar: %s", archive_error_string(d.out));
+	else
+		ret = cm_rootfs_upper_walk(upper_dir, add_to_diff, &d, err);
+	if (archive_write_close(d.out) < ARCHIVE_WARN && ret == 0)
+		ret = cm_err(err, 0, "write rootfs-diff.tar: %s", archive_error_string(d.out));
+	archive_write_free(d.out);
 	if (ret < 0) {
-		json_decref(deleted);
+		json_decref(d.deleted);
 		return NULL;
 	}
-	return deleted;
+	return d.deleted;
 }
 
 /* ---- applying, inside the container root ------------------------------ */

@@ -7,12 +7,23 @@
 #include <jansson.h>
 
 struct archive;
+struct archive_entry;
 struct cm_error;
 
 /* Copies the current entry's data from a disk or archive reader into an
  * archive writer; name is for the error. */
 int cm_archive_copy_data(struct archive *in, struct archive *out, const char *name,
 			 struct cm_error *err);
+
+/* What an overlay upper folder holds, entry by entry, parents first: rel is
+ * the path inside the container's root (no leading '/'); kind says whether
+ * it was deleted (a whiteout), is a folder whose image contents were
+ * replaced (opaque; its new contents follow), or was added or changed. fn
+ * may read the entry's data from in; a negative return stops the walk. */
+enum cm_upper_kind { CM_UPPER_ENTRY, CM_UPPER_DELETED, CM_UPPER_OPAQUE_DIR };
+typedef int (*cm_upper_fn)(struct archive *in, struct archive_entry *e, const char *rel,
+			   enum cm_upper_kind kind, void *arg, struct cm_error *err);
+int cm_rootfs_upper_walk(const char *upper_dir, cm_upper_fn fn, void *arg, struct cm_error *err);
 
 /* Writes the diff of upper_dir as a tar to out_fd; returns the deleted paths
  * (a JSON array of relative paths), or NULL with err set. */

@@ -61,5 +61,14 @@ int cm_cmd_import(struct cm_store *, int, char **, struct cm_error *);
 int cm_cmd_trust(struct cm_store *, int, char **, struct cm_error *);
 int cm_cmd_port(struct cm_store *, int, char **, struct cm_error *);
 int cm_cmd_network(struct cm_store *, int, char **, struct cm_error *);
+int cm_cmd_pause(struct cm_store *, int, char **, struct cm_error *);
+int cm_cmd_unpause(struct cm_store *, int, char **, struct cm_error *);
+int cm_cmd_wait(struct cm_store *, int, char **, struct cm_error *);
+int cm_cmd_restart(struct cm_store *, int, char **, struct cm_error *);
+int cm_cmd_rename(struct cm_store *, int, char **, struct cm_error *);
+int cm_cmd_diff(struct cm_store *, int, char **, struct cm_error *);
+int cm_cmd_cp(struct cm_store *, int, char **, struct cm_error *);
+int cm_cmd_stats(struct cm_store *, int, char **, struct cm_error *);
+int cm_cmd_container_prune(struct cm_store *, int, char **, struct cm_error *);
 
 #endif

@@ -2,6 +2,7 @@
 #include "cli.h"
 #include "ctr_net.h"
 #include "container.h"
+#include "ctr_cgroup.h"
 #include "error.h"
 #include "image.h"
 #include "image_config.h"
@@ -45,16 +46,19 @@ static json_t *inspect_json(struct cm_store *st, json_t *rec)
 	json_t *config = json_object_get(rec, "config"), *image = json_object_get(rec, "image");
 	json_t *ckpt = json_object_get(rec, "checkpoint");
 	bool running = s.status == CM_CTR_RUNNING;
+	/* Podman's: a paused container is not Running, but keeps its Pid */
+	bool paused = running && cm_cgroup_frozen((pid_t)cm_json_int(rec, "pid", 0));
 	const char *started = cm_json_str(rec, "started_at");
 	json_t *state = json_pack(
 		"{s:s, s:b, s:I, s:i, s:s, s:s, s:b, s:s, s:b, s:b}", "Status",
-		cm_ctr_status_name(s.status), "Running", running, "Pid",
+		paused ? "paused" : cm_ctr_status_name(s.status), "Running", running && !paused, "Pid",
 		running ? cm_json_int(rec, "pid", 0) : (json_int_t)0, "ExitCode", s.exit_code,
 		"StartedAt", started ? started : "", "FinishedAt", s.finished_at ? s.finished_at : "",
 		"Checkpointed", s.status == CM_CTR_CHECKPOINTED, "CheckpointedAt",
 		ckpt ? cm_json_str(ckpt, "time") : "", "Restorable",
 		s.status == CM_CTR_CHECKPOINTED && cm_json_bool(ckpt, "restorable"), "Restored",
 		cm_json_bool(rec, "restored"));
+	json_object_set_new(state, "Paused", json_boolean(paused));
 	cm_ctr_state_free(&s);
 	cm_autofree char *dir = cm_store_ctr_dir(st, cm_json_str(rec, "id"));
 	cm_autofree char *log = cm_path_join(dir, "ctr.log");

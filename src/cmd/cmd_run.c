@@ -64,7 +64,7 @@ static const char create_usage[] =
 	"Takes the options of 'ctrmig run' except -d.\n";
 
 static const char start_usage[] =
-	"Usage: ctrmig start [--checkpoint NAME [--checkpoint-dir DIR]] CONTAINER...\n"
+	"Usage: ctrmig start [--checkpoint NAME [--checkpoint-dir DIR]] -l | CONTAINER...\n"
 	"\n"
 	"Start created or exited containers in the background. With --checkpoint,\n"
 	"restore the container from a named checkpoint instead (Docker's way); the\n"
@@ -73,6 +73,7 @@ static const char start_usage[] =
 	"Options:\n"
 	"      --checkpoint NAME      restore from this checkpoint (see 'checkpoint create')\n"
 	"      --checkpoint-dir DIR   where named checkpoints are (default: the container's)\n"
+	"  -l, --latest               the newest container\n"
 	"  -h, --help                 show this help\n";
 
 struct run_opts {
@@ -433,13 +434,17 @@ int cm_cmd_start(struct cm_store *st, int argc, char **argv, struct cm_error *er
 	static const struct option longopts[] = {
 		{ "checkpoint", required_argument, NULL, 'c' },
 		{ "checkpoint-dir", required_argument, NULL, 'D' },
+		{ "latest", no_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct cm_restore_opts ro = { .keep = true };
+	bool latest = false;
 	int c;
-	while ((c = cm_cli_getopt(argc, argv, "h", longopts, start_usage, err)) != -1) {
-		if (c == 'c')
+	while ((c = cm_cli_getopt(argc, argv, "lh", longopts, start_usage, err)) != -1) {
+		if (c == 'l')
+			latest = true;
+		else if (c == 'c')
 			ro.name = optarg;
 		else if (c == 'D')
 			ro.parent_dir = optarg;
@@ -450,7 +455,7 @@ int cm_cmd_start(struct cm_store *st, int argc, char **argv, struct cm_error *er
 		return cm_err(err, 0, "--checkpoint-dir goes with --checkpoint NAME");
 	if (ro.parent_dir && ro.parent_dir[0] != '/')
 		return cm_err(err, 0, "--checkpoint-dir %s: must be an absolute path", ro.parent_dir);
-	json_t *recs = cm_cli_select_ctrs(st, false, false, argc - optind, argv + optind,
+	json_t *recs = cm_cli_select_ctrs(st, false, latest, argc - optind, argv + optind,
 					  start_usage, err), *rec;
 	if (!recs)
 		return -1;

@@ -3,6 +3,7 @@
 #include "util.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <stdlib.h>
@@ -129,8 +130,18 @@ no_user:
 	return cm_err(err, 0, "user %s is not in the image's /etc/passwd", user);
 }
 
-/* A file of the image, read inside the root that holds it. */
-static char *read_in_root(const char *root, const char *path)
+char *cm_user_name_of(const char *db, unsigned long id)
+{
+	char key[24], name[256];
+	size_t len;
+	snprintf(key, sizeof(key), "%lu", id);
+	const char *line = db ? find_line(db, 2, key, &len) : NULL;
+	if (!line || !field(line, len, 0, name, sizeof(name)) || !*name)
+		return NULL;
+	return cm_strdup(name);
+}
+
+char *cm_user_read_in_root(const char *root, const char *path)
 {
 	cm_autoclose int rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (rootfd < 0)
@@ -165,9 +176,9 @@ int cm_user_resolve(const char *spec, const char *const *roots, size_t nroots, s
 {
 	cm_autofree char *passwd = NULL, *group = NULL;
 	for (size_t i = 0; i < nroots && !passwd; i++) {
-		passwd = read_in_root(roots[i], "etc/passwd");
+		passwd = cm_user_read_in_root(roots[i], "etc/passwd");
 		if (passwd)
-			group = read_in_root(roots[i], "etc/group");
+			group = cm_user_read_in_root(roots[i], "etc/group");
 	}
 	return cm_user_resolve_text(spec, passwd, group, out, err);
 }

@@ -26,6 +26,13 @@ int cm_user_resolve(const char *spec, const char *const *roots, size_t nroots, s
 int cm_user_resolve_lowerdir(const char *spec, const char *lowerdir, struct cm_user *out,
 			     struct cm_error *err);
 
+/* A file of the image (etc/passwd, etc/group), read inside root so that its
+ * symlinks cannot lead out; at most 1 MiB. NULL when it cannot be read. */
+char *cm_user_read_in_root(const char *root, const char *path);
+/* The name that /etc/passwd or /etc/group text gives id (the third field),
+ * or NULL (caller frees). */
+char *cm_user_name_of(const char *db, unsigned long id);
+
 /* Parsing, for the unit tests: passwd and group as text (NULL: none). */
 int cm_user_resolve_text(const char *spec, const char *passwd, const char *group,
 			 struct cm_user *out, struct cm_error *err);
