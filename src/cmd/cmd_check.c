@@ -1,5 +1,7 @@
 /* ctrmig check: can this host run and checkpoint containers? */
 #include "cli.h"
+#include "cni.h"
+#include "proc_spawn.h"
 #include "criu.h"
 #include "criu_conf.h"
 #include "error.h"
@@ -93,6 +95,32 @@ static int check_cgroups(void)
 		      "mount cgroup2 on /sys/fs/cgroup");
 }
 
+/* The plugins ctrmig's networks chain, and the iptables they drive. */
+static int check_cni(void)
+{
+	static const char *const plugins[] = { "bridge", "host-local", "portmap", "firewall", "tuning" };
+	char *missing = NULL;
+	for (size_t i = 0; i < sizeof(plugins) / sizeof(plugins[0]); i++)
+		if (!cm_cni_plugin_found(plugins[i]))
+			cm_str_appendf(&missing, ", ", "%s", plugins[i]);
+	cm_autofree char *detail = missing ? cm_strfmt("missing in %s: %s", cm_cni_path(), missing)
+					   : cm_strfmt("bridge, host-local, portmap, firewall, tuning in %s",
+						       cm_cni_path());
+	free(missing);
+	int problems = report(!missing, "cni", detail,
+			      "apt-get install containernetworking-plugins (or set CTRMIG_CNI_PATH)");
+	/* portmap, firewall and bridge's masquerade shell out to iptables and ip6tables. */
+	bool ipt = cm_on_path("iptables") && cm_on_path("ip6tables");
+	struct cm_spawn_result r = { 0 };
+	char *argv[] = { "iptables", "-w", "-t", "nat", "-S", "POSTROUTING", NULL };
+	bool usable = ipt && cm_spawn_capture(argv, &r, NULL) == 0 && r.status == 0;
+	cm_spawn_result_free(&r);
+	problems += report(usable, "nat", usable ? "iptables can read the nat table" :
+					      ipt ? "iptables cannot read the nat table" : "iptables or ip6tables not found",
+			   "apt-get install iptables; modprobe iptable_nat (or nf_tables)");
+	return problems;
+}
+
 int cm_cmd_check(struct cm_store *st, int argc, char **argv, struct cm_error *err)
 {
 	if (argc > 1 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
@@ -116,6 +144,7 @@ int cm_cmd_check(struct cm_store *st, int argc, char **argv, struct cm_error *er
 	problems += report(ipt, "iptables", ipt ? "iptables-restore found" : "iptables-restore not found",
 			   "apt-get install iptables (CRIU saves firewall rules with it)");
 	problems += check_network_lock(st);
+	problems += check_cni();
 	if (problems) {
 		fflush(stdout);
 		return cm_err(err, 0, "%d problem%s found: this host cannot checkpoint containers yet",

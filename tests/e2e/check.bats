@@ -14,6 +14,15 @@ load helpers
     [[ "$output" == *"criu check: looks good"* ]]
     [[ "$output" == *"ok      overlayfs"* ]]
     [[ "$output" == *"ok      iptables"* ]]
+    [[ "$output" == *"ok      cni        bridge, host-local, portmap, firewall, tuning in"* ]]
+    [[ "$output" == *"ok      nat"* ]]
+}
+
+@test "check names missing CNI plugins and how to get them" {
+    require_root
+    run env CTRMIG_CNI_PATH=/nonexistent "$CTRMIG_BIN" check
+    [ "$status" -eq 125 ]
+    [[ "$output" == *"FAIL    cni        missing in /nonexistent: bridge, host-local, portmap, firewall, tuning; fix: apt-get install containernetworking-plugins"* ]]
 }
 
 @test "check names a missing runtime and how to fix it, exit 125" {
