@@ -27,6 +27,7 @@ cleanup() {
     "$CTRMIG" --root "$root" rm -af >/dev/null 2>&1 || true
     "$CTRMIG" --root "$root_b" rm -af >/dev/null 2>&1 || true
     runc delete -f bench-runc >/dev/null 2>&1 || true
+    bare_netns_remove ctrmig-bench
     umount -l "$work" 2>/dev/null || true
     rm -rf "$work"
 }
@@ -38,6 +39,9 @@ make_bench_rootfs "$work/rootfs"
 c image import "$work/rootfs" bench >/dev/null
 cb image import "$work/rootfs" bench >/dev/null
 bare_conf=$(bare_criu_conf default "$work/criu.conf")
+# ctrmig's containers are on its default network; bare runc joins a namespace
+# configured the same way once, outside the timings (lib.sh).
+bare_ns=$(bare_netns ctrmig-bench)
 
 size_of() { stat -c %s "$1" | awk '{ printf "%.1fM", $1 / 1048576 }'; }
 
@@ -81,7 +85,7 @@ printf '%-5s | %-9s %-9s %-9s %-9s | %-8s %-8s | %-9s %-9s %-9s %-8s | %s\n' "Mi
 for mib in "${sizes[@]}"; do
     # container memory, images and archive: see warm_memory in lib.sh
     WARM_MIB=$((3 * mib + 256))
-    make_runc_bundle "$work/bundle-$mib" "$work/rootfs" "$mib" "$bare_conf"
+    make_runc_bundle "$work/bundle-$mib" "$work/rootfs" "$mib" "$bare_conf" "$bare_ns"
     rm -f "$work"/*.ckpt "$work"/*.rest
     for i in $(seq "$runs"); do
         if [ $((i % 2)) -eq 1 ]; then

@@ -6,6 +6,9 @@
 # The bare side gets the CRIU config ctrmig gives its containers (network
 # locking with nftables where CRIU can), so that the ratios are ctrmig's own
 # overhead; BARE_CRIU_CONF=default runs bare runc with CRIU's defaults instead.
+# ctrmig's container is on its default network, so its checkpoint releases
+# the address (CNI DEL) and its restore takes it again (CNI ADD); the bare
+# side joins a namespace set up the same way once, outside the timings.
 set -euo pipefail
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 . "$TOP/bench/lib.sh"
@@ -29,6 +32,7 @@ fi
 cleanup() {
     "$CTRMIG" --root "$root" rm -af >/dev/null 2>&1 || true
     runc delete -f bench-runc >/dev/null 2>&1 || true
+    bare_netns_remove ctrmig-bench
     umount -l "$work" 2>/dev/null || true
     rm -rf "$work"
 }
@@ -38,6 +42,7 @@ c() { "$CTRMIG" --root "$root" "$@"; }
 make_bench_rootfs "$work/rootfs"
 c image import "$work/rootfs" bench >/dev/null
 bare_conf=$(bare_criu_conf ctrmig "$work/criu.conf")
+bare_ns=$(bare_netns ctrmig-bench)
 
 # bare runc: stdio on /dev/null, which CRIU can carry
 bench_runc() { # mib
@@ -73,7 +78,7 @@ printf '%-5s | %-9s %-9s %-6s %-9s %-6s | %-9s %-9s %-6s %-9s %-6s\n' "MiB" \
 for mib in "${sizes[@]}"; do
     # container memory, images and archive: see warm_memory in lib.sh
     WARM_MIB=$((2 * mib + 256))
-    make_runc_bundle "$work/bundle-$mib" "$work/rootfs" "$mib" "$bare_conf"
+    make_runc_bundle "$work/bundle-$mib" "$work/rootfs" "$mib" "$bare_conf" "$bare_ns"
     : > "$work/rc" ; : > "$work/cc" ; : > "$work/rr" ; : > "$work/cr" ; : > "$work/cw" ; : > "$work/rw"
     for i in $(seq "$runs"); do
         # alternate which goes first, so neither always meets a warmer cache
@@ -90,4 +95,4 @@ for mib in "${sizes[@]}"; do
         "${rc}s" "${cc}s" "$(ratio "$cc" "$rc")" "${cw}s" "$(ratio "$cc" "$cw")" \
         "${rr}s" "${cr}s" "$(ratio "$cr" "$rr")" "${rw}s" "$(ratio "$cr" "$rw")"
 done
-echo "(medians of $runs runs each; ratio = ctrmig / runc; bare runc's CRIU config: ${BARE_CRIU_CONF:-ctrmig}; images on $medium; CRIU $(criu --version | awk '/Version/ {print $2}'), $(runc --version | head -n1))"
+echo "(medians of $runs runs each; ratio = ctrmig / runc; ctrmig on its default network, bare runc in a configured netns; bare runc's CRIU config: ${BARE_CRIU_CONF:-ctrmig}; images on $medium; CRIU $(criu --version | awk '/Version/ {print $2}'), $(runc --version | head -n1))"

@@ -81,7 +81,7 @@ fill_wait() { awk -v m="$1" 'BEGIN { print 1 + m / 400 }'; }
 # A bare runc bundle doing the same work: runc spec's defaults, not a terminal.
 # With a fourth argument, runc hands that CRIU config file to CRIU, as ctrmig
 # does with its own (org.criu.config; see ctrmig-checkpoint(1)).
-make_runc_bundle() { # dir rootfs mib [criu-config]
+make_runc_bundle() { # dir rootfs mib [criu-config [netns-path]]
     local dir=$1
     mkdir -p "$dir"
     cp -a "$2" "$dir/rootfs"
@@ -91,6 +91,31 @@ make_runc_bundle() { # dir rootfs mib [criu-config]
     if [ -n "${4:-}" ]; then
         sed -i "1s|^{|{ \"annotations\": { \"org.criu.config\": \"$4\" },|" "$dir/config.json"
     fi
+    if [ -n "${5:-}" ]; then
+        jq --arg p "$5" '.linux.namespaces |= map(if .type == "network" then .path = $p else . end)' \
+            "$dir/config.json" > "$dir/c" && mv "$dir/c" "$dir/config.json"
+    fi
+}
+
+# A network namespace for the bare runc side, configured as ctrmig
+# configures a container's (a veth on a bridge, an address from host-local,
+# through the same bridge plugin), once and outside the timings, as someone
+# running runc alone would keep one. Prints its path.
+BARE_NET='{"cniVersion":"1.0.0","name":"ctrmig-bench","type":"bridge","bridge":"ctrmig-bench0","isGateway":true,"ipMasq":true,"ipam":{"type":"host-local","ranges":[[{"subnet":"10.99.250.0/24"}]],"routes":[{"dst":"0.0.0.0/0"}]}}'
+bare_cni() { # command name
+    CNI_COMMAND=$1 CNI_CONTAINERID=$2 CNI_NETNS=/run/netns/$2 CNI_IFNAME=eth0 CNI_PATH=/usr/lib/cni \
+        /usr/lib/cni/bridge <<<"$BARE_NET" >/dev/null
+}
+bare_netns() { # name
+    ip netns add "$1"
+    ip -n "$1" link set lo up
+    bare_cni ADD "$1"
+    echo "/run/netns/$1"
+}
+bare_netns_remove() { # name
+    bare_cni DEL "$1" 2>/dev/null || true
+    ip netns del "$1" 2>/dev/null || true
+    ip link del ctrmig-bench0 2>/dev/null || true
 }
 
 # The CRIU config file for the bare runc bundle, by BARE_CRIU_CONF (the

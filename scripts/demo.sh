@@ -68,5 +68,33 @@ for n in counter copy1 copy2 copy3; do
     [ "${first#count }" -eq $(( ${saved#count } + 1 )) ] || { echo "demo: $n did not go on" >&2; exit 1; }
 done
 c2 rm -f counter copy1 copy2 copy3
+
+# The seed's stateful web app: an HTTP counter on ctrmig's default network.
+# It keeps its address across the move; copies get their own.
+c run -d --name web busybox sh -c 'i=0; while true; do i=$((i+1)); printf "HTTP/1.0 200 OK\r\nContent-Length: ${#i}\r\n\r\n$i" | nc -l -p 80 >/dev/null; done'
+ip=$("$CTRMIG" --root "$ROOT" inspect --format '{{.NetworkSettings.IPAddress}}' web)
+c inspect --format '{{.NetworkSettings.IPAddress}}' web
+get() { # url: asks until the server listens, then once
+    local i
+    for i in $(seq 50); do busybox wget -q -O - "$1" 2>/dev/null && echo && return 0; sleep 0.1; done
+    echo "demo: no answer from $1" >&2; exit 1
+}
+for n in 1 2 3; do step "busybox wget -q -O - http://$ip/"; get "http://$ip/"; done
+c checkpoint -e "$WORK/web.tar.zst" web
+c rm web
+c2 restore -i "$WORK/web.tar.zst"
+c2 inspect --format '{{.NetworkSettings.IPAddress}}' web
+step "busybox wget -q -O - http://$ip/      # the same address, the next number"
+answer=$(get "http://$ip/")
+echo "$answer"
+[ "$answer" = 4 ] || { echo "demo: the web counter did not go on" >&2; exit 1; }
+for n in 1 2 3; do
+    c2 restore -i "$WORK/web.tar.zst" -n "replica$n"
+    rip=$("$CTRMIG" --root "$ROOT2" inspect --format '{{.NetworkSettings.IPAddress}}' "replica$n")
+    step "busybox wget -q -O - http://$rip/      # replica$n's own address"
+    get "http://$rip/"
+done
+c2 ps
+c2 rm -f web replica1 replica2 replica3
 echo
 echo "demo: done"
