@@ -6,9 +6,10 @@
 # The bare side gets the CRIU config ctrmig gives its containers (network
 # locking with nftables where CRIU can), so that the ratios are ctrmig's own
 # overhead; BARE_CRIU_CONF=default runs bare runc with CRIU's defaults instead.
-# ctrmig's container is on its default network, so its checkpoint releases
-# the address (CNI DEL) and its restore takes it again (CNI ADD); the bare
-# side joins a namespace set up the same way once, outside the timings.
+# ctrmig's container is on its default network, so its restore takes the
+# address again (CNI ADD); its checkpoint's monitor releases it (CNI DEL) in
+# the background, which the bench lets finish before timing the restore. The
+# bare side joins a namespace set up the same way once, outside the timings.
 set -euo pipefail
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 . "$TOP/bench/lib.sh"
@@ -65,6 +66,7 @@ bench_ctrmig() { # mib
     TIME_IT_OUT="$work/stats" time_it c checkpoint --print-stats "b$1" >> "$work/cc"
     stat_seconds runtime_checkpoint_duration "$work/stats" >> "$work/cw"
     [ -z "${BENCH_VERBOSE:-}" ] || grep -E '"(frozen_time|memwrite_time)"' "$work/stats" | tr -d ' \n' >&2
+    wait_released c "b$1"
     TIME_IT_OUT="$work/stats" time_it c restore --print-stats "b$1" >> "$work/cr"
     stat_seconds runtime_restore_duration "$work/stats" >> "$work/rw"
     c rm -f "b$1" >/dev/null

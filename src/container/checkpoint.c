@@ -211,12 +211,11 @@ int cm_ckpt_dump(struct cm_store *st, json_t *rec, const struct cm_ckpt_opts *o,
 	if (!o->keep)
 		unlink(log);
 	record_checkpoint(rec, o, images);
-	/* CRIU killed the container; its monitor tidies up (runc delete, unmount,
-	 * the address released), and a checkpoint is done when that is. */
-	if (stops) {
+	/* CRIU killed the container; its monitor tidies up on its own (runc
+	 * delete, unmount, the address released) while this command returns:
+	 * whatever runs the container next waits for that first. */
+	if (stops)
 		json_object_set_new(rec, "state", json_string("checkpointed"));
-		cm_ctr_wait_exit(st, rec, 10);
-	}
 	ret = cm_store_save_ctr(st, rec, err);
 	cm_debug("checkpoint %s: record saved after %.3fs", name, cm_monotonic_seconds() - t0);
 	signals_release(&saved);
@@ -265,17 +264,23 @@ static int check_images(struct cm_store *st, json_t *rec, const char *images, st
 	return ret < 0 ? -1 : 0;
 }
 
+/* -p on restore: the published ports from now on. */
+static int net_ports(struct cm_store *st, json_t *rec, const struct cm_restore_opts *o, struct cm_error *err)
+{
+	if (!o->ports)
+		return 0;
+	json_t *ports = json_deep_copy(o->ports);
+	json_object_set_new(json_object_get(rec, "config"), "ports", ports);
+	if (cm_ports_assign(st, ports, cm_json_str(rec, "id"), err) < 0)
+		return -1;
+	return cm_store_save_ctr(st, rec, err);
+}
+
 /* The address and MAC the container had (network.status), unless told to
  * take new ones; the record's --ip and --mac-address otherwise. */
 static int net_up_again(struct cm_store *st, json_t *rec, const struct cm_restore_opts *o,
 			struct cm_error *err)
 {
-	if (o->ports) {
-		json_t *ports = json_deep_copy(o->ports);
-		json_object_set_new(json_object_get(rec, "config"), "ports", ports);
-		if (cm_ports_assign(st, ports, cm_json_str(rec, "id"), err) < 0 || cm_store_save_ctr(st, rec, err) < 0)
-			return -1;
-	}
 	json_t *status = cm_ctr_net_status(st, cm_json_str(rec, "id"));
 	struct cm_net_address a;
 	struct cm_net_request req = { 0 };
@@ -289,6 +294,22 @@ static int net_up_again(struct cm_store *st, json_t *rec, const struct cm_restor
 	int ret = cm_ctr_net_up(st, rec, &req, err);
 	json_decref(status);
 	return ret;
+}
+
+struct net_job {
+	struct cm_store *st;
+	json_t *rec;
+	const struct cm_restore_opts *o;
+};
+
+static int net_up_child(void *arg, char *msg, size_t msglen)
+{
+	struct net_job *j = arg;
+	struct cm_error e = { 0 };
+	if (net_up_again(j->st, j->rec, j->o, &e) == 0)
+		return 0;
+	snprintf(msg, msglen, "%s", e.msg);
+	return -1;
 }
 
 int cm_ckpt_restore(struct cm_store *st, json_t *rec, const struct cm_restore_opts *o,
@@ -317,12 +338,26 @@ int cm_ckpt_restore(struct cm_store *st, json_t *rec, const struct cm_restore_op
 	cm_debug("restore %s: previous monitor done after %.3fs", name, cm_monotonic_seconds() - t0);
 	/* The network before runc: CRIU restores into the namespace at the
 	 * spec's path and expects it configured, with the address the
-	 * container's sockets are bound to. */
-	if (cm_store_runtime_dir(st, err) < 0 || net_up_again(st, rec, o, err) < 0)
+	 * container's sockets are bound to. The plugins run in a child while
+	 * this process checks the images and mounts the root. */
+	struct net_job nj = { st, rec, o };
+	struct cm_fork_job job;
+	if (cm_store_runtime_dir(st, err) < 0 || net_ports(st, rec, o, err) < 0 ||
+	    cm_fork_start(net_up_child, &nj, &job, err) < 0)
 		return cm_err_wrap(err, "restore %s", name);
-	if (check_images(st, rec, images, err) < 0 ||
-	    cm_rootfs_mount(st, id, cm_json_str(json_object_get(rec, "image"), "id"), err) < 0) {
-		cm_ctr_net_down(st, id);
+	int r = check_images(st, rec, images, err);
+	if (r == 0)
+		r = cm_rootfs_mount(st, id, cm_json_str(json_object_get(rec, "image"), "id"), err);
+	struct cm_error net_err = { 0 };
+	int nr = cm_fork_finish(&job, "the network could not be set up", &net_err);
+	if (r < 0 || nr < 0) {
+		if (r == 0) {
+			cm_error_clear(err);
+			*err = net_err;
+		} else {
+			cm_error_clear(&net_err);
+		}
+		cm_monitor_release_runtime(st, id);
 		return cm_err_wrap(err, "restore %s", name);
 	}
 	cm_debug("restore %s: spec and rootfs ready after %.3fs", name, cm_monotonic_seconds() - t0);

@@ -193,6 +193,20 @@ static json_t *capability_args(json_t *config)
 	return json_pack("{s:o}", "portMappings", maps);
 }
 
+/* portmap without port mappings passes the result through on ADD and does
+ * nothing on DEL (plugins 1.1.1): a container that publishes nothing skips
+ * its two runs. The conflist kept in network.json is this one, so DEL
+ * matches ADD. */
+static void drop_portmap(json_t *conflist)
+{
+	json_t *plugins = json_object_get(conflist, "plugins");
+	for (size_t i = json_array_size(plugins); i-- > 0;) {
+		const char *type = cm_json_str(json_array_get(plugins, i), "type");
+		if (type && !strcmp(type, "portmap"))
+			json_array_remove(plugins, i);
+	}
+}
+
 static int cni_up(struct cm_store *st, json_t *rec, const char *net, const char *netns,
 		  const struct cm_net_request *req, json_t **result, struct cm_error *err)
 {
@@ -201,6 +215,8 @@ static int cni_up(struct cm_store *st, json_t *rec, const char *net, const char 
 	json_t *conflist = cm_net_load(st, net, err);
 	if (!conflist)
 		return -1;
+	if (!json_array_size(json_object_get(config, "ports")))
+		drop_portmap(conflist);
 	const char *ip = req && req->ip ? req->ip : cm_json_str(config, "ip");
 	const char *mac = req && req->mac ? req->mac : cm_json_str(config, "mac");
 	cm_autofree char *args = cni_args(ip, mac);

@@ -198,8 +198,8 @@ char *cm_spawn_last_line(const char *output)
 	return line;
 }
 
-int cm_fork_run(int (*fn)(void *arg, char *msg, size_t msglen), void *arg, const char *what,
-		struct cm_error *err)
+int cm_fork_start(int (*fn)(void *arg, char *msg, size_t msglen), void *arg, struct cm_fork_job *job,
+		  struct cm_error *err)
 {
 	int p[2];
 	if (pipe2(p, O_CLOEXEC) < 0)
@@ -217,14 +217,30 @@ int cm_fork_run(int (*fn)(void *arg, char *msg, size_t msglen), void *arg, const
 		_exit(ret < 0 ? 1 : 0);
 	}
 	close(p[1]);
+	job->pid = pid;
+	job->fd = p[0];
+	return 0;
+}
+
+int cm_fork_finish(struct cm_fork_job *job, const char *what, struct cm_error *err)
+{
 	char msg[1024];
-	ssize_t n = read(p[0], msg, sizeof(msg) - 1);
-	close(p[0]);
+	ssize_t n = read(job->fd, msg, sizeof(msg) - 1);
+	close(job->fd);
 	int status;
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+	while (waitpid(job->pid, &status, 0) < 0 && errno == EINTR)
 		;
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		return 0;
 	msg[n > 0 ? n : 0] = '\0';
 	return cm_err(err, 0, "%s", n > 0 ? msg : what);
+}
+
+int cm_fork_run(int (*fn)(void *arg, char *msg, size_t msglen), void *arg, const char *what,
+		struct cm_error *err)
+{
+	struct cm_fork_job job;
+	if (cm_fork_start(fn, arg, &job, err) < 0)
+		return -1;
+	return cm_fork_finish(&job, what, err);
 }

@@ -44,6 +44,16 @@ int cm_spawn_wait(pid_t pid);
 int cm_fork_run(int (*fn)(void *arg, char *msg, size_t msglen), void *arg, const char *what,
 		struct cm_error *err);
 
+/* cm_fork_run in two halves, for work done meanwhile: start forks, finish
+ * waits and gives the child's message. */
+struct cm_fork_job {
+	pid_t pid;
+	int fd;
+};
+int cm_fork_start(int (*fn)(void *arg, char *msg, size_t msglen), void *arg, struct cm_fork_job *job,
+		  struct cm_error *err);
+int cm_fork_finish(struct cm_fork_job *job, const char *what, struct cm_error *err);
+
 /* The last line of a program's output that is not blank, for one-line errors. */
 char *cm_spawn_last_line(const char *output);
 

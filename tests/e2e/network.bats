@@ -116,7 +116,11 @@ assert_no_leak() { # id (or its first 12 hex)
     [ "$(fetch "http://$ip/")" = 2 ]
     # in place: the checkpoint frees the address, the restore takes it again
     ctrmig checkpoint web >/dev/null
+    # the monitor releases it in the background, at once
+    local i
+    for i in $(seq 50); do ls /var/lib/cni/networks/ctrmig | grep -qx "$ip" || break; sleep 0.1; done
     ! ls /var/lib/cni/networks/ctrmig | grep -qx "$ip"
+    [ -z "$(ctrmig inspect --format '{{.NetworkSettings.IPAddress}}' web)" ]
     ctrmig restore web >/dev/null
     [ "$(ip_of ctrmig)" = "$ip" ]
     [ "$(ctrmig inspect --format '{{.NetworkSettings.MacAddress}}' web)" = "$mac" ]
