@@ -23,7 +23,7 @@ HELPER_DIR=${CTRMIG_HELPER_DIR:-/usr/local/libexec/ctrmig}
 PACKAGES=(build-essential pkg-config libarchive-dev libjansson-dev libssl-dev libprotobuf-c-dev
           protobuf-c-compiler runc iptables containernetworking-plugins
           busybox-static bats util-linux iproute2 procps zstd gzip tar jq
-          skopeo umoci docker-registry curl clang libclang-rt-14-dev)
+          skopeo umoci docker-registry curl clang libclang-rt-14-dev tmux)
 
 say() { printf 'install-deps: %s\n' "$*"; }
 die() { printf 'install-deps: error: %s\n' "$*" >&2; exit 1; }

@@ -52,6 +52,7 @@ static const struct cm_cmd commands[] = {
 	{ "inspect", cm_cmd_inspect, CM_CMD_ROOT | CM_CMD_READONLY, "show a container's details as JSON" },
 	{ "logs", cm_cmd_logs, CM_CMD_ROOT | CM_CMD_READONLY, "show a container's output" },
 	{ "top", cm_cmd_top, CM_CMD_ROOT | CM_CMD_READONLY, "show a container's processes" },
+	{ "attach", cm_cmd_attach, CM_CMD_ROOT | CM_CMD_READONLY, "attach to a running container's terminal or stdin" },
 	{ "port", cm_cmd_port, CM_CMD_ROOT | CM_CMD_READONLY, "list a container's published ports" },
 	{ "network", cm_cmd_network, CM_CMD_ROOT | CM_CMD_LOCK, "manage networks (create, ls, inspect, rm)" },
 	{ "pause", cm_cmd_pause, CM_CMD_ROOT | CM_CMD_LOCK, "freeze containers' processes" },

@@ -1,6 +1,7 @@
 /* ctrmig run | create | start */
 #include "caps.h"
 #include "checkpoint.h"
+#include "attach_session.h"
 #include "cli.h"
 #include "container.h"
 #include "ctr_config.h"
@@ -31,6 +32,9 @@ static const char run_usage[] =
 	"\n"
 	"Options:\n"
 	"  -d, --detach             run in the background and print the container id\n"
+	"  -i, --interactive        keep the container's stdin open (and attach it, without -d)\n"
+	"  -t, --tty                give the container a terminal (attach with ctrmig attach)\n"
+	"      --detach-keys KEYS   keys that detach from -it (default \"ctrl-p,ctrl-q\")\n"
 	"      --name NAME          name the container (default: ctr-<id prefix>)\n"
 	"      --rm                 remove the container when it exits\n"
 	"  -e, --env KEY=VALUE      set an environment variable (repeatable)\n"
@@ -61,7 +65,7 @@ static const char create_usage[] =
 	"Usage: ctrmig create [OPTIONS] IMAGE [COMMAND [ARG...]]\n"
 	"\n"
 	"Create a container from IMAGE without starting it; prints its id.\n"
-	"Takes the options of 'ctrmig run' except -d.\n";
+	"Takes the options of 'ctrmig run' except -d and --detach-keys.\n";
 
 static const char start_usage[] =
 	"Usage: ctrmig start [--checkpoint NAME [--checkpoint-dir DIR]] -l | CONTAINER...\n"
@@ -82,6 +86,8 @@ struct run_opts {
 	const char *user;       /* -u, or NULL for the image's */
 	const char *entrypoint; /* --entrypoint, or NULL for the image's */
 	bool workdir_given;
+	bool interactive, tty;   /* -i, -t */
+	const char *detach_keys; /* run -it */
 	json_t *config;
 	struct net_opts net;
 };
@@ -92,7 +98,7 @@ static int parse_run_opts(int argc, char **argv, bool is_run, struct run_opts *o
 	static const struct option longopts[] = {
 		{ "detach", no_argument, NULL, 'd' },    { "name", required_argument, NULL, 'n' },
 		{ "rm", no_argument, NULL, 'r' },        { "env", required_argument, NULL, 'e' },
-		{ "workdir", required_argument, NULL, 'w' }, { "tmpfs", required_argument, NULL, 't' },
+		{ "workdir", required_argument, NULL, 'w' }, { "tmpfs", required_argument, NULL, 'f' },
 		{ "volume", required_argument, NULL, 'v' }, { "network", required_argument, NULL, 'N' },
 		{ "net", required_argument, NULL, 'N' }, { "help", no_argument, NULL, 'h' },
 		{ "privileged", no_argument, NULL, 'G' }, { "cap-add", required_argument, NULL, 'A' },
@@ -103,6 +109,8 @@ static int parse_run_opts(int argc, char **argv, bool is_run, struct run_opts *o
 		{ "mac-address", required_argument, NULL, 'M' }, { "hostname", required_argument, NULL, 'H' },
 		{ "dns", required_argument, NULL, 'S' }, { "dns-search", required_argument, NULL, 'R' },
 		{ "dns-option", required_argument, NULL, 'O' }, { "add-host", required_argument, NULL, 'T' },
+		{ "interactive", no_argument, NULL, 'i' }, { "tty", no_argument, NULL, 'y' },
+		{ "detach-keys", required_argument, NULL, 'K' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *usage = is_run ? run_usage : create_usage;
@@ -115,7 +123,7 @@ static int parse_run_opts(int argc, char **argv, bool is_run, struct run_opts *o
 	o->net = (struct net_opts){ .network = "bridge", .ports = json_array(), .expose = json_array(),
 				    .dns = json_array(), .dns_search = json_array(),
 				    .dns_options = json_array(), .add_hosts = json_array() };
-	while ((c = cm_cli_getopt(argc, argv, is_run ? "+de:w:v:u:p:Ph" : "+e:w:v:u:p:Ph", longopts,
+	while ((c = cm_cli_getopt(argc, argv, is_run ? "+de:w:v:u:p:Pith" : "+e:w:v:u:p:Pith", longopts,
 				  usage, err)) != -1) {
 		switch (c) {
 		case 'd':
@@ -125,6 +133,18 @@ static int parse_run_opts(int argc, char **argv, bool is_run, struct run_opts *o
 			break;
 		case 'n':
 			o->name = optarg;
+			break;
+		case 'i':
+			o->interactive = true;
+			break;
+		case 't':
+		case 'y':
+			o->tty = true;
+			break;
+		case 'K':
+			if (!is_run)
+				goto unknown;
+			o->detach_keys = optarg;
 			break;
 		case 'r':
 			o->remove = true;
@@ -154,7 +174,7 @@ static int parse_run_opts(int argc, char **argv, bool is_run, struct run_opts *o
 		case 'E':
 			o->entrypoint = optarg;
 			break;
-		case 't':
+		case 'f':
 			if (optarg[0] != '/' || strchr(optarg, ':')) {
 				cm_err(err, 0, "--tmpfs %s: expected an absolute path", optarg);
 				goto fail;
@@ -231,6 +251,10 @@ static int parse_run_opts(int argc, char **argv, bool is_run, struct run_opts *o
 	 * containers stay readable by ctrmig versions that predate them. */
 	if (privileged)
 		json_object_set_new(o->config, "privileged", json_true());
+	if (o->tty)
+		json_object_set_new(o->config, "tty", json_true());
+	if (o->interactive)
+		json_object_set_new(o->config, "stdin_open", json_true());
 	const char *keys[] = { "cap_add", "cap_drop", "devices" };
 	json_t *lists[] = { cap_add, cap_drop, devices };
 	for (size_t k = 0; k < 3; k++) {
@@ -408,6 +432,26 @@ static int run_attached(struct cm_store *st, json_t *rec, bool remove, struct cm
 	return s.exit_code;
 }
 
+/* run -it / -i: attached through the monitor; --rm once it has ended. */
+static int run_session(struct cm_store *st, json_t *rec, const struct cm_attach_opts *ao, bool remove,
+		       struct cm_error *err)
+{
+	cm_store_unlock(st); /* other commands (checkpoint!) may run while we are attached */
+	bool detached;
+	int ret = cm_attach_session(st, rec, ao, &detached, err);
+	if (ret < 0 || detached || !remove)
+		return ret;
+	if (cm_store_lock(st, err) < 0)
+		return -1;
+	json_t *fresh = cm_store_find_ctr(st, cm_json_str(rec, "id"), NULL);
+	struct cm_error ignored = { 0 };
+	if (fresh)
+		cm_ctr_remove(st, fresh, true, &ignored);
+	cm_error_clear(&ignored);
+	json_decref(fresh);
+	return ret;
+}
+
 int cm_cmd_run(struct cm_store *st, int argc, char **argv, struct cm_error *err)
 {
 	struct run_opts o = { 0 };
@@ -422,6 +466,9 @@ int cm_cmd_run(struct cm_store *st, int argc, char **argv, struct cm_error *err)
 		cm_error_clear(&ignored);
 	} else if (o.detach) {
 		printf("%s\n", cm_json_str(rec, "id"));
+	} else if (o.tty || o.interactive) {
+		struct cm_attach_opts ao = { .detach_keys = o.detach_keys, .replay = true };
+		ret = run_session(st, rec, &ao, o.remove, err);
 	} else {
 		ret = run_attached(st, rec, o.remove, err);
 	}

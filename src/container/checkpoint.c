@@ -369,10 +369,12 @@ int cm_ckpt_restore(struct cm_store *st, json_t *rec, const struct cm_restore_op
 
 	cm_autofree char *bundle = cm_store_ctr_path(st, id, "bundle");
 	cm_autofree char *pid_file = cm_store_ctr_path(st, id, "bundle/pid");
+	cm_autofree char *console = cm_json_bool(json_object_get(rec, "config"), "tty")
+					    ? cm_store_socket_path(st, "console", id) : NULL;
 	struct cm_runc_restore_opts ro = { .image_path = images, .work_path = work,
 					   .bundle = bundle, .pid_file = pid_file,
 					   .tcp_established = o->tcp_established,
-					   .file_locks = o->file_locks };
+					   .file_locks = o->file_locks, .console_socket = console };
 	struct cm_argv a = { 0 };
 	cm_runc_argv_restore(st, &a, id, &ro);
 	/* Until the record says running, a killed ctrmig is settled from here. */

@@ -323,7 +323,9 @@ int cm_ctr_start(struct cm_store *st, json_t *rec, bool remove_on_exit, struct c
 	cm_autofree char *bundle = cm_store_ctr_path(st, id, "bundle");
 	cm_autofree char *pid_file = cm_store_ctr_path(st, id, "bundle/pid");
 	struct cm_argv a = { 0 };
-	cm_runc_argv_create(st, &a, id, bundle, pid_file);
+	cm_autofree char *console = cm_json_bool(json_object_get(rec, "config"), "tty")
+					    ? cm_store_socket_path(st, "console", id) : NULL;
+	cm_runc_argv_create(st, &a, id, bundle, pid_file, console);
 	pid_t pid, mpid;
 	int ret = cm_monitor_launch(st, id, a.v, remove_on_exit, &pid, &mpid, err);
 	cm_argv_free(&a);

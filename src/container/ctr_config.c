@@ -234,7 +234,7 @@ json_t *cm_config_from_archive(json_t *config, const char *old_id, struct cm_err
 					     "network", "privileged", "cap_add", "cap_drop", "devices",
 					     "user", "uid", "gid", "groups", "stop_signal", "netns",
 					     "ip", "mac", "ports", "expose", "dns", "dns_search",
-					     "dns_options", "add_hosts", "etc_mounts" };
+					     "dns_options", "add_hosts", "etc_mounts", "tty", "stdin_open" };
 	if (!json_is_object(config)) {
 		cm_err(err, 0, "config.dump: the container record has no config");
 		return NULL;
@@ -289,6 +289,16 @@ json_t *cm_config_from_archive(json_t *config, const char *old_id, struct cm_err
 	}
 	if (json_is_true(priv))
 		json_object_set_new(out, "privileged", json_true());
+	const char *flags[] = { "tty", "stdin_open" };
+	for (size_t k = 0; k < 2; k++) {
+		json_t *f = json_object_get(config, flags[k]);
+		if (f && !json_is_boolean(f)) {
+			cm_err(err, 0, "config.dump: %s is not true or false", flags[k]);
+			goto fail;
+		}
+		if (json_is_true(f))
+			json_object_set_new(out, flags[k], json_true());
+	}
 	if (user_fields(config, out, err) < 0)
 		goto fail;
 	/* ctrmig's own network namespace of the archived container; the import

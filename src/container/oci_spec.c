@@ -139,6 +139,8 @@ static json_t *process(json_t *config, const char *hostname)
 	cm_oci_env_set(env, "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
 	cm_oci_env_set(env, "HOME=/root");
 	cm_oci_env_set(env, "container=ctrmig");
+	if (cm_json_bool(config, "tty"))
+		cm_oci_env_set(env, "TERM=xterm");
 	cm_autofree char *host = cm_strfmt("HOSTNAME=%s", hostname);
 	cm_oci_env_set(env, host);
 	size_t i;
@@ -159,7 +161,7 @@ static json_t *process(json_t *config, const char *hostname)
 	if (json_array_size(json_object_get(config, "groups")))
 		json_object_set(user, "additionalGids", json_object_get(config, "groups"));
 	return json_pack("{s:b, s:o, s:O, s:o, s:s, s:{s:O, s:O, s:o}, s:[{s:s, s:I, s:I}], s:b}",
-			 "terminal", 0, "user", user, "args",
+			 "terminal", cm_json_bool(config, "tty"), "user", user, "args",
 			 json_object_get(config, "cmd"), "env", env, "cwd", cwd ? cwd : "/",
 			 "capabilities", "bounding", caps, "effective", caps, "permitted", caps,
 			 "rlimits", "type", "RLIMIT_NOFILE", "hard", hard,

@@ -1,4 +1,5 @@
 #include "monitor.h"
+#include "attach.h"
 #include "ctr_log.h"
 #include "error.h"
 #include "jsonio.h"
@@ -18,6 +19,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
 
@@ -169,9 +171,20 @@ struct stream {
 	size_t len;
 };
 
+/* What the monitor serves besides the log: attached clients, and the
+ * container's terminal or stdin pipe they type into. */
+struct io {
+	struct cm_attach_server srv;
+	bool serving;
+	int master;  /* the pty master of a container with a terminal, or -1 */
+	int stdin_w; /* the write end of its stdin with -i and no terminal, or -1 */
+};
+
 /* Reads what is there; complete lines go to the log (or stay in buf while
- * runc has not succeeded yet, so that its errors never enter ctr.log). */
-static void drain(struct stream *s, int log_fd, bool to_log)
+ * runc has not succeeded yet, so that its errors never enter ctr.log). Once
+ * the container runs, attached clients get each read at once: a prompt has
+ * no newline to wait for. */
+static void drain(struct stream *s, int log_fd, bool to_log, struct io *io)
 {
 	for (;;) {
 		if (s->len == sizeof(s->buf)) {
@@ -185,11 +198,13 @@ static void drain(struct stream *s, int log_fd, bool to_log)
 			continue;
 		if (n < 0 && errno == EAGAIN)
 			break;
-		if (n <= 0) {
+		if (n <= 0) { /* EIO: a terminal whose last process is gone */
 			close(s->fd);
 			s->fd = -1;
 			break;
 		}
+		if (to_log && io->serving)
+			cm_attach_server_broadcast(&io->srv, s->buf + s->len, (size_t)n);
 		s->len += (size_t)n;
 		if (!to_log)
 			continue;
@@ -234,6 +249,53 @@ static int status_code(int wstatus)
 	return WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 128 + WTERMSIG(wstatus);
 }
 
+/* ---- what attached clients do ---- */
+
+static void client_input(void *arg, const uint8_t *data, size_t len)
+{
+	struct io *io = arg;
+	int fd = io->master >= 0 ? io->master : io->stdin_w;
+	while (fd >= 0 && len) {
+		ssize_t n = write(fd, data, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return; /* a container not reading: the keystrokes are dropped */
+		data += n;
+		len -= (size_t)n;
+	}
+}
+
+static void client_winsize(void *arg, unsigned rows, unsigned cols)
+{
+	struct io *io = arg;
+	struct winsize ws = { .ws_row = (unsigned short)rows, .ws_col = (unsigned short)cols };
+	if (io->master >= 0)
+		ioctl(io->master, TIOCSWINSZ, &ws);
+}
+
+static void client_close_stdin(void *arg)
+{
+	struct io *io = arg;
+	if (io->stdin_w >= 0) {
+		close(io->stdin_w);
+		io->stdin_w = -1;
+	}
+}
+
+/* The record's say on a terminal and an open stdin. */
+static void read_io_config(struct cm_store *st, const char *id, bool *tty, bool *stdin_open)
+{
+	cm_autofree char *path = cm_store_ctr_path(st, id, "container.json");
+	json_t *rec = cm_json_load(path, NULL);
+	json_t *config = json_object_get(rec, "config");
+	*tty = cm_json_bool(config, "tty");
+	*stdin_open = cm_json_bool(config, "stdin_open");
+	json_decref(rec);
+}
+
+enum { P_SIG, P_OUT, P_ERR, P_TTY, P_CONSOLE, P_ATTACH, P_CLIENT0, P_COUNT = P_CLIENT0 + CM_ATTACH_CLIENTS };
+
 int cm_monitor_main(struct cm_store *st, int argc, char **argv)
 {
 	bool remove_on_exit = false;
@@ -277,7 +339,31 @@ int cm_monitor_main(struct cm_store *st, int argc, char **argv)
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGHUP);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
+	signal(SIGPIPE, SIG_IGN);
 	int sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+
+	bool tty, stdin_open;
+	read_io_config(st, id, &tty, &stdin_open);
+	struct io io = { .master = -1, .stdin_w = -1 };
+	struct cm_error err = { 0 };
+	cm_autofree char *attach_path = cm_store_socket_path(st, "attach", id);
+	cm_autofree char *console_path = tty ? cm_store_socket_path(st, "console", id) : NULL;
+	int console_fd = -1, stdin_r = -1;
+	if (cm_attach_server_open(&io.srv, attach_path, &err) < 0 ||
+	    (tty && (console_fd = cm_console_listen(console_path, &err)) < 0)) {
+		send_sync("error %s", err.msg);
+		return CM_EXIT_ERROR;
+	}
+	io.serving = true;
+	if (stdin_open && !tty) {
+		int in[2];
+		if (pipe2(in, O_CLOEXEC) < 0) {
+			send_sync("error pipe: %s", strerror(errno));
+			return CM_EXIT_ERROR;
+		}
+		stdin_r = in[0];
+		io.stdin_w = in[1];
+	}
 
 	int out[2], errp[2];
 	if (pipe2(out, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0) {
@@ -285,17 +371,20 @@ int cm_monitor_main(struct cm_store *st, int argc, char **argv)
 		return CM_EXIT_ERROR;
 	}
 	pid_t runc_pid;
-	struct cm_error err = { 0 };
-	if (cm_spawn_fds(runc_argv, -1, out[1], errp[1], -1, &runc_pid, &err) < 0) {
+	if (cm_spawn_fds(runc_argv, stdin_r, out[1], errp[1], -1, &runc_pid, &err) < 0) {
 		send_sync("error %s", err.msg);
 		return CM_EXIT_ERROR;
 	}
+	if (stdin_r >= 0)
+		close(stdin_r);
 	close(out[1]);
 	close(errp[1]);
-	struct stream streams[2] = { { .name = "stdout", .fd = out[0] },
-				     { .name = "stderr", .fd = errp[0] } };
+	struct stream streams[3] = { { .name = "stdout", .fd = out[0] },
+				     { .name = "stderr", .fd = errp[0] },
+				     { .name = "stdout", .fd = -1 } };
 	fcntl(out[0], F_SETFL, O_NONBLOCK);
 	fcntl(errp[0], F_SETFL, O_NONBLOCK);
+	struct cm_attach_sink sink = { client_input, client_winsize, client_close_stdin, &io };
 
 	/* Children that end before we know which one is the container. */
 	pid_t ended[64];
@@ -305,22 +394,47 @@ int cm_monitor_main(struct cm_store *st, int argc, char **argv)
 	bool started = false;
 
 	for (;;) {
-		if (started && ctr_status >= 0 && streams[0].fd < 0 && streams[1].fd < 0)
+		if (started && ctr_status >= 0 && streams[0].fd < 0 && streams[1].fd < 0 && streams[2].fd < 0)
 			break;
-		struct pollfd pfd[3] = { { sfd, POLLIN, 0 },
-					 { streams[0].fd, POLLIN, 0 },
-					 { streams[1].fd, POLLIN, 0 } };
+		struct pollfd pfd[P_COUNT] = { [P_SIG] = { sfd, POLLIN, 0 },
+					       [P_OUT] = { streams[0].fd, POLLIN, 0 },
+					       [P_ERR] = { streams[1].fd, POLLIN, 0 },
+					       [P_TTY] = { streams[2].fd, POLLIN, 0 },
+					       [P_CONSOLE] = { console_fd, POLLIN, 0 },
+					       [P_ATTACH] = { io.srv.listen_fd, POLLIN, 0 } };
+		for (int c = 0; c < CM_ATTACH_CLIENTS; c++)
+			pfd[P_CLIENT0 + c] = (struct pollfd){ io.srv.clients[c].fd, POLLIN, 0 };
 		/* Once the container is gone its pipes close soon; do not wait forever
 		 * for a descendant that escaped with a copy of them. */
-		int r = poll(pfd, 3, ctr_status >= 0 ? 2000 : -1);
+		int r = poll(pfd, P_COUNT, ctr_status >= 0 ? 2000 : -1);
 		if (r < 0 && errno != EINTR)
 			break;
 		if (r == 0 && ctr_status >= 0)
 			break;
-		for (int s = 0; s < 2; s++)
-			if (streams[s].fd >= 0 && (pfd[s + 1].revents & (POLLIN | POLLHUP | POLLERR)))
-				drain(&streams[s], log_fd, started);
-		if (pfd[0].revents & POLLIN) {
+		for (int k = 0; k < 3; k++)
+			if (streams[k].fd >= 0 && (pfd[P_OUT + k].revents & (POLLIN | POLLHUP | POLLERR)))
+				drain(&streams[k], log_fd, started, &io);
+		if (console_fd >= 0 && (pfd[P_CONSOLE].revents & POLLIN)) {
+			struct cm_error cerr = { 0 };
+			int m = cm_console_receive(console_fd, &cerr);
+			if (m < 0)
+				cm_warn("%s", cerr.msg);
+			cm_error_clear(&cerr);
+			if (m >= 0) {
+				fcntl(m, F_SETFL, O_NONBLOCK);
+				io.master = streams[2].fd = m;
+				close(console_fd);
+				console_fd = -1;
+				unlink(console_path);
+			}
+		}
+		if (pfd[P_ATTACH].revents & POLLIN)
+			cm_attach_server_accept(&io.srv);
+		for (int c = 0; c < CM_ATTACH_CLIENTS; c++)
+			if (io.srv.clients[c].fd >= 0 && pfd[P_CLIENT0 + c].fd == io.srv.clients[c].fd &&
+			    (pfd[P_CLIENT0 + c].revents & (POLLIN | POLLHUP | POLLERR)))
+				cm_attach_server_read(&io.srv, c, &sink);
+		if (pfd[P_SIG].revents & POLLIN) {
 			struct signalfd_siginfo si;
 			while (read(sfd, &si, sizeof(si)) == sizeof(si))
 				; /* SIGTERM and friends are ignored: the monitor outlives them */
@@ -339,8 +453,8 @@ int cm_monitor_main(struct cm_store *st, int argc, char **argv)
 		}
 		if (!started && runc_status >= 0) {
 			if (runc_status != 0) {
-				drain(&streams[0], log_fd, false);
-				drain(&streams[1], log_fd, false);
+				drain(&streams[0], log_fd, false, &io);
+				drain(&streams[1], log_fd, false, &io);
 				char text[PENDING_MAX + 1];
 				size_t l = streams[1].len ? streams[1].len : streams[0].len;
 				memcpy(text, streams[1].len ? streams[1].buf : streams[0].buf, l);
@@ -348,6 +462,9 @@ int cm_monitor_main(struct cm_store *st, int argc, char **argv)
 				cm_autofree char *line = cm_spawn_last_line(text);
 				/* Released before the caller hears: it releases too, and
 				 * two CNI DELs at once trip over each other. */
+				cm_attach_server_close(&io.srv, attach_path);
+				if (console_path)
+					unlink(console_path);
 				cm_monitor_release_runtime(st, id);
 				send_sync("error %s %s: %s", st->runtime, runc_argv[3],
 					  *line ? line : "failed with no message");
@@ -362,17 +479,30 @@ int cm_monitor_main(struct cm_store *st, int argc, char **argv)
 				if (ended[k] == ctr_pid)
 					ctr_status = ended_status[k];
 			started = true;
+			/* What came before runc finished goes out now, to log and clients. */
+			for (int k = 0; k < 3; k++)
+				if (streams[k].len && io.serving)
+					cm_attach_server_broadcast(&io.srv, streams[k].buf, streams[k].len);
 			/* Said before the caller hears it: a caller killed now leaves
 			 * a running container that the next command can still find. */
 			cm_monitor_write_launched(st, id, ctr_pid);
 			send_sync("ok %d %d", (int)ctr_pid, (int)getpid());
-			for (int s = 0; s < 2; s++)
-				drain(&streams[s], log_fd, true);
+			for (int k = 0; k < 3; k++)
+				if (streams[k].fd >= 0)
+					drain(&streams[k], log_fd, true, &io);
 		}
 	}
-	flush_stream(&streams[0], log_fd);
-	flush_stream(&streams[1], log_fd);
+	for (int k = 0; k < 3; k++)
+		flush_stream(&streams[k], log_fd);
 	close(log_fd);
+	/* Attached clients see the end; they read the exit status from exit.json. */
+	cm_attach_server_close(&io.srv, attach_path);
+	if (io.stdin_w >= 0)
+		close(io.stdin_w);
+	if (console_fd >= 0) {
+		close(console_fd);
+		unlink(console_path);
+	}
 
 	cm_monitor_release_runtime(st, id);
 	cm_monitor_write_exit(st, id, ctr_status >= 0 ? ctr_status : 255);

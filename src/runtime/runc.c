@@ -15,9 +15,13 @@ void cm_runc_argv_base(struct cm_store *st, struct cm_argv *a, const char *subcm
 }
 
 void cm_runc_argv_create(struct cm_store *st, struct cm_argv *a, const char *id,
-			 const char *bundle, const char *pid_file)
+			 const char *bundle, const char *pid_file, const char *console_socket)
 {
 	cm_runc_argv_base(st, a, "create");
+	if (console_socket) {
+		cm_argv_add(a, "--console-socket");
+		cm_argv_add(a, console_socket);
+	}
 	cm_argv_add(a, "--bundle");
 	cm_argv_add(a, bundle);
 	cm_argv_add(a, "--pid-file");
@@ -65,6 +69,12 @@ void cm_runc_argv_restore(struct cm_store *st, struct cm_argv *a, const char *id
 		cm_argv_add(a, "--tcp-established");
 	if (o->file_locks)
 		cm_argv_add(a, "--file-locks");
+	/* CRIU makes the terminal anew and runc hands its master over here
+	 * (CRIU's orphan-pts-master, which runc asks for at checkpoint). */
+	if (o->console_socket) {
+		cm_argv_add(a, "--console-socket");
+		cm_argv_add(a, o->console_socket);
+	}
 	cm_argv_add(a, id);
 }
 

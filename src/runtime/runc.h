@@ -27,12 +27,14 @@ struct cm_runc_restore_opts {
 	const char *pid_file;
 	bool tcp_established;
 	bool file_locks;
+	const char *console_socket; /* a container with a terminal: where its new master goes */
 };
 
 /* argv: RUNTIME --root RUNC_ROOT SUBCOMMAND */
 void cm_runc_argv_base(struct cm_store *st, struct cm_argv *a, const char *subcmd);
+/* console_socket: for a container with a terminal, where runc sends its master. */
 void cm_runc_argv_create(struct cm_store *st, struct cm_argv *a, const char *id,
-			 const char *bundle, const char *pid_file);
+			 const char *bundle, const char *pid_file, const char *console_socket);
 void cm_runc_argv_checkpoint(struct cm_store *st, struct cm_argv *a, const char *id,
 			     const struct cm_runc_ckpt_opts *o);
 void cm_runc_argv_restore(struct cm_store *st, struct cm_argv *a, const char *id,

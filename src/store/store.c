@@ -51,6 +51,12 @@ char *cm_store_netns_path(struct cm_store *st, const char *id)
 	return cm_strfmt("%s/netns/%s", dirname(copy), id);
 }
 
+char *cm_store_socket_path(struct cm_store *st, const char *kind, const char *id)
+{
+	cm_autofree char *copy = cm_strdup(st->runc_root);
+	return cm_strfmt("%s/%s/%s", dirname(copy), kind, id);
+}
+
 int cm_store_runtime_dir(struct cm_store *st, struct cm_error *err)
 {
 	return cm_mkdir_p(st->runc_root, 0700, err);

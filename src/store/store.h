@@ -21,6 +21,10 @@ int cm_store_open(struct cm_store *st, const char *root, const char *runtime, bo
 /* Where a container's network namespace is mounted:
  * /run/ctrmig/<store hash>/netns/<id>. */
 char *cm_store_netns_path(struct cm_store *st, const char *id);
+/* A container's unix socket in the same folder, short enough for sun_path:
+ * kind "attach" (its monitor's attach socket) or "console" (where runc sends
+ * its terminal). */
+char *cm_store_socket_path(struct cm_store *st, const char *kind, const char *id);
 /* runc's state folder under /run/ctrmig, made before runc needs it. */
 int cm_store_runtime_dir(struct cm_store *st, struct cm_error *err);
 /* Removes /run/ctrmig/<hash> once the store has no container left. */
