@@ -4,6 +4,7 @@
 #include "container.h"
 #include "error.h"
 #include "monitor.h"
+#include "ctr_net.h"
 #include "netns.h"
 #include "store.h"
 #include "util.h"
@@ -31,6 +32,12 @@ static int cmd_netns_hook(struct cm_store *st, int argc, char **argv, struct cm_
 {
 	(void)st, (void)argc, (void)argv;
 	return cm_netns_lo_up_hook(err);
+}
+
+static int cmd_net_wait_hook(struct cm_store *st, int argc, char **argv, struct cm_error *err)
+{
+	(void)st, (void)argc, (void)argv;
+	return cm_net_wait_hook(err);
 }
 
 static const struct cm_cmd commands[] = {
@@ -67,6 +74,7 @@ static const struct cm_cmd commands[] = {
 	{ "container prune", cm_cmd_container_prune, CM_CMD_ROOT | CM_CMD_LOCK | CM_CMD_HIDDEN, "" },
 	{ "__monitor", cmd_monitor, CM_CMD_HIDDEN, "" },
 	{ "__netns-lo-up", cmd_netns_hook, CM_CMD_HIDDEN | CM_CMD_NOSTORE, "" },
+	{ "__net-wait", cmd_net_wait_hook, CM_CMD_HIDDEN | CM_CMD_NOSTORE, "" },
 };
 
 /* Podman's long forms: `container ls`, `container rm`..., and `container

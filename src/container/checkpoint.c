@@ -6,6 +6,7 @@
 #include "error.h"
 #include "jsonio.h"
 #include "monitor.h"
+#include "oci_spec.h"
 #include "ports.h"
 #include "proc_spawn.h"
 #include "rootfs.h"
@@ -251,11 +252,22 @@ static char *restore_images(struct cm_store *st, json_t *rec, const struct cm_re
 /* Writes the runc config from the record and checks CRIU's images against
  * it before CRIU reads them: an archive's images cannot hold credentials,
  * limits or a process tree the config does not grant. */
-static int check_images(struct cm_store *st, json_t *rec, const char *images, struct cm_error *err)
+static int check_images(struct cm_store *st, json_t *rec, const char *images, bool net_wait,
+			struct cm_error *err)
 {
-	json_t *spec = NULL;
+	cm_autofree char *path = cm_store_ctr_path(st, cm_json_str(rec, "id"), "bundle/config.json");
+	cm_autofree char *self = NULL;
 	struct cm_criu_policy policy;
-	int ret = cm_ctr_refresh_spec(st, rec, &spec, err);
+	json_t *spec = cm_ctr_build_spec(st, rec, err);
+	int ret = spec ? 0 : -1;
+	if (ret == 0 && net_wait) {
+		if ((self = cm_self_exe(err)))
+			cm_oci_spec_add_prestart(spec, self, "__net-wait");
+		else
+			ret = -1;
+	}
+	if (ret == 0)
+		ret = cm_json_save(path, spec, 0600, err);
 	if (ret == 0)
 		ret = cm_criu_policy_from_spec(spec, &policy, err);
 	if (ret == 0 && cm_criu_images_check(images, &policy, err) < 0)
@@ -276,40 +288,35 @@ static int net_ports(struct cm_store *st, json_t *rec, const struct cm_restore_o
 	return cm_store_save_ctr(st, rec, err);
 }
 
-/* The address and MAC the container had (network.status), unless told to
- * take new ones; the record's --ip and --mac-address otherwise. */
-static int net_up_again(struct cm_store *st, json_t *rec, const struct cm_restore_opts *o,
-			struct cm_error *err)
-{
-	json_t *status = cm_ctr_net_status(st, cm_json_str(rec, "id"));
-	struct cm_net_address a;
-	struct cm_net_request req = { 0 };
-	const char *net = cm_json_str(json_object_get(rec, "config"), "network");
-	if (status && cm_net_status_address(status, &a) && net && !strcmp(a.network, net)) {
-		if (!o->ignore_static_ip)
-			req.ip = a.ip;
-		if (!o->ignore_static_mac && *a.mac)
-			req.mac = a.mac;
-	}
-	int ret = cm_ctr_net_up(st, rec, &req, err);
-	json_decref(status);
-	return ret;
-}
-
 struct net_job {
 	struct cm_store *st;
 	json_t *rec;
 	const struct cm_restore_opts *o;
+	const char *ctr_dir;
 };
 
-static int net_up_child(void *arg, char *msg, size_t msglen)
+/* In the child: CNI ADD with the address the container had, then the word
+ * for the hook. */
+static int net_attach_child(void *arg, char *msg, size_t msglen)
 {
 	struct net_job *j = arg;
 	struct cm_error e = { 0 };
-	if (net_up_again(j->st, j->rec, j->o, &e) == 0)
-		return 0;
-	snprintf(msg, msglen, "%s", e.msg);
-	return -1;
+	json_t *status = cm_ctr_net_status(j->st, cm_json_str(j->rec, "id"));
+	struct cm_net_address a;
+	struct cm_net_request req = { 0 };
+	const char *net = cm_json_str(json_object_get(j->rec, "config"), "network");
+	if (status && cm_net_status_address(status, &a) && net && !strcmp(a.network, net)) {
+		if (!j->o->ignore_static_ip)
+			req.ip = a.ip;
+		if (!j->o->ignore_static_mac && *a.mac)
+			req.mac = a.mac;
+	}
+	int ret = cm_ctr_net_attach(j->st, j->rec, &req, &e);
+	json_decref(status);
+	cm_net_ready_write(j->ctr_dir, ret < 0 ? e.msg : NULL);
+	if (ret < 0)
+		snprintf(msg, msglen, "%s", e.msg);
+	return ret;
 }
 
 int cm_ckpt_restore(struct cm_store *st, json_t *rec, const struct cm_restore_opts *o,
@@ -336,27 +343,30 @@ int cm_ckpt_restore(struct cm_store *st, json_t *rec, const struct cm_restore_op
 	double t0 = cm_monotonic_seconds();
 	cm_ctr_prepare_relaunch(st, rec);
 	cm_debug("restore %s: previous monitor done after %.3fs", name, cm_monotonic_seconds() - t0);
-	/* The network before runc: CRIU restores into the namespace at the
-	 * spec's path and expects it configured, with the address the
-	 * container's sockets are bound to. The plugins run in a child while
-	 * this process checks the images and mounts the root. */
-	struct net_job nj = { st, rec, o };
+	/* The network: the namespace now (runc opens it), the plugins in a
+	 * child while this process checks the images, mounts the root and
+	 * starts runc restore. CRIU waits at its setup-namespaces step, before
+	 * it restores a socket, in the prestart hook that waits for the child's
+	 * word (ctr_net.h). */
+	cm_autofree char *ctr_dir = cm_store_ctr_dir(st, id);
+	struct net_job nj = { st, rec, o, ctr_dir };
 	struct cm_fork_job job;
+	cm_net_ready_clear(ctr_dir);
 	if (cm_store_runtime_dir(st, err) < 0 || net_ports(st, rec, o, err) < 0 ||
-	    cm_fork_start(net_up_child, &nj, &job, err) < 0)
+	    cm_ctr_net_prepare(st, rec, err) < 0)
 		return cm_err_wrap(err, "restore %s", name);
-	int r = check_images(st, rec, images, err);
+	if (cm_fork_start(net_attach_child, &nj, &job, err) < 0) {
+		cm_ctr_net_down(st, id);
+		return cm_err_wrap(err, "restore %s", name);
+	}
+	int r = check_images(st, rec, images, true, err);
 	if (r == 0)
 		r = cm_rootfs_mount(st, id, cm_json_str(json_object_get(rec, "image"), "id"), err);
-	struct cm_error net_err = { 0 };
-	int nr = cm_fork_finish(&job, "the network could not be set up", &net_err);
-	if (r < 0 || nr < 0) {
-		if (r == 0) {
-			cm_error_clear(err);
-			*err = net_err;
-		} else {
-			cm_error_clear(&net_err);
-		}
+	if (r < 0) {
+		struct cm_error ignored = { 0 };
+		cm_fork_finish(&job, "", &ignored);
+		cm_error_clear(&ignored);
+		cm_net_ready_clear(ctr_dir);
 		cm_monitor_release_runtime(st, id);
 		return cm_err_wrap(err, "restore %s", name);
 	}
@@ -364,8 +374,14 @@ int cm_ckpt_restore(struct cm_store *st, json_t *rec, const struct cm_restore_op
 	cm_autofree char *work = cm_store_ctr_path(st, id, "restore-work");
 	cm_autofree char *log = cm_path_join(work, "restore.log");
 	cm_rm_rf(work, NULL);
-	if (cm_mkdir_p(work, 0700, err) < 0)
+	if (cm_mkdir_p(work, 0700, err) < 0) {
+		struct cm_error ignored = { 0 };
+		cm_fork_finish(&job, "", &ignored);
+		cm_error_clear(&ignored);
+		cm_net_ready_clear(ctr_dir);
+		cm_monitor_release_runtime(st, id);
 		return cm_err_wrap(err, "restore %s", name);
+	}
 
 	cm_autofree char *bundle = cm_store_ctr_path(st, id, "bundle");
 	cm_autofree char *pid_file = cm_store_ctr_path(st, id, "bundle/pid");
@@ -381,6 +397,10 @@ int cm_ckpt_restore(struct cm_store *st, json_t *rec, const struct cm_restore_op
 	json_object_set_new(rec, "launch_pending", json_true());
 	if (cm_store_save_ctr(st, rec, err) < 0) {
 		cm_argv_free(&a);
+		struct cm_error ignored = { 0 };
+		cm_fork_finish(&job, "", &ignored);
+		cm_error_clear(&ignored);
+		cm_net_ready_clear(ctr_dir);
 		cm_monitor_release_runtime(st, id);
 		return cm_err_wrap(err, "restore %s", name);
 	}
@@ -390,11 +410,25 @@ int cm_ckpt_restore(struct cm_store *st, json_t *rec, const struct cm_restore_op
 	res->runtime_seconds = cm_monotonic_seconds() - t1;
 	cm_debug("restore %s: runc restore took %.3fs", name, res->runtime_seconds);
 	cm_argv_free(&a);
+	struct cm_error net_err = { 0 };
+	bool net_failed = cm_fork_finish(&job, "the network could not be set up", &net_err) < 0;
+	if (net_failed) {
+		/* runc's own error is then the hook's: say what the plugins said */
+		if (ret == 0)
+			cm_ctr_stop(st, rec, 0, NULL);
+		cm_error_clear(err);
+		*err = net_err;
+		ret = -1;
+	} else {
+		cm_error_clear(&net_err);
+	}
+	cm_net_ready_clear(ctr_dir);
 	if (ret < 0) {
 		json_object_del(rec, "launch_pending");
 		cm_store_save_ctr(st, rec, NULL);
 		cm_monitor_release_runtime(st, id);
-		criu_error(err, "runc restore", log);
+		if (!net_failed)
+			criu_error(err, "runc restore", log);
 		return cm_err_wrap(err, "restore %s", name);
 	}
 

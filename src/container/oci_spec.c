@@ -281,6 +281,21 @@ void cm_oci_spec_set_hooks(json_t *spec, const char *ctrmig_path)
 				      "args", "ctrmig", "__netns-lo-up"));
 }
 
+void cm_oci_spec_add_prestart(json_t *spec, const char *path, const char *arg)
+{
+	json_t *hooks = json_object_get(spec, "hooks");
+	if (!json_is_object(hooks)) {
+		hooks = json_object();
+		json_object_set_new(spec, "hooks", hooks);
+	}
+	json_t *pre = json_object_get(hooks, "prestart");
+	if (!json_is_array(pre)) {
+		pre = json_array();
+		json_object_set_new(hooks, "prestart", pre);
+	}
+	json_array_append_new(pre, json_pack("{s:s, s:[s, s]}", "path", path, "args", "ctrmig", arg));
+}
+
 void cm_oci_spec_set_criu_conf(json_t *spec, const char *path)
 {
 	json_t *ann = json_object_get(spec, "annotations");

@@ -18,6 +18,9 @@ json_t *cm_oci_spec_build(json_t *config, const char *id, const char *rootfs,
  * since the spec was written) when the container has its own network. */
 void cm_oci_spec_set_hooks(json_t *spec, const char *ctrmig_path);
 
+/* Appends a prestart hook running `ctrmig ARG` (this binary at path). */
+void cm_oci_spec_add_prestart(json_t *spec, const char *path, const char *arg);
+
 /* Names the CRIU config file runc hands to CRIU (org.criu.config), or, with
  * NULL, removes the annotation so that runc uses its default file. */
 void cm_oci_spec_set_criu_conf(json_t *spec, const char *path);

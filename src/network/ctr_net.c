@@ -12,6 +12,8 @@
 #include "util.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -26,6 +28,25 @@ char *cm_ctr_etc_file(struct cm_store *st, const char *id, const char *name)
 	cm_autofree char *rel = cm_strfmt("etc/%s", name);
 	return cm_store_ctr_path(st, id, rel);
 }
+
+/* One network operation at a time per container: a restore's ADD runs in a
+ * child while the monitor may release after a runc failure. */
+static int net_lock(struct cm_store *st, const char *id)
+{
+	cm_autofree char *path = cm_store_ctr_path(st, id, "network.lock");
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	while (fd >= 0 && flock(fd, LOCK_EX) < 0 && errno == EINTR)
+		;
+	return fd;
+}
+
+static void net_unlock(int fd)
+{
+	if (fd >= 0)
+		close(fd);
+}
+
+static void net_down_locked(struct cm_store *st, const char *id);
 
 static char *cache_path(struct cm_store *st, const char *id)
 {
@@ -243,11 +264,11 @@ static int cni_up(struct cm_store *st, json_t *rec, const char *net, const char 
 	return ret;
 }
 
-int cm_ctr_net_up(struct cm_store *st, json_t *rec, const struct cm_net_request *req, struct cm_error *err)
+int cm_ctr_net_prepare(struct cm_store *st, json_t *rec, struct cm_error *err)
 {
 	const char *id = cm_json_str(rec, "id");
 	json_t *config = json_object_get(rec, "config");
-	const char *net = cm_json_str(config, "network"), *netns = cm_json_str(config, "netns");
+	const char *netns = cm_json_str(config, "netns");
 	/* Whatever a crashed run left attached goes first (nerdctl does the same:
 	 * host-local would not lend the address twice). */
 	cm_ctr_net_down(st, id);
@@ -257,10 +278,25 @@ int cm_ctr_net_up(struct cm_store *st, json_t *rec, const struct cm_net_request 
 		return -1;
 	if (netns && cm_netns_create(netns, err) < 0)
 		return -1;
+	/* runc checks that every bind mount's source exists before it starts:
+	 * the files are there now, and attach fills in the address (the same
+	 * files, rewritten in place, so a mount already made sees it). */
+	if (cm_json_bool(config, "etc_mounts") && cm_etc_files_write(st, rec, NULL, err) < 0) {
+		cm_ctr_net_down(st, id);
+		return -1;
+	}
+	return 0;
+}
+
+static int attach_locked(struct cm_store *st, json_t *rec, const struct cm_net_request *req, struct cm_error *err)
+{
+	const char *id = cm_json_str(rec, "id");
+	json_t *config = json_object_get(rec, "config");
+	const char *net = cm_json_str(config, "network"), *netns = cm_json_str(config, "netns");
 	json_t *result = NULL;
 	bool cni = netns && net && !cm_net_is_mode(net);
 	if (cni && cni_up(st, rec, net, netns, req, &result, err) < 0) {
-		cm_ctr_net_down(st, id);
+		net_down_locked(st, id);
 		return -1;
 	}
 	struct cm_net_address addr = { 0 };
@@ -272,19 +308,41 @@ int cm_ctr_net_up(struct cm_store *st, json_t *rec, const struct cm_net_request 
 		json_decref(status);
 		json_decref(result);
 		if (r < 0) {
-			cm_ctr_net_down(st, id);
+			net_down_locked(st, id);
 			return -1;
 		}
 	}
 	if (cm_json_bool(config, "etc_mounts") &&
 	    cm_etc_files_write(st, rec, *addr.ip ? addr.ip : NULL, err) < 0) {
-		cm_ctr_net_down(st, id);
+		net_down_locked(st, id);
 		return -1;
 	}
 	return 0;
 }
 
+int cm_ctr_net_attach(struct cm_store *st, json_t *rec, const struct cm_net_request *req, struct cm_error *err)
+{
+	int lock = net_lock(st, cm_json_str(rec, "id"));
+	int ret = attach_locked(st, rec, req, err);
+	net_unlock(lock);
+	return ret;
+}
+
+int cm_ctr_net_up(struct cm_store *st, json_t *rec, const struct cm_net_request *req, struct cm_error *err)
+{
+	if (cm_ctr_net_prepare(st, rec, err) < 0)
+		return -1;
+	return cm_ctr_net_attach(st, rec, req, err);
+}
+
 void cm_ctr_net_down(struct cm_store *st, const char *id)
+{
+	int lock = net_lock(st, id);
+	net_down_locked(st, id);
+	net_unlock(lock);
+}
+
+static void net_down_locked(struct cm_store *st, const char *id)
 {
 	cm_autofree char *path = cache_path(st, id);
 	json_t *cache = cm_path_exists(path) ? cm_json_load(path, NULL) : NULL;
@@ -331,4 +389,57 @@ json_t *cm_ctr_net_settings(struct cm_store *st, json_t *rec)
 	return json_pack("{s:s, s:i, s:s, s:s, s:o, s:s, s:o}", "IPAddress", a.ip, "IPPrefixLen", a.prefix,
 			 "Gateway", a.gateway, "MacAddress", a.mac, "Ports", cm_ports_inspect(config),
 			 "SandboxKey", netns ? netns : "", "Networks", networks);
+}
+
+/* ---- restore: runc waits for the plugins at CRIU's setup-namespaces ---- */
+
+int cm_net_ready_write(const char *ctr_dir, const char *error)
+{
+	cm_autofree char *path = cm_path_join(ctr_dir, "net.ready");
+	cm_autofree char *tmp = cm_path_join(ctr_dir, ".net.ready.tmp");
+	cm_autofree char *text = error ? cm_strfmt("error %s", error) : cm_strdup("ok");
+	/* whole or absent for the hook that polls it; no fsync: it lives for
+	 * one restore */
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -1;
+	int ret = cm_write_all(fd, text, strlen(text));
+	close(fd);
+	return ret < 0 ? -1 : rename(tmp, path);
+}
+
+void cm_net_ready_clear(const char *ctr_dir)
+{
+	cm_autofree char *path = cm_path_join(ctr_dir, "net.ready");
+	unlink(path);
+}
+
+int cm_net_wait_hook(struct cm_error *err)
+{
+	cm_autofree char *text = cm_read_fd_max(STDIN_FILENO, "the OCI state", 1 << 16, NULL, err);
+	json_t *state = text ? cm_json_parse(text, strlen(text), "OCI state", err) : NULL;
+	const char *bundle = cm_json_str(state, "bundle");
+	if (!bundle) {
+		json_decref(state);
+		return err->msg ? -1 : cm_err(err, 0, "OCI state has no bundle");
+	}
+	/* <ctr>/bundle: the container's folder is the bundle's parent */
+	cm_autofree char *dir = cm_strdup(bundle);
+	json_decref(state);
+	char *slash = strrchr(dir, '/');
+	if (slash)
+		*slash = '\0';
+	cm_autofree char *path = cm_path_join(dir, "net.ready");
+	double until = cm_monotonic_seconds() + 60;
+	while (!cm_path_exists(path)) {
+		if (cm_monotonic_seconds() > until)
+			return cm_err(err, 0, "the network was not ready within 60 s");
+		usleep(2000);
+	}
+	cm_autofree char *word = cm_read_file_max(path, 4096, NULL, err);
+	if (!word)
+		return -1;
+	if (strcmp(word, "ok"))
+		return cm_err(err, 0, "%s", !strncmp(word, "error ", 6) ? word + 6 : word);
+	return 0;
 }

@@ -26,6 +26,20 @@ struct cm_net_request {
  * files. On failure nothing is left attached. */
 int cm_ctr_net_up(struct cm_store *st, json_t *rec, const struct cm_net_request *req,
 		  struct cm_error *err);
+/* The two halves of cm_ctr_net_up, for a restore that lets runc start while
+ * the plugins run: prepare (stale state released, ports checked, the
+ * namespace made, all quick) and attach (CNI ADD, network.status, the /etc
+ * files). */
+int cm_ctr_net_prepare(struct cm_store *st, json_t *rec, struct cm_error *err);
+int cm_ctr_net_attach(struct cm_store *st, json_t *rec, const struct cm_net_request *req,
+		      struct cm_error *err);
+/* A restore runs attach in a child while runc restore starts; the spec's
+ * prestart hook (`ctrmig __net-wait`), which runc runs at CRIU's
+ * setup-namespaces step, before any socket is restored, waits for the
+ * child's word in <ctr>/net.ready: "ok", or "error MESSAGE". */
+int cm_net_ready_write(const char *ctr_dir, const char *error);
+void cm_net_ready_clear(const char *ctr_dir);
+int cm_net_wait_hook(struct cm_error *err);
 /* CNI DEL with the cached arguments, then the namespace goes. Idempotent;
  * failures are warnings (the address must not block the container's end). */
 void cm_ctr_net_down(struct cm_store *st, const char *id);
