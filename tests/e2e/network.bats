@@ -198,6 +198,18 @@ assert_no_leak() { # id (or its first 12 hex)
     [ "$(fetch "http://$(b inspect --format '{{.NetworkSettings.IPAddress}}' web)/")" = 2 ]
 }
 
+@test "--ignore-static-mac: the same address with a new MAC" {
+    ctrmig run -d --name web busybox sleep 1000 >/dev/null
+    local ip mac
+    ip=$(ip_of ctrmig)
+    mac=$(ctrmig inspect --format '{{.NetworkSettings.MacAddress}}' web)
+    ctrmig checkpoint -e "$BATS_TEST_TMPDIR/web.tar.zst" web >/dev/null
+    ctrmig rm web >/dev/null
+    b restore -i "$BATS_TEST_TMPDIR/web.tar.zst" --ignore-static-mac >/dev/null
+    [ "$(ip_of b)" = "$ip" ]
+    [ "$(b inspect --format '{{.NetworkSettings.MacAddress}}' web)" != "$mac" ]
+}
+
 @test "nothing leaks: rm, rm -f, a failed restore, a killed monitor, a killed ctrmig" {
     local id
     id=$(ctrmig run -d --name web -p 80 busybox sleep 1000)
@@ -240,9 +252,11 @@ assert_no_leak() { # id (or its first 12 hex)
     [[ "$output" == *"network nosuch not found"* ]]
     run ctrmig run --network none -p 80 busybox true
     assert_one_line_error
-    run ctrmig run --ip 10.99.0.1 busybox true
+    run ctrmig run --name gw --ip 10.99.0.1 busybox true
     assert_one_line_error
     [[ "$output" == *"gateway"* ]]
+    # the failed ADD left nothing: no container, namespace or reservation
+    ! grep -q "netns/" <(grep " /run/ctrmig/$(printf %s "$CTR_ROOT" | sha256sum | cut -c1-12)/" /proc/self/mounts)
     run ctrmig network create --subnet 192.0.2.0/24 clash
     [ "$status" -eq 125 ]
     run ctrmig network create --subnet 10.99.0.0/16 overlap
