@@ -56,6 +56,11 @@ install_packages() {
         say "note: the docker-registry package started its own service on :5000 (all interfaces);" \
             "ctrmig's tests do not use it: 'systemctl disable --now docker-registry' stops it"
     fi
+    if grep -qw openssh-server <<<"$missing" && command -v systemctl >/dev/null &&
+        systemctl is-active -q ssh 2>/dev/null; then
+        say "note: the openssh-server package started the system's sshd; ctrmig's tests run" \
+            "their own on 127.0.0.1 and do not use it"
+    fi
 }
 
 # The CRIU version this kernel needs.
