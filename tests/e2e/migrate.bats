@@ -7,9 +7,7 @@
 
 load helpers
 load archive_helpers
-
-HTTP_COUNTER='i=0; while true; do i=$((i+1)); printf "HTTP/1.0 200 OK\r\nContent-Length: ${#i}\r\n\r\n$i" | nc -l -p 80 >/dev/null; done'
-LINE_COUNTER='mkfifo /dev/shm/f; i=0; while read l; do i=$((i+1)); echo "$i $l"; done < /dev/shm/f | nc -l -p 7000 > /dev/shm/f'
+load net_helpers
 
 require_sshd() {
     [ -x /usr/sbin/sshd ] || need "openssh-server not installed (make deps)"
@@ -85,18 +83,6 @@ DEST=ssh://root@127.0.0.1
 mig() { # [options] container [dest]
     ctrmig migrate --ssh-command "$SSH_CMD" --remote-root "$ROOT_B" \
         --remote-ctrmig "$BATS_TEST_TMPDIR/remote-ctrmig" "$@"
-}
-
-ip_of() { "$@" inspect --format '{{.NetworkSettings.IPAddress}}' web; }
-
-fetch() { # url
-    local i out
-    for i in $(seq 50); do
-        out=$(curl -s -m 2 "$1") && [ -n "$out" ] && { echo "$out"; return 0; }
-        sleep 0.1
-    done
-    echo "no answer from $1" >&2
-    return 1
 }
 
 # The counter goes on in store B from where it was here, not from 1.
