@@ -18,6 +18,7 @@
 set -euo pipefail
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 . "$TOP/bench/lib.sh"
+. "$TOP/tests/e2e/sshd.bash"
 
 runs=3
 if [ "${1:-}" = -n ]; then runs=$2; shift 2; fi
@@ -33,7 +34,7 @@ root_b="$work/store-b"
 mount -t tmpfs -o size=8g ctrmig-bench "$work"
 sshd_dir="$work/sshd"
 cleanup() {
-    [ -f "$sshd_dir/sshd.pid" ] && kill "$(cat "$sshd_dir/sshd.pid")" 2>/dev/null || true
+    sshd_stop "$sshd_dir"
     "$CTRMIG" --root "$root" rm -af >/dev/null 2>&1 || true
     "$CTRMIG" --root "$root_b" rm -af >/dev/null 2>&1 || true
     umount -l "$work" 2>/dev/null || true
@@ -43,36 +44,8 @@ trap cleanup EXIT
 c() { "$CTRMIG" --root "$root" "$@"; }
 cb() { "$CTRMIG" --root "$root_b" "$@"; }
 
-# sshd on 127.0.0.1, its keys, config and pid file in $sshd_dir.
-start_sshd() {
-    mkdir -p "$sshd_dir" /run/sshd
-    ssh-keygen -q -t ed25519 -N '' -C host -f "$sshd_dir/host_key"
-    ssh-keygen -q -t ed25519 -N '' -C client -f "$sshd_dir/client_key"
-    cp "$sshd_dir/client_key.pub" "$sshd_dir/authorized_keys"
-    local i
-    port=
-    for i in $(seq 20); do
-        port=$((20000 + RANDOM % 40000))
-        ss -ltn "sport = :$port" | grep -q LISTEN && { port=; continue; }
-        cat > "$sshd_dir/sshd_config" <<CFG
-ListenAddress 127.0.0.1
-Port $port
-HostKey $sshd_dir/host_key
-AuthorizedKeysFile $sshd_dir/authorized_keys
-PermitRootLogin prohibit-password
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-StrictModes no
-UsePAM no
-PidFile $sshd_dir/sshd.pid
-CFG
-        /usr/sbin/sshd -f "$sshd_dir/sshd_config" -E "$sshd_dir/log" && break
-        port=
-    done
-    [ -n "$port" ] || { echo "bench: sshd did not start" >&2; exit 1; }
-    echo "[127.0.0.1]:$port $(cut -d' ' -f1,2 "$sshd_dir/host_key.pub")" > "$sshd_dir/known_hosts"
-}
-start_sshd
+sshd_start "$sshd_dir"
+port=$SSHD_PORT
 ssh_cmd=(ssh -i "$sshd_dir/client_key" -o UserKnownHostsFile="$sshd_dir/known_hosts"
          -o StrictHostKeyChecking=yes -o BatchMode=yes -p "$port")
 # The same ctrmig on the far side, through the same ssh, for both sides.

@@ -8,44 +8,18 @@
 load helpers
 load archive_helpers
 load net_helpers
+load sshd
 
 require_sshd() {
     [ -x /usr/sbin/sshd ] || need "openssh-server not installed (make deps)"
     command -v ssh >/dev/null && command -v ssh-keygen >/dev/null || need "openssh-client not installed (make deps)"
 }
 
-# sshd on 127.0.0.1 with everything in $SSHD_DIR; sets PORT and SSH_CMD.
+# Our sshd (sshd.bash) in $SSHD_DIR; sets SSH_CMD and the remote ctrmig.
 start_sshd() {
     SSHD_DIR="$BATS_TEST_TMPDIR/sshd"
-    mkdir -p "$SSHD_DIR"
-    ssh-keygen -q -t ed25519 -N '' -C host -f "$SSHD_DIR/host_key"
-    ssh-keygen -q -t ed25519 -N '' -C client -f "$SSHD_DIR/client_key"
-    cp "$SSHD_DIR/client_key.pub" "$SSHD_DIR/authorized_keys"
-    # sshd insists on its privilege separation folder; an empty one, nothing else
-    mkdir -p /run/sshd
-    local tries
-    for tries in $(seq 20); do
-        PORT=$((20000 + RANDOM % 40000))
-        ss -ltn "sport = :$PORT" | grep -q LISTEN && continue
-        cat > "$SSHD_DIR/sshd_config" <<CFG
-ListenAddress 127.0.0.1
-Port $PORT
-HostKey $SSHD_DIR/host_key
-AuthorizedKeysFile $SSHD_DIR/authorized_keys
-PermitRootLogin prohibit-password
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-StrictModes no
-UsePAM no
-PidFile $SSHD_DIR/sshd.pid
-CFG
-        # it exits at once if the port was taken meanwhile: then another
-        /usr/sbin/sshd -f "$SSHD_DIR/sshd_config" -E "$SSHD_DIR/log" 3>&- && break
-        PORT=
-    done
-    [ -n "$PORT" ] || { echo "sshd did not start: $(tail -n 3 "$SSHD_DIR/log")" >&2; return 1; }
-    echo "[127.0.0.1]:$PORT $(cut -d' ' -f1,2 "$SSHD_DIR/host_key.pub")" > "$SSHD_DIR/known_hosts"
-    SSH_CMD="ssh -i $SSHD_DIR/client_key -o UserKnownHostsFile=$SSHD_DIR/known_hosts -o StrictHostKeyChecking=yes -p $PORT"
+    sshd_start "$SSHD_DIR"
+    SSH_CMD="ssh -i $SSHD_DIR/client_key -o UserKnownHostsFile=$SSHD_DIR/known_hosts -o StrictHostKeyChecking=yes -p $SSHD_PORT"
     # ctrmig as store B's host runs it: its own configuration folder
     cat > "$BATS_TEST_TMPDIR/remote-ctrmig" <<SH
 #!/bin/sh
@@ -54,10 +28,6 @@ ${CTRMIG_HELPER_DIR:+export CTRMIG_HELPER_DIR='$CTRMIG_HELPER_DIR'}
 exec '$CTRMIG_BIN' "\$@"
 SH
     chmod +x "$BATS_TEST_TMPDIR/remote-ctrmig"
-}
-
-stop_sshd() {
-    [ -f "${SSHD_DIR:-}/sshd.pid" ] && kill "$(cat "$SSHD_DIR/sshd.pid")" 2>/dev/null || true
 }
 
 setup() {
@@ -71,7 +41,7 @@ setup() {
 }
 
 teardown() {
-    stop_sshd
+    [ -z "${SSHD_DIR:-}" ] || sshd_stop "$SSHD_DIR"
     "$CTRMIG_BIN" --root "$ROOT_B" rm -af >/dev/null 2>&1 || true
     grep -o " $ROOT_B/[^ ]*" /proc/self/mounts | sort -r | while read -r m; do umount -l "$m"; done
     rm -rf "$ROOT_B"
