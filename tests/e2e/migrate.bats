@@ -212,6 +212,20 @@ SH
     [ "$(ctrmig logs web | grep -cx 1)" = 1 ]
 }
 
+@test "the restore there refuses the archive after the freeze: the container runs here again, with its port" {
+    ctrmig run -d --name web -p 127.0.0.1::80 busybox sh -c "$HTTP_COUNTER" >/dev/null
+    local hp
+    hp=$(ctrmig port web 80/tcp)
+    [ "$(fetch "http://$hp/")" = 1 ]
+    # store B does not trust this store's key: a published port is a grant
+    run mig web "$DEST"
+    assert_one_line_error
+    [[ "$output" == *"the restore there failed: "*"host ports"*"; web runs here again, the target has nothing" ]]
+    assert_runs_only a
+    [ "$(ctrmig port web 80/tcp)" = "$hp" ]
+    [ "$(fetch "http://$hp/")" = 2 ]
+}
+
 @test "--pre-copy is refused with its reason, --lazy says not yet; bad destinations and a target without ctrmig change nothing" {
     ctrmig run -d --name web busybox sh -c "$COUNTER" >/dev/null
     local pid
