@@ -191,6 +191,8 @@ static int judge(const char *out, const char *errout, int status, json_t **answe
 	if (!a || !json_is_array(json_object_get(a, "problems"))) {
 		json_decref(a);
 		cm_autofree char *line = cm_spawn_last_line(errout ? errout : "");
+		if (status == 255) /* ssh's own failures; ctrmig exits 125 */
+			return cm_err(err, 0, "ssh failed: %s", line && *line ? line : "no message");
 		return cm_err(err, 0, "no ctrmig that can take a migration there (exit %d%s%s)", status,
 			      line && *line ? ": " : "", line ? line : "");
 	}

@@ -251,6 +251,11 @@ SH
     run ctrmig migrate --ssh-command "$SSH_CMD" --remote-ctrmig /nonexistent/ctrmig web "$DEST"
     assert_one_line_error
     [[ "$output" == *"no ctrmig that can take a migration there"* ]]
+    # a key the target does not know
+    ssh-keygen -q -t ed25519 -N '' -f "$BATS_TEST_TMPDIR/stranger"
+    run ctrmig migrate --ssh-command "${SSH_CMD/client_key/../stranger}" web "$DEST"
+    assert_one_line_error
+    [[ "$output" == *"$DEST: ssh failed: "*"Permission denied"* ]]
     [ "$(ctrmig inspect --format '{{.State.Pid}}' web)" = "$pid" ]
     assert_runs_only a
 }
