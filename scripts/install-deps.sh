@@ -24,15 +24,16 @@ PACKAGES=(build-essential pkg-config libarchive-dev libjansson-dev libssl-dev li
           protobuf-c-compiler runc iptables containernetworking-plugins
           busybox-static bats util-linux iproute2 procps zstd gzip tar jq
           skopeo umoci docker-registry curl clang libclang-rt-14-dev)
-# openssh-server: migrate's tests start their own sshd on 127.0.0.1 with their
-# own config (the package's service and config are never used or changed).
-PACKAGES+=(openssh-server openssh-client)
 
 say() { printf 'install-deps: %s\n' "$*"; }
 die() { printf 'install-deps: error: %s\n' "$*" >&2; exit 1; }
 
 [ "$(id -u)" = 0 ] || die "run as root (it installs packages)"
 command -v apt-get >/dev/null || die "needs apt-get (a Debian-like host)"
+
+# openssh-server: migrate's tests start their own sshd on 127.0.0.1 with their
+# own config (the package's service and config are never used or changed).
+PACKAGES+=(openssh-server openssh-client)
 
 missing_packages() {
     local p
