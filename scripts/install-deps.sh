@@ -31,6 +31,10 @@ die() { printf 'install-deps: error: %s\n' "$*" >&2; exit 1; }
 [ "$(id -u)" = 0 ] || die "run as root (it installs packages)"
 command -v apt-get >/dev/null || die "needs apt-get (a Debian-like host)"
 
+# openssh-server: migrate's tests start their own sshd on 127.0.0.1 with their
+# own config (the package's service and config are never used or changed).
+PACKAGES+=(openssh-server openssh-client)
+
 missing_packages() {
     local p
     for p in "${PACKAGES[@]}"; do
@@ -53,6 +57,11 @@ install_packages() {
         systemctl is-active -q docker-registry 2>/dev/null; then
         say "note: the docker-registry package started its own service on :5000 (all interfaces);" \
             "ctrmig's tests do not use it: 'systemctl disable --now docker-registry' stops it"
+    fi
+    if grep -qw openssh-server <<<"$missing" && command -v systemctl >/dev/null &&
+        systemctl is-active -q ssh 2>/dev/null; then
+        say "note: the openssh-server package started the system's sshd; ctrmig's tests run" \
+            "their own on 127.0.0.1 and do not use it"
     fi
 }
 

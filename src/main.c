@@ -70,9 +70,13 @@ static const struct cm_cmd commands[] = {
 	{ "diff", cm_cmd_diff, CM_CMD_ROOT | CM_CMD_READONLY, "list the files a container added, changed, deleted" },
 	{ "cp", cm_cmd_cp, CM_CMD_ROOT | CM_CMD_LOCK, "copy files between a container and the host" },
 	{ "stats", cm_cmd_stats, CM_CMD_ROOT | CM_CMD_READONLY, "show containers' CPU and memory use" },
+	{ "migrate", cm_cmd_migrate, CM_CMD_ROOT | CM_CMD_LOCK, "move a running container to another host or store" },
 	/* reached as `container prune` only (see group_alias) */
 	{ "container prune", cm_cmd_container_prune, CM_CMD_ROOT | CM_CMD_LOCK | CM_CMD_HIDDEN, "" },
 	{ "__monitor", cmd_monitor, CM_CMD_HIDDEN, "" },
+	/* run by migrate on its target */
+	{ "__migrate-preflight", cm_cmd_migrate_preflight, CM_CMD_ROOT | CM_CMD_LOCK | CM_CMD_HIDDEN, "" },
+	{ "__migrate-abort", cm_cmd_migrate_abort, CM_CMD_ROOT | CM_CMD_LOCK | CM_CMD_HIDDEN, "" },
 	{ "__netns-lo-up", cmd_netns_hook, CM_CMD_HIDDEN | CM_CMD_NOSTORE, "" },
 	{ "__net-wait", cmd_net_wait_hook, CM_CMD_HIDDEN | CM_CMD_NOSTORE, "" },
 };

@@ -7,13 +7,16 @@
 #include <jansson.h>
 #include <stdbool.h>
 
+#include "checkpoint.h"
 #include "ctr_config.h"
 
 struct cm_store;
 struct cm_error;
 
 struct cm_export_opts {
-	const char *output;      /* a file, or "-" for stdout */
+	const char *output;      /* a file, "-" for stdout, or NULL for fd */
+	int fd;                  /* with output NULL: a pipe the caller owns (migrate); else -1 */
+	unsigned long long *written; /* if set: the archive's bytes, as they left */
 	const char *compression; /* "zstd" (default), "gzip" or "none" */
 	bool ignore_rootfs;      /* leave rootfs-diff.tar and deleted.files out */
 	bool include_image;      /* carry the base image as image.tar */
@@ -26,6 +29,13 @@ int cm_archive_export(struct cm_store *st, json_t *rec, const struct cm_export_o
 /* What can be checked before anything is frozen: the compression's name
  * and that the output can be written where it is to go. */
 int cm_archive_export_check(const struct cm_export_opts *o, struct cm_error *err);
+
+/* checkpoint -e and migrate: the dump, then its archive from the record as
+ * the dump left it. The local checkpoint stays, so a failed export loses
+ * nothing. exp->output NULL: no archive. */
+int cm_archive_dump_export(struct cm_store *st, json_t *rec, const struct cm_ckpt_opts *ckpt,
+			   const struct cm_export_opts *exp, struct cm_ckpt_result *r,
+			   struct cm_error *err);
 
 struct cm_import_opts {
 	const char *input; /* a file, or "-" for stdin */
@@ -43,6 +53,10 @@ struct cm_import_opts {
  * this host's keys and policy. *trusted (if not NULL) says whether a trusted
  * key signed it. On failure dir may hold part of the members. */
 int cm_archive_unpack(const char *input, const char *dir, bool *trusted, struct cm_error *err);
+
+/* The base image config.dump's "image" names, if this store has it (by id,
+ * manifest or tree digest), or NULL. */
+json_t *cm_archive_base_find(struct cm_store *st, json_t *img);
 
 /* Registers the archive's container as checkpointed; returns its record. */
 json_t *cm_archive_import(struct cm_store *st, const struct cm_import_opts *o,

@@ -319,6 +319,23 @@ static bool is_base(json_t *found, json_t *img)
 	return (id && !strcmp(cm_json_str(found, "id"), id)) || (want_tree && tree && !strcmp(tree, want_tree));
 }
 
+json_t *cm_archive_base_find(struct cm_store *st, json_t *img)
+{
+	const char *id = cm_json_str(img, "id"), *digest = cm_json_str(img, "digest");
+	const char *tree = cm_json_str(img, "rootfs_digest");
+	if (!id || !digest)
+		return NULL;
+	cm_autofree char *by_id = cm_strfmt("sha256:%s", id);
+	const char *keys[] = { by_id, digest, tree && cm_digest_valid(tree) ? tree : digest };
+	for (size_t i = 0; i < 3; i++) {
+		json_t *found = cm_image_find(st, keys[i], NULL);
+		if (found && is_base(found, img))
+			return found;
+		json_decref(found);
+	}
+	return NULL;
+}
+
 /* The base as the archive carries it: an OCI layout under image/ (the same
  * image, registered without a name), or image.tar from an older ctrmig
  * (a one-layer image under a name of ctrmig's own, never the archive's). */
@@ -352,18 +369,11 @@ static json_t *find_or_import_image(struct cm_store *st, struct unpacked *u, jso
 		cm_err(err, 0, "config.dump: the base image's repository digest is not valid");
 		return NULL;
 	}
-	cm_autofree char *by_id = cm_strfmt("sha256:%s", id);
-	const char *tree = cm_json_str(img, "rootfs_digest");
-	const char *keys[] = { by_id, digest, tree && cm_digest_valid(tree) ? tree : digest };
-	for (size_t i = 0; i < 3; i++) {
-		json_t *found = cm_image_find(st, keys[i], NULL);
-		if (found && is_base(found, img))
-			return found;
-		json_decref(found);
-	}
+	json_t *found = cm_archive_base_find(st, img);
+	if (found)
+		return found;
 	cm_autofree char *layout = cm_path_join(u->dir, "image");
 	cm_autofree char *tar = cm_path_join(u->dir, "image.tar");
-	json_t *found = NULL;
 	const char *what = "image";
 	if (cm_path_exists(layout) || cm_path_exists(tar)) {
 		found = import_carried(st, u, img, err);

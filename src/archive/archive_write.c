@@ -445,11 +445,11 @@ int cm_archive_export(struct cm_store *st, json_t *rec, const struct cm_export_o
 		return cm_err(err, 0, "export %s: the container has no %s; run 'ctrmig checkpoint %s%s' first",
 			      name, o->pre_checkpoint ? "pre-checkpoint" : "checkpoint",
 			      o->pre_checkpoint ? "-P " : "", name);
-	bool to_stdout = !strcmp(o->output, "-");
-	if (to_stdout && isatty(STDOUT_FILENO))
+	bool to_fd = !o->output, to_stdout = to_fd || !strcmp(o->output, "-");
+	if (!to_fd && to_stdout && isatty(STDOUT_FILENO))
 		return cm_err(err, 0, "export %s: refusing to write an archive to a terminal", name);
 
-	int fd = STDOUT_FILENO;
+	int fd = to_fd ? o->fd : STDOUT_FILENO;
 	bool unnamed = false;
 	if (!to_stdout && (fd = open_output(o->output, &unnamed, err)) < 0)
 		return cm_err_wrap(err, "export %s", name);
@@ -465,11 +465,14 @@ int cm_archive_export(struct cm_store *st, json_t *rec, const struct cm_export_o
 	/* A full disk or a closed pipe often shows only here. */
 	if (archive_write_close(p.a) < ARCHIVE_WARN && ret == 0)
 		ret = cm_err(err, 0, "%s", why(p.a));
+	if (o->written)
+		*o->written = (unsigned long long)archive_filter_bytes(p.a, -1);
 	archive_write_free(p.a);
 	json_decref(p.manifest);
 	if (!to_stdout)
 		ret = finish_output(fd, o->output, unnamed, ret, err);
 	if (ret < 0)
-		return cm_err_wrap(err, "export %s to %s", name, to_stdout ? "standard output" : o->output);
+		return cm_err_wrap(err, "export %s to %s", name,
+				   to_fd ? "the stream" : to_stdout ? "standard output" : o->output);
 	return 0;
 }

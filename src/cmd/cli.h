@@ -71,5 +71,8 @@ int cm_cmd_diff(struct cm_store *, int, char **, struct cm_error *);
 int cm_cmd_cp(struct cm_store *, int, char **, struct cm_error *);
 int cm_cmd_stats(struct cm_store *, int, char **, struct cm_error *);
 int cm_cmd_container_prune(struct cm_store *, int, char **, struct cm_error *);
+int cm_cmd_migrate(struct cm_store *, int, char **, struct cm_error *);
+int cm_cmd_migrate_preflight(struct cm_store *, int, char **, struct cm_error *);
+int cm_cmd_migrate_abort(struct cm_store *, int, char **, struct cm_error *);
 
 #endif

@@ -315,8 +315,7 @@ static void grants_free(struct cm_grant_opts *g)
 	{ "tls-verify", required_argument, NULL, OPT_TLS_VERIFY }
 
 
-/* checkpoint -e: the dump, then the archive; the local checkpoint stays, so a
- * failed export loses nothing. */
+/* checkpoint -e: the dump, then the archive (as migrate does). */
 struct dump_export {
 	struct cm_ckpt_opts ckpt;
 	struct cm_export_opts exp;
@@ -326,14 +325,7 @@ static int dump_and_export(struct cm_store *st, json_t *rec, const void *arg,
 			   struct cm_ckpt_result *r, struct cm_error *err)
 {
 	const struct dump_export *de = arg;
-	if (cm_ckpt_dump(st, rec, &de->ckpt, r, err) < 0)
-		return -1;
-	if (!de->exp.output)
-		return 0;
-	json_t *fresh = cm_store_find_ctr(st, cm_json_str(rec, "id"), err);
-	int ret = fresh ? cm_archive_export(st, fresh, &de->exp, err) : -1;
-	json_decref(fresh);
-	return ret;
+	return cm_archive_dump_export(st, rec, &de->ckpt, &de->exp, r, err);
 }
 
 int cm_cmd_checkpoint(struct cm_store *st, int argc, char **argv, struct cm_error *err)
@@ -359,7 +351,7 @@ int cm_cmd_checkpoint(struct cm_store *st, int argc, char **argv, struct cm_erro
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct dump_export de = { 0 };
+	struct dump_export de = { .exp.fd = -1 };
 	struct cm_ckpt_opts o = { 0 };
 	bool all = false, latest = false, stats = false;
 	int c;

@@ -217,6 +217,8 @@ int cm_ckpt_dump(struct cm_store *st, json_t *rec, const struct cm_ckpt_opts *o,
 	 * whatever runs the container next waits for that first. */
 	if (stops)
 		json_object_set_new(rec, "state", json_string("checkpointed"));
+	if (stops && o->wait_released)
+		cm_ctr_prepare_relaunch(st, rec);
 	ret = cm_store_save_ctr(st, rec, err);
 	cm_debug("checkpoint %s: record saved after %.3fs", name, cm_monotonic_seconds() - t0);
 	signals_release(&saved);

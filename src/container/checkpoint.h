@@ -15,6 +15,9 @@ struct cm_error;
 
 struct cm_ckpt_opts {
 	bool leave_running, keep, tcp_established, file_locks, pre_dump, with_previous;
+	/* Return only once the monitor has let go of the runtime state, the
+	 * cgroup and the address: the next user of them is on this host. */
+	bool wait_released;
 	const char *name;       /* a named checkpoint, or NULL for the container's own */
 	const char *parent_dir; /* where named checkpoints live; NULL: <ctr>/checkpoints */
 };

@@ -150,14 +150,21 @@ static json_t *status_from_result(const char *net, json_t *result)
 	return json_pack("{s:{s:{s:o}}}", net, "interfaces", IFNAME, iface);
 }
 
+char *cm_ctr_net_holder(const char *net, const char *ip)
+{
+	cm_autofree char *path = cm_strfmt("%s/%s/%s", HOST_LOCAL_DIR, net, ip);
+	char *text = cm_read_file_max(path, 4096, NULL, NULL);
+	if (text)
+		text[strcspn(text, "\r\n")] = '\0';
+	return text;
+}
+
 /* "requested IP address X is not available": who holds X, in words. */
 static int address_taken(struct cm_store *st, const char *net, const char *ip, struct cm_error *err)
 {
-	cm_autofree char *path = cm_strfmt("%s/%s/%s", HOST_LOCAL_DIR, net, ip);
-	cm_autofree char *text = cm_read_file_max(path, 4096, NULL, NULL);
+	cm_autofree char *text = cm_ctr_net_holder(net, ip);
 	cm_autofree char *holder = NULL;
 	if (text) {
-		text[strcspn(text, "\r\n")] = '\0';
 		json_t *rec = strlen(text) == 64 && cm_is_hex(text) ? cm_store_find_ctr(st, text, NULL) : NULL;
 		holder = rec ? cm_strfmt("container %s", cm_json_str(rec, "name"))
 			     : cm_strfmt("container %.12s (not in this store)", text);

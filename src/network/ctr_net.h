@@ -46,6 +46,11 @@ void cm_ctr_net_down(struct cm_store *st, const char *id);
 /* Whether the container holds an address (network.json exists). */
 bool cm_ctr_net_attached(struct cm_store *st, const char *id);
 
+/* What host-local has written for ip on network net (the holder's id), or
+ * NULL while the address is free. Bridges and reservations are the host's,
+ * shared by every store. */
+char *cm_ctr_net_holder(const char *net, const char *ip);
+
 /* The container's network.status (Podman's StatusBlock per network), or NULL. */
 json_t *cm_ctr_net_status(struct cm_store *st, const char *id);
 /* The first interface's address in a status: network name, IP, prefix

@@ -1,0 +1,261 @@
+#!/usr/bin/env bats
+# ctrmig migrate, plain mode, through a real sshd: each test starts its own on
+# 127.0.0.1 with a free port, a host key and a client key it generates, its own
+# config (never the system's sshd config or service), and stops it at the end.
+# Store B stands for the other host. Traffic goes only to 127.0.0.1 and to the
+# containers these tests make.
+
+load helpers
+load archive_helpers
+load net_helpers
+load sshd
+
+require_sshd() {
+    [ -x /usr/sbin/sshd ] || need "openssh-server not installed (make deps)"
+    command -v ssh >/dev/null && command -v ssh-keygen >/dev/null || need "openssh-client not installed (make deps)"
+}
+
+# Our sshd (sshd.bash) in $SSHD_DIR; sets SSH_CMD and the remote ctrmig.
+start_sshd() {
+    SSHD_DIR="$BATS_TEST_TMPDIR/sshd"
+    sshd_start "$SSHD_DIR"
+    SSH_CMD="ssh -i $SSHD_DIR/client_key -o UserKnownHostsFile=$SSHD_DIR/known_hosts -o StrictHostKeyChecking=yes -p $SSHD_PORT"
+    # ctrmig as store B's host runs it: its own configuration folder
+    cat > "$BATS_TEST_TMPDIR/remote-ctrmig" <<SH
+#!/bin/sh
+export CTRMIG_CONFIG_DIR='$ROOT_B/conf' PATH='$PATH'
+${CTRMIG_HELPER_DIR:+export CTRMIG_HELPER_DIR='$CTRMIG_HELPER_DIR'}
+exec '$CTRMIG_BIN' "\$@"
+SH
+    chmod +x "$BATS_TEST_TMPDIR/remote-ctrmig"
+}
+
+setup() {
+    require_containers
+    require_criu
+    require_sshd
+    setup_store
+    ROOT_B=$(mktemp -d /tmp/ctrmig-e2e-b.XXXXXX)
+    "$CTRMIG_BIN" --root "$ROOT_B" image import "$(busybox_rootfs)" busybox >/dev/null
+    start_sshd
+}
+
+teardown() {
+    [ -z "${SSHD_DIR:-}" ] || sshd_stop "$SSHD_DIR"
+    "$CTRMIG_BIN" --root "$ROOT_B" rm -af >/dev/null 2>&1 || true
+    grep -o " $ROOT_B/[^ ]*" /proc/self/mounts | sort -r | while read -r m; do umount -l "$m"; done
+    rm -rf "$ROOT_B"
+    forget_runc_state "$ROOT_B"
+    teardown_store
+}
+
+DEST=ssh://root@127.0.0.1
+mig() { # [options] container [dest]
+    ctrmig migrate --ssh-command "$SSH_CMD" --remote-root "$ROOT_B" \
+        --remote-ctrmig "$BATS_TEST_TMPDIR/remote-ctrmig" "$@"
+}
+
+# The counter goes on in store B from where it was here, not from 1.
+counts_on_b() { # last count seen here
+    local i first= last=
+    for i in $(seq 100); do
+        first=$(b logs web 2>/dev/null | head -n 1)
+        last=$(b logs web 2>/dev/null | tail -n 1)
+        [ -n "$first" ] && [ "$last" -ge $((first + 3)) ] && break
+        sleep 0.1
+    done
+    [ -n "$first" ] && [ "$first" -gt "$1" ] && [ "$last" -ge $((first + 3)) ] ||
+        { echo "store B's counter: first $first, last $last, here it was at $1" >&2; return 1; }
+}
+
+# The container runs in exactly one of the two stores.
+assert_runs_only() { # a|b
+    local here there
+    here=$(ctrmig ps -q | wc -l)
+    there=$(b ps -q | wc -l)
+    if [ "$1" = a ]; then
+        [ "$here" = 1 ] && [ -z "$(b ps -aq)" ] || { echo "here $here, there: $(b ps -a)" >&2; return 1; }
+    else
+        [ "$there" = 1 ] && [ -z "$(ctrmig ps -aq)" ] || { echo "there $there, here: $(ctrmig ps -a)" >&2; return 1; }
+    fi
+}
+
+@test "a counting container moves into the second store through ssh: it counts on there, same id and address, gone here" {
+    local id ip n
+    id=$(ctrmig run -d --name web busybox sh -c "$COUNTER")
+    wait_for_count web 5
+    ip=$(ip_of ctrmig)
+    n=$(last_count web)
+    run mig web "$DEST"
+    [ "$status" -eq 0 ] || { echo "$output" >&2; return 1; }
+    [[ "$output" == "web moved to $DEST as $ip: downtime "*"s, "*" sent, "*"s in all" ]]
+    assert_runs_only b
+    [ "$(b inspect --format '{{.Id}}' web)" = "$id" ]
+    [ "$(ip_of b)" = "$ip" ]
+    b ps | grep -q " web$"
+    [ ! -d "$CTR_ROOT/containers/$id" ]
+    counts_on_b "$n"
+}
+
+@test "the HTTP counter answers the next number after the move; --print-stats gives JSON" {
+    ctrmig run -d --name web busybox sh -c "$HTTP_COUNTER" >/dev/null
+    local ip
+    ip=$(ip_of ctrmig)
+    [ "$(fetch "http://$ip/")" = 1 ]
+    [ "$(fetch "http://$ip/")" = 2 ]
+    run mig --print-stats web "$DEST"
+    [ "$status" -eq 0 ] || { echo "$output" >&2; return 1; }
+    echo "$output" | jq -e --arg ip "$ip" '.Name == "web" and .ip == $ip and .mode == "plain" and
+        .same_host == true and .bytes_sent > 1000 and .downtime > 0 and
+        .ctrmig_migrate_duration >= .downtime and .preflight_duration > 0'
+    [ "$(fetch "http://$ip/")" = 3 ]
+    assert_runs_only b
+}
+
+@test "--to-root moves to another store on this host, without ssh" {
+    ctrmig run -d --name web busybox sh -c "$COUNTER" >/dev/null
+    wait_for_count web 5
+    local ip n
+    ip=$(ip_of ctrmig)
+    n=$(last_count web)
+    run ctrmig migrate --to-root "$ROOT_B" web
+    [ "$status" -eq 0 ] || { echo "$output" >&2; return 1; }
+    [[ "$output" == "web moved to $ROOT_B as $ip: downtime "* ]]
+    assert_runs_only b
+    counts_on_b "$n"
+    run ctrmig migrate --to-root "$CTR_ROOT" web
+    assert_one_line_error
+    [[ "$output" == *"is this store"* ]]
+}
+
+@test "--tcp-established: a held connection goes on after the move" {
+    ctrmig run -d --name web busybox sh -c "$LINE_COUNTER" >/dev/null
+    local ip line i
+    ip=$(ip_of ctrmig)
+    for i in $(seq 50); do exec 7<>"/dev/tcp/$ip/7000" 2>/dev/null && break; sleep 0.1; done
+    echo one >&7 && read -r -t 5 line <&7 && [ "$line" = "1 one" ]
+    mig --tcp-established web "$DEST" >/dev/null
+    echo two >&7 && read -r -t 10 line <&7 && [ "$line" = "2 two" ]
+    assert_runs_only b
+    exec 7>&-
+}
+
+@test "the name taken there: refused in preflight, nothing stopped" {
+    local pid
+    ctrmig run -d --name web busybox sh -c "$COUNTER" >/dev/null
+    pid=$(ctrmig inspect --format '{{.State.Pid}}' web)
+    b run -d --name web busybox sleep 1000 >/dev/null
+    run mig web "$DEST"
+    assert_one_line_error
+    [[ "$output" == "Error: migrate web: $DEST: a container named web is there already" ]]
+    # the very same process runs on here, never frozen
+    [ "$(ctrmig inspect --format '{{.State.Pid}}' web)" = "$pid" ]
+    [ "$(ctrmig inspect --format '{{.State.Checkpointed}}' web)" = false ]
+    [ "$(b ps -q | wc -l)" = 1 ]
+}
+
+@test "the image missing there and no registry to pull it from: refused in preflight; --include-image carries it" {
+    ctrmig run -d --name web busybox sh -c "$COUNTER" >/dev/null
+    wait_for_count web 3
+    local n
+    n=$(last_count web)
+    b image rm busybox >/dev/null
+    local before
+    before=$(store_contents "$ROOT_B")
+    run mig web "$DEST"
+    assert_one_line_error
+    [[ "$output" == *"the base image "*" (sha256:"*") is not there and has no registry to pull it from: --include-image sends it along" ]]
+    assert_runs_only a
+    [ "$(store_contents "$ROOT_B")" = "$before" ]
+    mig --include-image web "$DEST" >/dev/null
+    assert_runs_only b
+    counts_on_b "$n"
+}
+
+@test "the ssh connection cut in the middle of the stream: the container runs here again, the target has nothing" {
+    ctrmig run -d --name web busybox sh -c "$COUNTER" >/dev/null
+    wait_for_count web 5
+    local id ip before
+    id=$(ctrmig inspect --format '{{.Id}}' web)
+    ip=$(ip_of ctrmig)
+    before=$(store_contents "$ROOT_B")
+    # an ssh that passes 8000 bytes of the archive on and is killed in the
+    # middle of it (its input still open: no end of file reaches the target)
+    cat > "$BATS_TEST_TMPDIR/cut-ssh" <<'SH'
+#!/bin/bash
+case "$*" in *"'restore'"*) ;; *) exec ssh "$@" ;; esac
+fifo=$(mktemp -u "${TMPDIR:-/tmp}/ctrmig-cut.XXXXXX")
+mkfifo "$fifo"
+ssh "$@" < "$fifo" &
+pid=$!
+exec 5> "$fifo"
+rm -f "$fifo"
+head -c 8000 >&5
+sleep 0.3
+kill -9 "$pid"
+echo "cut-ssh: killed ssh after 8000 bytes" >&2
+exit 255
+SH
+    chmod +x "$BATS_TEST_TMPDIR/cut-ssh"
+    run ctrmig migrate --ssh-command "$BATS_TEST_TMPDIR/cut-ssh ${SSH_CMD#ssh }" --remote-root "$ROOT_B" \
+        --remote-ctrmig "$BATS_TEST_TMPDIR/remote-ctrmig" web "$DEST"
+    assert_one_line_error
+    [[ "$output" == *"the ssh connection failed: cut-ssh: killed ssh after 8000 bytes; web runs here again, the target has nothing" ]]
+    assert_runs_only a
+    [ "$(ctrmig inspect --format '{{.Id}}' web)" = "$id" ]
+    [ "$(ip_of ctrmig)" = "$ip" ]
+    [ "$(store_contents "$ROOT_B")" = "$before" ]
+    # restored from the checkpoint: it counts on, not from 1
+    local n
+    n=$(last_count web)
+    wait_for_count web $((n + 3))
+    [ "$(ctrmig logs web | grep -cx 1)" = 1 ]
+}
+
+@test "the restore there refuses the archive after the freeze: the container runs here again, with its port" {
+    ctrmig run -d --name web -p 127.0.0.1::80 busybox sh -c "$HTTP_COUNTER" >/dev/null
+    local hp
+    hp=$(ctrmig port web 80/tcp)
+    [ "$(fetch "http://$hp/")" = 1 ]
+    # store B does not trust this store's key: a published port is a grant
+    run mig web "$DEST"
+    assert_one_line_error
+    [[ "$output" == *"the restore there failed: "*"host ports"*"; web runs here again, the target has nothing" ]]
+    assert_runs_only a
+    [ "$(ctrmig port web 80/tcp)" = "$hp" ]
+    [ "$(fetch "http://$hp/")" = 2 ]
+}
+
+@test "--pre-copy is refused with its reason, --lazy says not yet; bad destinations and a target without ctrmig change nothing" {
+    ctrmig run -d --name web busybox sh -c "$COUNTER" >/dev/null
+    local pid
+    pid=$(ctrmig inspect --format '{{.State.Pid}}' web)
+    run mig --pre-copy web "$DEST"
+    assert_one_line_error
+    if criu check --feature mem_dirty_track >/dev/null 2>&1; then
+        [[ "$output" == *"--pre-copy is not implemented yet"* ]]
+    else
+        [[ "$output" == *"--pre-copy needs dirty-memory tracking"*"mem_dirty_track"* ]]
+    fi
+    run mig --lazy web "$DEST"
+    assert_one_line_error
+    [[ "$output" == *"--lazy is not implemented yet"* ]]
+    run mig web "ssh://-oProxyCommand=true"
+    assert_one_line_error
+    [[ "$output" == *"not a valid"* ]]
+    run mig web "ssh://root@127.0.0.1:99999"
+    assert_one_line_error
+    run mig web /tmp/elsewhere
+    assert_one_line_error
+    # a host with no ctrmig (or none that knows migrate)
+    run ctrmig migrate --ssh-command "$SSH_CMD" --remote-ctrmig /nonexistent/ctrmig web "$DEST"
+    assert_one_line_error
+    [[ "$output" == *"no ctrmig that can take a migration there"* ]]
+    # a key the target does not know
+    ssh-keygen -q -t ed25519 -N '' -f "$BATS_TEST_TMPDIR/stranger"
+    run ctrmig migrate --ssh-command "${SSH_CMD/client_key/../stranger}" web "$DEST"
+    assert_one_line_error
+    [[ "$output" == *"$DEST: ssh failed: "*"Permission denied"* ]]
+    [ "$(ctrmig inspect --format '{{.State.Pid}}' web)" = "$pid" ]
+    assert_runs_only a
+}
