@@ -44,6 +44,7 @@ static const struct cm_cmd commands[] = {
 	{ "check", cm_cmd_check, CM_CMD_NOSTORE, "say whether this host can run and checkpoint containers" },
 	{ "image", cm_cmd_image, CM_CMD_ROOT, "manage images (pull, load, save, import, tag, ls, rm, inspect)" },
 	{ "pull", cm_cmd_pull, CM_CMD_ROOT, "copy an image from a registry" },
+	{ "push", cm_cmd_push, CM_CMD_ROOT, "send an image (a checkpoint image too) to a registry" },
 	{ "run", cm_cmd_run, CM_CMD_ROOT | CM_CMD_LOCK, "create and start a container" },
 	{ "create", cm_cmd_create, CM_CMD_ROOT | CM_CMD_LOCK, "create a container" },
 	{ "start", cm_cmd_start, CM_CMD_ROOT | CM_CMD_LOCK, "start containers" },

@@ -44,6 +44,7 @@ int cm_cli_parse_signal(const char *s, int *out, struct cm_error *err);
 int cm_cmd_check(struct cm_store *, int, char **, struct cm_error *);
 int cm_cmd_image(struct cm_store *, int, char **, struct cm_error *);
 int cm_cmd_pull(struct cm_store *, int, char **, struct cm_error *);
+int cm_cmd_push(struct cm_store *, int, char **, struct cm_error *);
 int cm_cmd_run(struct cm_store *, int, char **, struct cm_error *);
 int cm_cmd_create(struct cm_store *, int, char **, struct cm_error *);
 int cm_cmd_start(struct cm_store *, int, char **, struct cm_error *);

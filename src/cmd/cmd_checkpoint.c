@@ -2,7 +2,11 @@
 #include "archive_io.h"
 #include "caps.h"
 #include "checkpoint.h"
+#include "checkpoint_image.h"
 #include "cli.h"
+#include "image.h"
+#include "pull.h"
+#include "reference.h"
 #include "ports.h"
 #include "container.h"
 #include "error.h"
@@ -53,6 +57,9 @@ static const char checkpoint_usage[] =
 	"      --ignore-rootfs    leave the container's file changes out of the archive\n"
 	"      --include-image    put the base image in the archive too\n"
 	"      --sign-key FILE    sign with this Ed25519 key (default: this host's, see ctrmig-trust(1))\n"
+	"      --create-image REF also make a checkpoint image REF (Kubernetes' format: the archive\n"
+	"                         as one layer, CRI-O's and checkpointctl's annotations); see\n"
+	"                         'ctrmig image push' and 'ctrmig restore REF'\n"
 	"  -h, --help             show this help\n"
 	"\n"
 	"A container literally named create, ls or rm is addressed after '--':\n"
@@ -233,6 +240,7 @@ enum {
 	OPT_IGNORE_STATIC_IP,
 	OPT_IGNORE_STATIC_MAC,
 	OPT_SIGN_KEY,
+	OPT_CREATE_IMAGE,
 	OPT_TLS_VERIFY,
 };
 
@@ -315,17 +323,27 @@ static void grants_free(struct cm_grant_opts *g)
 	{ "tls-verify", required_argument, NULL, OPT_TLS_VERIFY }
 
 
-/* checkpoint -e: the dump, then the archive (as migrate does). */
+/* checkpoint -e: the dump, then the archive (as migrate does);
+ * --create-image: the dump, then the checkpoint image. */
 struct dump_export {
 	struct cm_ckpt_opts ckpt;
 	struct cm_export_opts exp;
+	const char *image; /* --create-image REF */
 };
 
 static int dump_and_export(struct cm_store *st, json_t *rec, const void *arg,
 			   struct cm_ckpt_result *r, struct cm_error *err)
 {
 	const struct dump_export *de = arg;
-	return cm_archive_dump_export(st, rec, &de->ckpt, &de->exp, r, err);
+	if (cm_archive_dump_export(st, rec, &de->ckpt, &de->exp, r, err) < 0)
+		return -1;
+	if (!de->image)
+		return 0;
+	json_t *fresh = cm_store_find_ctr(st, cm_json_str(rec, "id"), err);
+	json_t *img = fresh ? cm_ckpt_image_create(st, fresh, de->image, de->exp.sign_key, err) : NULL;
+	json_decref(fresh);
+	json_decref(img);
+	return img ? 0 : -1;
 }
 
 int cm_cmd_checkpoint(struct cm_store *st, int argc, char **argv, struct cm_error *err)
@@ -348,6 +366,7 @@ int cm_cmd_checkpoint(struct cm_store *st, int argc, char **argv, struct cm_erro
 		{ "ignore-rootfs", no_argument, NULL, OPT_IGNORE_ROOTFS },
 		{ "include-image", no_argument, NULL, OPT_INCLUDE_IMAGE },
 		{ "sign-key", required_argument, NULL, OPT_SIGN_KEY },
+		{ "create-image", required_argument, NULL, OPT_CREATE_IMAGE },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -362,6 +381,7 @@ int cm_cmd_checkpoint(struct cm_store *st, int argc, char **argv, struct cm_erro
 		case OPT_IGNORE_ROOTFS: de.exp.ignore_rootfs = true; break;
 		case OPT_INCLUDE_IMAGE: de.exp.include_image = true; break;
 		case OPT_SIGN_KEY: de.exp.sign_key = optarg; break;
+		case OPT_CREATE_IMAGE: de.image = optarg; break;
 		case 'a': all = true; break;
 		case 'l': latest = true; break;
 		case 'R': o.leave_running = true; break;
@@ -381,8 +401,12 @@ int cm_cmd_checkpoint(struct cm_store *st, int argc, char **argv, struct cm_erro
 		return -1;
 	if (all)
 		recs = keep_status(st, recs, true);
+	if (de.image && (json_array_size(recs) != 1 || o.pre_dump)) {
+		json_decref(recs);
+		return cm_err(err, 0, "--create-image takes exactly one container and a full checkpoint");
+	}
 	if (!de.exp.output && (de.exp.compression || de.exp.ignore_rootfs || de.exp.include_image ||
-			       de.exp.sign_key)) {
+			       (de.exp.sign_key && !de.image))) {
 		json_decref(recs);
 		return cm_err(err, 0, "--compress, --ignore-rootfs, --include-image and --sign-key go with --export");
 	}
@@ -438,6 +462,48 @@ static int check_import_inputs(const struct cm_import_opts *io, struct cm_error 
 	return 0;
 }
 
+static bool ctr_exists(struct cm_store *st, const char *ref)
+{
+	json_t *rec = cm_store_find_ctr(st, ref, NULL);
+	json_decref(rec);
+	return rec != NULL;
+}
+
+/* A reference rather than a path: no slash before the name's first dot or
+ * colon, as "registry:5000/x" or "localhost/ckpt:1" have; "./a.tar" is a path. */
+static bool looks_like_image(const char *s)
+{
+	struct cm_error e = { 0 };
+	cm_autofree char *norm = s[0] != '/' && s[0] != '.' ? cm_ref_normalize(s, &e) : NULL;
+	cm_error_clear(&e);
+	return norm != NULL;
+}
+
+/* The archive inside checkpoint image ref, pulled first if it is not here. */
+static char *checkpoint_image_archive(struct cm_store *st, const char *ref, int tls_verify, struct cm_error *err)
+{
+	json_t *img = cm_image_find(st, ref, NULL);
+	if (!img && looks_like_image(ref)) {
+		struct cm_pull_opts po = { .tls_verify = tls_verify };
+		img = cm_image_pull(st, ref, &po, err);
+		if (!img) {
+			cm_err_wrap(err, "%s is no container here, and no checkpoint image could be pulled", ref);
+			return NULL;
+		}
+	}
+	if (!img) {
+		cm_err(err, 0, "no container or checkpoint image %s", ref);
+		return NULL;
+	}
+	char *archive = NULL;
+	if (!cm_ckpt_image_is(st, img))
+		cm_err(err, 0, "image %s is not a checkpoint image (no checkpoint annotation)", ref);
+	else
+		archive = cm_ckpt_image_archive(st, img, err);
+	json_decref(img);
+	return archive;
+}
+
 int cm_cmd_restore(struct cm_store *st, int argc, char **argv, struct cm_error *err)
 {
 	static const struct option longopts[] = {
@@ -457,6 +523,7 @@ int cm_cmd_restore(struct cm_store *st, int argc, char **argv, struct cm_error *
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	char *from_image = NULL;
 	struct cm_restore_opts o = { 0 };
 	struct cm_import_opts io = { .tls_verify = -1 };
 	bool all = false, latest = false, stats = false;
@@ -506,6 +573,17 @@ int cm_cmd_restore(struct cm_store *st, int argc, char **argv, struct cm_error *
 			       "archive more (-v, --privileged, ...) go with -i");
 		goto out;
 	}
+	/* restore REF / restore -i REF: a checkpoint image, here or pulled */
+	if (!io.input && !all && !latest && argc - optind == 1 && !ctr_exists(st, argv[optind])) {
+		if (!(from_image = checkpoint_image_archive(st, argv[optind], io.tls_verify, err)))
+			goto out;
+		io.input = from_image;
+		optind++;
+	} else if (io.input && strcmp(io.input, "-") && !cm_path_exists(io.input) && looks_like_image(io.input)) {
+		if (!(from_image = checkpoint_image_archive(st, io.input, io.tls_verify, err)))
+			goto out;
+		io.input = from_image;
+	}
 	if (io.input && check_import_inputs(&io, err) < 0)
 		goto out;
 	if (io.input && (all || latest || optind < argc)) {
@@ -531,6 +609,7 @@ int cm_cmd_restore(struct cm_store *st, int argc, char **argv, struct cm_error *
 		recs = keep_status(st, recs, false);
 	ret = for_each_ctr(st, recs, "restore", stats, false, restore_one, &o, err);
 out:
+	free(from_image);
 	grants_free(&io.grants);
 	return ret;
 }

@@ -1,10 +1,11 @@
-/* ctrmig image pull | load | save | import | tag | ls | rm | inspect, and ctrmig pull */
+/* ctrmig image pull | push | load | save | import | tag | ls | rm | inspect, and ctrmig pull */
 #include "cli.h"
 #include "error.h"
 #include "image.h"
 #include "image_archive.h"
 #include "jsonio.h"
 #include "pull.h"
+#include "push.h"
 #include "reference.h"
 #include "store.h"
 #include "util.h"
@@ -20,6 +21,7 @@ static const char image_usage[] =
 	"  pull [-q] [--tls-verify=false] [--authfile FILE] [--creds USER[:PASS]] REF\n"
 	"                               copy an image from a registry (through skopeo)\n"
 	"  load [-q] -i FILE|-|DIR      images from a docker-archive, oci-archive or OCI layout\n"
+	"  push [--tls-verify=false] IMAGE [DEST]   send an image to a registry\n"
 	"  save -o FILE|- [--format oci-archive|docker-archive] IMAGE\n"
 	"                               write an image as an archive\n"
 	"  import ROOTFS.tar|DIR NAME   store a root file system as a one-layer image; prints its id\n"
@@ -183,6 +185,53 @@ static int image_load(struct cm_store *st, int argc, char **argv, struct cm_erro
 	}
 	json_decref(recs);
 	return 0;
+}
+
+static const char push_usage[] =
+	"Usage: ctrmig image push [OPTIONS] IMAGE [DESTINATION]\n"
+	"\n"
+	"Sends an image of this store (a checkpoint image too) to a registry through\n"
+	"skopeo, with its own manifest and blobs: its digests stay the same. Without\n"
+	"DESTINATION, to the registry its name says.\n"
+	"\n"
+	"Options:\n"
+	"  -q, --quiet              no progress\n"
+	"      --tls-verify=false   allow plain HTTP and unverified TLS for this registry\n"
+	"      --authfile FILE      credentials file (default: skopeo's)\n"
+	"  -h, --help               this help\n";
+
+int cm_cmd_push(struct cm_store *st, int argc, char **argv, struct cm_error *err)
+{
+	static const struct option longopts[] = {
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "tls-verify", optional_argument, NULL, 'T' },
+		{ "authfile", required_argument, NULL, 'A' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct cm_push_opts o = { .tls_verify = -1 };
+	int c;
+	optind = 0;
+	while ((c = cm_cli_getopt(argc, argv, "+qh", longopts, push_usage, err)) != -1) {
+		if (c == 'q') {
+			o.quiet = true;
+		} else if (c == 'T') {
+			if (!optarg || !strcmp(optarg, "true"))
+				o.tls_verify = 1;
+			else if (!strcmp(optarg, "false"))
+				o.tls_verify = 0;
+			else
+				return cm_err(err, 0, "--tls-verify takes true or false");
+		} else if (c == 'A') {
+			o.authfile = optarg;
+		} else {
+			return c == 'h' ? 0 : -1;
+		}
+	}
+	int n = argc - optind;
+	if (n < 1 || n > 2)
+		return cm_err(err, 0, "push takes IMAGE [DESTINATION] (see --help)");
+	return cm_image_push(st, argv[optind], n == 2 ? argv[optind + 1] : NULL, &o, err);
 }
 
 static int image_save(struct cm_store *st, int argc, char **argv, struct cm_error *err)
@@ -426,6 +475,8 @@ int cm_cmd_image(struct cm_store *st, int argc, char **argv, struct cm_error *er
 		return image_load(st, argc - 1, argv + 1, err);
 	if (!strcmp(sub, "save"))
 		return image_save(st, argc - 1, argv + 1, err);
+	if (!strcmp(sub, "push"))
+		return cm_cmd_push(st, argc - 1, argv + 1, err);
 	if (!strcmp(sub, "rm") || !strcmp(sub, "remove"))
 		return image_rm(st, argc - 1, argv + 1, err);
 	for (int i = 2; i < argc; i++) {

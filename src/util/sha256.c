@@ -1,6 +1,11 @@
 #include "sha256.h"
 #include "crypto_init.h"
+#include "error.h"
 #include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 #include <openssl/evp.h>
 #include <stdio.h>
@@ -37,4 +42,25 @@ void cm_sha256_hex(const void *data, size_t len, char hex[65])
 	cm_sha256_init(&h);
 	cm_sha256_update(&h, data, len);
 	cm_sha256_final_hex(&h, hex);
+}
+
+int cm_sha256_file(const char *path, char hex[65], long long *size, struct cm_error *err)
+{
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return cm_err(err, errno, "open %s", path);
+	struct cm_sha256 h;
+	cm_sha256_init(&h);
+	const size_t bufsize = 1 << 17;
+	cm_autofree unsigned char *buf = cm_malloc(bufsize);
+	ssize_t n;
+	*size = 0;
+	while ((n = read(fd, buf, bufsize)) > 0) {
+		cm_sha256_update(&h, buf, (size_t)n);
+		*size += n;
+	}
+	int e = errno;
+	close(fd);
+	cm_sha256_final_hex(&h, hex);
+	return n < 0 ? cm_err(err, e, "read %s", path) : 0;
 }

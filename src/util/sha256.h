@@ -15,4 +15,8 @@ void cm_sha256_update(struct cm_sha256 *h, const void *data, size_t len);
 void cm_sha256_final_hex(struct cm_sha256 *h, char hex[65]);
 void cm_sha256_hex(const void *data, size_t len, char hex[65]);
 
+struct cm_error;
+/* The digest and size of a file's contents. */
+int cm_sha256_file(const char *path, char hex[65], long long *size, struct cm_error *err);
+
 #endif
