@@ -5,7 +5,11 @@
 #include "error.h"
 #include "hash_thread.h"
 #include "image.h"
+#include "criu_images.h"
 #include "ctr_net.h"
+#include "foreign.h"
+#include "networks.h"
+#include "unpack.h"
 #include "jsonio.h"
 #include "net_opts.h"
 #include "reference.h"
@@ -238,11 +242,16 @@ static int unpack_outer(const char *input, struct unpacked *u, struct cm_error *
 			ret = write_member(a, e, dirfd, name, u->seen, err);
 	}
 	archive_read_free(a);
-	if (ret == 0 && !u->manifest)
-		ret = cm_err(err, 0, "no %s: the archive is truncated, or was not made by ctrmig", CM_MANIFEST_NAME);
-	if (ret == 0)
+	/* Without a manifest it is truncated, or another engine's (the import
+	 * tells which from config.dump). */
+	if (ret == 0 && u->manifest)
 		ret = cm_manifest_verify(u->manifest, u->seen, err);
 	return ret;
+}
+
+static int no_manifest(struct cm_error *err)
+{
+	return cm_err(err, 0, "no %s: the archive is truncated, or was not made by ctrmig", CM_MANIFEST_NAME);
 }
 
 /* Who signed the archive, and whether this host lets it in: a signature
@@ -284,6 +293,8 @@ int cm_archive_unpack(const char *input, const char *dir, bool *trusted, struct 
 	struct unpacked u = { .dir = cm_strdup(dir), .store = dir, .seen = json_object() };
 	struct cm_grant_opts g = { 0 };
 	int ret = unpack_outer(input, &u, err);
+	if (ret == 0 && !u.manifest)
+		ret = no_manifest(err);
 	if (ret == 0)
 		ret = check_signature(&u, &g, err);
 	if (ret == 0 && trusted)
@@ -323,9 +334,12 @@ json_t *cm_archive_base_find(struct cm_store *st, json_t *img)
 {
 	const char *id = cm_json_str(img, "id"), *digest = cm_json_str(img, "digest");
 	const char *tree = cm_json_str(img, "rootfs_digest");
-	if (!id || !digest)
+	if (!id)
 		return NULL;
 	cm_autofree char *by_id = cm_strfmt("sha256:%s", id);
+	/* another engine's record has the id alone */
+	if (!digest)
+		digest = by_id;
 	const char *keys[] = { by_id, digest, tree && cm_digest_valid(tree) ? tree : digest };
 	for (size_t i = 0; i < 3; i++) {
 		json_t *found = cm_image_find(st, keys[i], NULL);
@@ -361,7 +375,9 @@ static json_t *find_or_import_image(struct cm_store *st, struct unpacked *u, jso
 {
 	const char *id = cm_json_str(img, "id"), *digest = cm_json_str(img, "digest");
 	const char *name = cm_json_str(img, "name"), *repo = cm_json_str(img, "repo_digest");
-	if (!digest || !cm_digest_valid(digest) || !id || strlen(id) != 64 || !cm_is_hex(id)) {
+	/* another engine's record names the image by id and name only */
+	bool digest_ok = digest ? cm_digest_valid(digest) : !u->manifest;
+	if (!digest_ok || !id || strlen(id) != 64 || !cm_is_hex(id)) {
 		cm_err(err, 0, "config.dump: no valid base image id and digest");
 		return NULL;
 	}
@@ -378,6 +394,15 @@ static json_t *find_or_import_image(struct cm_store *st, struct unpacked *u, jso
 	if (cm_path_exists(layout) || cm_path_exists(tar)) {
 		found = import_carried(st, u, img, err);
 		what = cm_path_exists(layout) ? "member image/" : "image.tar";
+	} else if (!u->manifest && name) {
+		/* by its name, which must still give the same image (its id) */
+		fprintf(stderr, "Trying to pull %s...\n", name);
+		struct cm_pull_opts po = { .quiet = true, .untagged = true, .tls_verify = o->tls_verify };
+		found = cm_image_pull(st, name, &po, err);
+		what = name;
+		if (!found)
+			cm_err_wrap(err, "the base image %s (sha256:%.12s) is not here and could not be pulled "
+					 "(load it with 'ctrmig image load')", name, id);
 	} else if (repo) {
 		fprintf(stderr, "Trying to pull %s...\n", repo);
 		struct cm_pull_opts po = { .quiet = true, .untagged = true, .tls_verify = o->tls_verify };
@@ -539,6 +564,36 @@ static int save_in(const char *dir, const char *name, json_t *j, struct cm_error
 	return cm_json_save(path, j, 0600, err);
 }
 
+/* Another engine's root folder may have another mode than ctrmig's 0755
+ * (containers/storage gives a layer without a root entry 0555), and CRIU
+ * checks it at restore: the upper folder takes the mode CRIU recorded. */
+static int root_mode_as_dumped(const char *stage, struct cm_error *err)
+{
+	cm_autofree char *images = cm_path_join(stage, "checkpoint");
+	cm_autofree char *upper = cm_path_join(stage, "upper");
+	uint32_t mode;
+	if (cm_criu_images_root_mode(images, &mode, err) < 0)
+		return -1;
+	if (!S_ISDIR(mode))
+		return cm_err(err, 0, "checkpoint: the root is not a folder");
+	if (chmod(upper, mode & 0777) < 0)
+		return cm_err(err, errno, "chmod %s", upper);
+	return 0;
+}
+
+/* Podman's /dev/shm contents, into the folder ctrmig binds there (the
+ * same rules as the rootfs diff: no devices, no setuid, nothing outside). */
+static int apply_devshm(struct unpacked *u, const char *stage, struct cm_error *err)
+{
+	cm_autofree char *tar = cm_path_join(u->dir, "devshm-checkpoint.tar");
+	cm_autofree char *shm = cm_path_join(stage, "shm");
+	if (!cm_path_exists(tar))
+		return 0;
+	if (cm_mkdir_p(shm, 01777, err) < 0 || cm_unpack_file(tar, shm, true, err) < 0)
+		return cm_err_wrap(err, "member devshm-checkpoint.tar");
+	return 0;
+}
+
 static int apply_rootfs(struct cm_store *st, struct unpacked *u, const char *stage, json_t *image,
 			struct cm_error *err)
 {
@@ -548,6 +603,15 @@ static int apply_rootfs(struct cm_store *st, struct unpacked *u, const char *sta
 	if (!has_diff && !has_deleted)
 		return 0; /* exported with --ignore-rootfs */
 	json_t *deleted = has_deleted ? load_member(u, "deleted.files", err) : json_array();
+	/* Podman lists them from the container's root ("/etc/group"), ctrmig
+	 * relative to it */
+	json_t *v;
+	size_t i;
+	json_array_foreach(deleted, i, v) {
+		const char *p = json_string_value(v);
+		if (p && p[0] == '/' && p[strspn(p, "/")])
+			json_array_set_new(deleted, i, json_string(p + strspn(p, "/")));
+	}
 	if (!deleted)
 		return -1;
 	if (!json_is_array(deleted)) {
@@ -666,7 +730,7 @@ json_t *cm_archive_import(struct cm_store *st, const struct cm_import_opts *o, s
 	cm_autofree char *staging = cm_strfmt("%s/containers/.import-%.16s", st->root, rnd);
 	struct unpacked u = { .dir = cm_path_join(staging, "raw"), .store = st->root, .seen = json_object() };
 	json_t *config = NULL, *spec = NULL, *image = NULL, *rec = NULL, *ctr_config = NULL;
-	json_t *net_status = NULL;
+	json_t *net_status = NULL, *foreign = NULL;
 	cm_autofree char *stage = NULL, *final = NULL;
 	bool image_imported = false;
 	const char *id = NULL, *name = NULL;
@@ -677,12 +741,28 @@ json_t *cm_archive_import(struct cm_store *st, const struct cm_import_opts *o, s
 		goto fail;
 	if (!(config = load_member(&u, "config.dump", err)) || !(spec = load_member(&u, "spec.dump", err)))
 		goto fail;
+	const char *engine = u.manifest ? NULL : cm_foreign_engine(config, spec);
+	if (!u.manifest && !engine) {
+		no_manifest(err);
+		goto fail;
+	}
 	json_t *old = json_object_get(json_object_get(config, "ctrmig"), "record");
-	if (!json_is_object(old) || !cm_json_str(old, "id") || !cm_json_str(old, "name")) {
+	if (engine) {
+		/* One line, once: nothing in it was signed or can be checked
+		 * against a manifest; what it asks for is checked below. */
+		cm_warn("this archive was made by %s: it has no ctrmig.manifest, so a damaged member "
+			"cannot be told from a sound one", engine);
+		if (!(foreign = cm_foreign_record(config, spec, engine, err)))
+			goto fail;
+		old = foreign;
+		json_t *checked = cm_foreign_spec(spec, old);
+		json_decref(spec);
+		spec = checked;
+	} else if (!json_is_object(old) || !cm_json_str(old, "id") || !cm_json_str(old, "name")) {
 		cm_err(err, 0, "config.dump: no ctrmig container record");
 		goto fail;
 	}
-	if (check_previous(&u, config, o, err) < 0)
+	if (!engine && check_previous(&u, config, o, err) < 0)
 		goto fail;
 	id = o->name ? id_buf : cm_json_str(old, "id");
 	name = o->name ? o->name : cm_json_str(old, "name");
@@ -700,8 +780,22 @@ json_t *cm_archive_import(struct cm_store *st, const struct cm_import_opts *o, s
 		goto fail;
 	}
 	if (!(ctr_config = checked_config(old, spec, &grants, err)) || check_volumes(ctr_config, err) < 0 ||
-	    cm_net_config_check(st, ctr_config, NULL, err) < 0 ||
 	    load_network_status(&u, &net_status, err) < 0)
+		goto fail;
+	if (engine && net_status && cm_json_str(ctr_config, "netns")) {
+		/* its address, on a network of that name here, or a new one */
+		const char *net = cm_foreign_network(st, net_status);
+		if (net) {
+			json_object_set_new(ctr_config, "network", json_string(net));
+		} else {
+			struct cm_net_address a;
+			if (cm_net_status_address(net_status, &a))
+				cm_info("address %s on %s's network %s: no such network here, so a new address "
+					"on %s", a.ip, engine, a.network, CM_NET_DEFAULT);
+			json_decref(cm_steal_ptr(&net_status));
+		}
+	}
+	if (cm_net_config_check(st, ctr_config, NULL, err) < 0)
 		goto fail;
 	/* A copy takes a new address (and the old one may still be in use). */
 	if (o->name) {
@@ -726,7 +820,8 @@ json_t *cm_archive_import(struct cm_store *st, const struct cm_import_opts *o, s
 	    (o->previous && import_previous(o->previous, staging, stage, cm_json_str(old, "id"), err) < 0) ||
 	    write_container(st, stage, id, name, old, ctr_config, image, image_imported, o->input, err) < 0 ||
 	    (net_status && save_in(stage, "network.status", net_status, err) < 0) ||
-	    (!o->ignore_rootfs && apply_rootfs(st, &u, stage, image, err) < 0))
+	    (!o->ignore_rootfs && apply_rootfs(st, &u, stage, image, err) < 0) ||
+	    (engine && (apply_devshm(&u, stage, err) < 0 || root_mode_as_dumped(stage, err) < 0)))
 		goto fail;
 	if (rename(stage, final) < 0) {
 		cm_err(err, errno, "store container in %s", final);
@@ -752,6 +847,7 @@ out:
 	json_decref(spec);
 	json_decref(ctr_config);
 	json_decref(net_status);
+	json_decref(foreign);
 	json_decref(image);
 	return rec;
 }

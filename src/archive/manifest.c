@@ -9,8 +9,10 @@
 static const char *const top_files[] = {
 	"config.dump", "spec.dump", "rootfs-diff.tar", "deleted.files",
 	"stats-dump",  "image.tar", "network.status", CM_MANIFEST_NAME, CM_TRUST_SIG_NAME,
+	/* Podman's and CRI-O's: its /dev/shm, bind mounts, logs */
+	"devshm-checkpoint.tar", "bind.mounts", "ctr.log", "dump.log", "io.kubernetes.cri-o.LogPath",
 };
-static const char *const top_dirs[] = { "checkpoint", "pre-checkpoint" };
+static const char *const top_dirs[] = { "checkpoint", "pre-checkpoint", "artifacts" };
 
 bool cm_member_path_safe(const char *path)
 {
@@ -67,7 +69,8 @@ int cm_member_check(char *name, enum cm_member_kind kind, struct cm_error *err)
 	const char *slash = strchr(name, '/');
 	if (!slash) {
 		const char *const *list = kind == CM_MEMBER_DIR ? top_dirs : top_files;
-		size_t n = kind == CM_MEMBER_DIR ? 2 : sizeof(top_files) / sizeof(top_files[0]);
+		size_t n = kind == CM_MEMBER_DIR ? sizeof(top_dirs) / sizeof(top_dirs[0])
+						 : sizeof(top_files) / sizeof(top_files[0]);
 		for (size_t i = 0; i < n; i++)
 			if (!strcmp(name, list[i]))
 				return 0;
@@ -76,7 +79,7 @@ int cm_member_check(char *name, enum cm_member_kind kind, struct cm_error *err)
 	/* checkpoint/NAME: one level, plain files only */
 	size_t dlen = (size_t)(slash - name);
 	bool known_dir = false;
-	for (size_t i = 0; i < 2; i++)
+	for (size_t i = 0; i < sizeof(top_dirs) / sizeof(top_dirs[0]); i++)
 		known_dir |= strlen(top_dirs[i]) == dlen && !strncmp(name, top_dirs[i], dlen);
 	if (!known_dir || strchr(slash + 1, '/') || kind != CM_MEMBER_FILE)
 		return cm_err(err, 0, "member %s: not part of a checkpoint archive", name);
@@ -91,6 +94,7 @@ uint64_t cm_member_max_size(const char *name)
 	} limits[] = {
 		{ "config.dump", 1 << 20 },   { "spec.dump", 1 << 20 },   { "stats-dump", 1 << 20 },
 		{ "deleted.files", 16 << 20 }, { CM_MANIFEST_NAME, 4 << 20 }, { "network.status", 1 << 20 },
+		{ "bind.mounts", 1 << 20 },
 		{ "image/oci-layout", 1 << 20 }, { "image/index.json", 1 << 20 },
 	};
 	for (size_t i = 0; i < sizeof(limits) / sizeof(limits[0]); i++)

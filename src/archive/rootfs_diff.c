@@ -49,12 +49,14 @@ int cm_archive_copy_data(struct archive *in, struct archive *out, const char *na
 }
 
 /* The empty files runc makes in the upper dir to mount ctrmig's /etc/hosts,
- * /etc/hostname and /etc/resolv.conf on, where the image has none: not the
- * container's changes (Podman's diff leaves them out too). */
+ * /etc/hostname and /etc/resolv.conf (and Podman's /run/.containerenv) on,
+ * where the image has none: not the container's changes (Podman's diff
+ * leaves them out too). */
 static bool is_etc_mount_point(const char *rel, struct archive_entry *e)
 {
 	return archive_entry_filetype(e) == AE_IFREG && archive_entry_size(e) == 0 &&
-	       (!strcmp(rel, "etc/hosts") || !strcmp(rel, "etc/hostname") || !strcmp(rel, "etc/resolv.conf"));
+	       (!strcmp(rel, "etc/hosts") || !strcmp(rel, "etc/hostname") || !strcmp(rel, "etc/resolv.conf") ||
+		!strcmp(rel, "run/.containerenv"));
 }
 
 int cm_rootfs_upper_walk(const char *upper_dir, cm_upper_fn fn, void *arg, struct cm_error *err)

@@ -234,7 +234,8 @@ json_t *cm_config_from_archive(json_t *config, const char *old_id, struct cm_err
 					     "network", "privileged", "cap_add", "cap_drop", "devices",
 					     "user", "uid", "gid", "groups", "stop_signal", "netns",
 					     "ip", "mac", "ports", "expose", "dns", "dns_search",
-					     "dns_options", "add_hosts", "etc_mounts", "tty", "stdin_open" };
+					     "dns_options", "add_hosts", "etc_mounts", "tty", "stdin_open",
+					     "podman_mounts" };
 	if (!json_is_object(config)) {
 		cm_err(err, 0, "config.dump: the container record has no config");
 		return NULL;
@@ -289,8 +290,8 @@ json_t *cm_config_from_archive(json_t *config, const char *old_id, struct cm_err
 	}
 	if (json_is_true(priv))
 		json_object_set_new(out, "privileged", json_true());
-	const char *flags[] = { "tty", "stdin_open" };
-	for (size_t k = 0; k < 2; k++) {
+	const char *flags[] = { "tty", "stdin_open", "podman_mounts" };
+	for (size_t k = 0; k < 3; k++) {
 		json_t *f = json_object_get(config, flags[k]);
 		if (f && !json_is_boolean(f)) {
 			cm_err(err, 0, "config.dump: %s is not true or false", flags[k]);

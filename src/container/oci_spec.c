@@ -18,6 +18,14 @@ static const char *const default_caps[] = {
 	"CAP_SETPCAP", "CAP_SETUID",      "CAP_SYS_CHROOT",
 };
 
+json_t *cm_oci_default_caps(void)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; i < sizeof(default_caps) / sizeof(default_caps[0]); i++)
+		json_array_append_new(a, json_string(default_caps[i]));
+	return a;
+}
+
 static const char *const masked_paths[] = {
 	"/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
 	"/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/sys/firmware", "/proc/scsi",
@@ -209,6 +217,18 @@ json_t *cm_oci_spec_build(json_t *config, const char *id, const char *rootfs, st
 	json_array_foreach(json_object_get(config, "tmpfs"), i, v)
 		json_array_append_new(mounts, mount(json_string_value(v), "tmpfs", "tmpfs",
 						    "rw,nosuid,nodev,mode=1777"));
+	/* A container from a Podman archive: its CRIU images name Podman's
+	 * bind mounts at /dev/shm and /run/.containerenv, so the spec has them. */
+	if (cm_json_bool(config, "podman_mounts")) {
+		int dir_len = (int)(strrchr(rootfs, '/') - rootfs);
+		cm_autofree char *shm = cm_strfmt("%.*s/shm", dir_len, rootfs);
+		cm_autofree char *env = cm_strfmt("%.*s/etc/containerenv", dir_len, rootfs);
+		for (i = json_array_size(mounts); i-- > 0;)
+			if (!strcmp(cm_json_str(json_array_get(mounts, i), "destination"), "/dev/shm"))
+				json_array_remove(mounts, i);
+		json_array_append_new(mounts, mount("/dev/shm", "bind", shm, "bind,rprivate,nosuid,noexec,nodev"));
+		json_array_append_new(mounts, mount("/run/.containerenv", "bind", env, "bind,rprivate"));
+	}
 	/* /etc/hosts, /etc/hostname, /etc/resolv.conf from <ctr>/etc, unless a
 	 * volume takes their place. */
 	for (size_t f = 0; cm_json_bool(config, "etc_mounts") && f < 3; f++) {

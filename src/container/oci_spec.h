@@ -18,6 +18,9 @@ json_t *cm_oci_spec_build(json_t *config, const char *id, const char *rootfs,
  * since the spec was written) when the container has its own network. */
 void cm_oci_spec_set_hooks(json_t *spec, const char *ctrmig_path);
 
+/* Podman's default capability set, which ctrmig's containers get. */
+json_t *cm_oci_default_caps(void);
+
 /* Appends a prestart hook running `ctrmig ARG` (this binary at path). */
 void cm_oci_spec_add_prestart(json_t *spec, const char *path, const char *arg);
 

@@ -86,6 +86,17 @@ int cm_etc_files_write(struct cm_store *st, json_t *rec, const char *ip, struct 
 	cm_autofree char *hostname = cm_strfmt("%s\n", cm_json_str(config, "hostname") ?
 							       cm_json_str(config, "hostname") : "");
 	cm_autofree char *resolv = cm_etc_resolv_text(config, host_resolv);
+	if (cm_json_bool(config, "podman_mounts")) {
+		/* Podman's: the tmpfs folder behind /dev/shm, and .containerenv */
+		cm_autofree char *shm = cm_store_ctr_path(st, id, "shm");
+		cm_autofree char *env = cm_ctr_etc_file(st, id, "containerenv");
+		const char *text = "engine=\"ctrmig\"\n";
+		if (cm_mkdir_p(shm, 01777, err) < 0)
+			return -1;
+		cm_autoclose int fd = open(env, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+		if (fd < 0 || cm_write_all(fd, text, strlen(text)) < 0)
+			return cm_err(err, errno, "write %s", env);
+	}
 	const char *texts[3] = { hosts, hostname, resolv };
 	for (int i = 0; i < 3; i++) {
 		cm_autofree char *path = cm_ctr_etc_file(st, id, cm_etc_files[i]);

@@ -4,6 +4,7 @@
 #include "util.h"
 
 #include "criu/core.pb-c.h"
+#include "criu/fs.pb-c.h"
 #include "criu/pagemap.pb-c.h"
 #include "criu/pstree.pb-c.h"
 
@@ -23,6 +24,8 @@
 #define PSTREE_MAGIC 0x50273030u
 #define CORE_MAGIC 0x55053847u
 #define PAGEMAP_MAGIC 0x56084025u
+#define FS_MAGIC 0x51403912u
+#define FILES_MAGIC 0x56303138u
 
 /* A core image holds a few KiB and a pstree entry a few bytes: a file this
  * large is forged, and protobuf-c's allocations stay bounded by it. */
@@ -590,4 +593,46 @@ int cm_criu_images_check(const char *image_dir, const struct cm_criu_policy *p,
 	if (check_pagemaps(dirfd, err) < 0)
 		return -1;
 	return (int)t.n;
+}
+
+int cm_criu_images_root_mode(const char *image_dir, uint32_t *mode, struct cm_error *err)
+{
+	cm_autoclose int dirfd = open(image_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dirfd < 0)
+		return cm_err(err, errno, "open %s", image_dir);
+	struct img img = { 0 };
+	autopb CmCriu__PstreeEntry *e = NULL;
+	int ret = img_open(dirfd, "pstree.img", PSTREE_MAGIC, "pstree", "every CRIU dump has one", &img, err);
+	if (ret == 0 && img_next(&img, &cm_criu__pstree_entry__descriptor, &e, err) <= 0)
+		ret = err->msg ? -1 : img_err(err, &img, "no task");
+	img_close(&img);
+	if (ret < 0)
+		return -1;
+	char fs_name[32];
+	snprintf(fs_name, sizeof(fs_name), "fs-%u.img", e->has_pid ? e->pid : 0);
+	struct img fs = { 0 };
+	autopb CmCriu__FsEntry *f = NULL;
+	ret = img_open(dirfd, fs_name, FS_MAGIC, "fs", "the first task's root", &fs, err);
+	if (ret == 0 && img_next(&fs, &cm_criu__fs_entry__descriptor, &f, err) <= 0)
+		ret = err->msg ? -1 : img_err(err, &fs, "empty");
+	img_close(&fs);
+	if (ret < 0 || !f->has_root_id)
+		return ret < 0 ? -1 : cm_err(err, 0, "checkpoint/%s: no root", fs_name);
+	struct img files = { 0 };
+	ret = img_open(dirfd, "files.img", FILES_MAGIC, "files", "the root's entry", &files, err);
+	int found = 0;
+	while (ret == 0 && !found) {
+		autopb CmCriu__FileEntry *fe = NULL;
+		int r = img_next(&files, &cm_criu__file_entry__descriptor, &fe, err);
+		if (r <= 0) {
+			ret = r < 0 ? -1 : img_err(err, &files, "no entry for the root (id %u)", f->root_id);
+			break;
+		}
+		if (fe->has_id && fe->id == f->root_id && fe->reg && fe->reg->has_mode) {
+			*mode = fe->reg->mode;
+			found = 1;
+		}
+	}
+	img_close(&files);
+	return ret;
 }

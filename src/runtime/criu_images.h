@@ -15,4 +15,8 @@ struct cm_error;
 int cm_criu_images_check(const char *image_dir, const struct cm_criu_policy *p,
 			 struct cm_error *err);
 
+/* The mode CRIU recorded for the first task's root folder, which it checks
+ * at restore ("File . has bad mode"). */
+int cm_criu_images_root_mode(const char *image_dir, uint32_t *mode, struct cm_error *err);
+
 #endif
