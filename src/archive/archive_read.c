@@ -554,6 +554,10 @@ static int load_network_status(struct unpacked *u, json_t **out, struct cm_error
 	cm_autofree char *path = cm_path_join(u->dir, "network.status");
 	if (!cm_path_exists(path))
 		return 0;
+	/* Podman writes null for a container without a network */
+	cm_autofree char *text = cm_read_file_max(path, 16, NULL, NULL);
+	if (text && !strcmp(text, "null"))
+		return 0;
 	*out = load_member(u, "network.status", err);
 	return *out && cm_net_status_check(*out, err) == 0 ? 0 : -1;
 }
@@ -748,10 +752,6 @@ json_t *cm_archive_import(struct cm_store *st, const struct cm_import_opts *o, s
 	}
 	json_t *old = json_object_get(json_object_get(config, "ctrmig"), "record");
 	if (engine) {
-		/* One line, once: nothing in it was signed or can be checked
-		 * against a manifest; what it asks for is checked below. */
-		cm_warn("this archive was made by %s: it has no ctrmig.manifest, so a damaged member "
-			"cannot be told from a sound one", engine);
 		if (!(foreign = cm_foreign_record(config, spec, engine, err)))
 			goto fail;
 		old = foreign;
@@ -830,6 +830,11 @@ json_t *cm_archive_import(struct cm_store *st, const struct cm_import_opts *o, s
 	cm_fsync_dir_of(final);
 	cm_rm_rf(staging, NULL);
 	rec = cm_store_find_ctr(st, id, err);
+	/* One line, once it is in (a refusal stays one line): nothing in it
+	 * was signed or could be checked against a manifest. */
+	if (rec && engine)
+		cm_warn("this archive was made by %s: it has no ctrmig.manifest, so a damaged member "
+			"could not be told from a sound one", engine);
 	goto out;
 fail:
 	cm_err_wrap(err, "import %s", what);

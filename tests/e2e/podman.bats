@@ -1,0 +1,124 @@
+#!/usr/bin/env bats
+# Archives of other engines: real Podman (Debian 12's 4.3.1) checkpoints a
+# counting container, ctrmig restores it; an archive laid out as the kubelet
+# with CRI-O writes it restores too; what ctrmig cannot honour is refused.
+bats_require_minimum_version 1.5.0
+load helpers
+load archive_helpers
+
+# This host lets root raise no limit past its own (Podman's defaults ask
+# for more), so the containers Podman makes here name theirs.
+PODMAN_LIMITS=(--ulimit nofile=1024:1024 --ulimit nproc=4096:4096)
+
+setup_file() {
+    require_containers
+    command -v podman >/dev/null || need "podman not installed (make deps)"
+    # the test image, the same id in Podman's storage and ctrmig's
+    local root
+    root=$(mktemp -d /tmp/ctrmig-e2e-podman.XXXXXX)
+    "$CTRMIG_BIN" --root "$root" image import "$(busybox_rootfs)" busybox >/dev/null
+    "$CTRMIG_BIN" --root "$root" image save -o "$BATS_FILE_TMPDIR/busybox.tar" busybox
+    podman load -q -i "$BATS_FILE_TMPDIR/busybox.tar" >/dev/null
+    rm -rf "$root"
+}
+
+teardown_file() {
+    podman rm -af >/dev/null 2>&1 || true
+}
+
+podman_counter() { # name [podman run args...]
+    local name=$1
+    shift
+    podman rm -f "$name" >/dev/null 2>&1 || true
+    podman run -d --name "$name" "${PODMAN_LIMITS[@]}" "$@" busybox \
+        sh -c "echo made > /root/new; rm /etc/group; $COUNTER" >/dev/null
+    local i
+    for i in $(seq 100); do
+        [ "$(podman logs "$name" 2>/dev/null | tail -n 1)" -ge 3 ] 2>/dev/null && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
+# Restores a Podman archive in store B and checks that the count goes on
+# and the file changes came along.
+restores_in_b() { # archive name last-count
+    b restore -i "$1" >/dev/null
+    wait_for_line_b "$2" $(($3 + 1))
+    local id
+    id=$(b inspect --format '{{.Id}}' "$2")
+    [ "$(cat "$ROOT_B/containers/$id/upper/root/new")" = made ]
+    b diff "$2" | grep -qx 'D /etc/group'
+}
+
+@test "Podman's archives restore in ctrmig: default network and none, zstd and gzip" {
+    local last
+    podman_counter pweb
+    podman container checkpoint -e "$BATS_TEST_TMPDIR/zstd.tar.zst" pweb >/dev/null
+    last=$(podman logs pweb | tail -n 1)
+    run b restore -i "$BATS_TEST_TMPDIR/zstd.tar.zst"
+    [ "$status" -eq 0 ]
+    [[ "$output" == *"made by Podman: it has no ctrmig.manifest"* ]] || { echo "$output"; false; }
+    wait_for_line_b pweb $((last + 1))
+    # Podman's network is not here: a new address on ctrmig's
+    [[ "$(b inspect --format '{{.NetworkSettings.IPAddress}}' pweb)" == 10.99.* ]]
+    b rm -f pweb >/dev/null
+
+    podman_counter pnone --network none
+    podman container checkpoint -e "$BATS_TEST_TMPDIR/gzip.tar.gz" --compress gzip pnone >/dev/null
+    last=$(podman logs pnone | tail -n 1)
+    restores_in_b "$BATS_TEST_TMPDIR/gzip.tar.gz" pnone "$last"
+    [ "$(b inspect --format '{{.HostConfig.NetworkMode}}' pnone)" = none ]
+}
+
+@test "Podman's archive with a file change and a deleted file, uncompressed" {
+    podman_counter pfiles
+    podman container checkpoint -e "$BATS_TEST_TMPDIR/plain.tar" --compress none pfiles >/dev/null
+    local last
+    last=$(podman logs pfiles | tail -n 1)
+    restores_in_b "$BATS_TEST_TMPDIR/plain.tar" pfiles "$last"
+}
+
+@test "an archive laid out as the kubelet with CRI-O writes it restores" {
+    ctrmig run -d --name kweb busybox sh -c "$COUNTER" >/dev/null
+    wait_for_count kweb 3
+    ctrmig checkpoint -e "$BATS_TEST_TMPDIR/ours.tar" -c none kweb >/dev/null
+    local last d="$BATS_TEST_TMPDIR/crio"
+    last=$(last_count kweb)
+    mkdir -p "$d" && tar -C "$d" -xf "$BATS_TEST_TMPDIR/ours.tar"
+    rm -f "$d/ctrmig.manifest" "$d/ctrmig.manifest.sig" "$d/network.status"
+    # CRI-O's config.dump (checkpointctl's ContainerConfig) and annotations
+    jq '{id: .id, name: .name, rootfsImage: "busybox", rootfsImageRef: .ctrmig.record.image.id,
+         rootfsImageName: .rootfsImageName, runtime: "runc", createdTime: .createdTime,
+         checkpointedTime: .checkpointedTime, restored: false}' "$d/config.dump" > "$d/c" && mv "$d/c" "$d/config.dump"
+    jq '.annotations["io.container.manager"] = "cri-o" |
+        .annotations["io.kubernetes.cri-o.Annotations"] = "{}"' "$d/spec.dump" > "$d/s" && mv "$d/s" "$d/spec.dump"
+    echo '[]' > "$d/bind.mounts"
+    echo 'a log line' > "$d/io.kubernetes.cri-o.LogPath"
+    (cd "$d" && tar -cf "$BATS_TEST_TMPDIR/kubelet.tar" $(ls -A))
+    ctrmig rm kweb >/dev/null
+    run b restore -i "$BATS_TEST_TMPDIR/kubelet.tar"
+    [ "$status" -eq 0 ] || { echo "$output"; false; }
+    [[ "$output" == *"made by CRI-O"* ]]
+    wait_for_line_b kweb $((last + 1))
+}
+
+@test "a foreign archive that asks for a host bind mount or privileges is refused, nothing made" {
+    podman_counter pbind -v "$BATS_TEST_TMPDIR:/hostdir"
+    podman container checkpoint -e "$BATS_TEST_TMPDIR/bind.tar.zst" pbind >/dev/null
+    local before
+    before=$(store_contents "$ROOT_B")
+    run b restore -i "$BATS_TEST_TMPDIR/bind.tar.zst"
+    assert_one_line_error
+    [[ "$output" == *"mounts $BATS_TEST_TMPDIR at /hostdir"* ]]
+    [ "$(store_contents "$ROOT_B")" = "$before" ]
+
+    podman_counter ppriv --privileged
+    podman container checkpoint -e "$BATS_TEST_TMPDIR/priv.tar.zst" ppriv >/dev/null
+    run b restore -i "$BATS_TEST_TMPDIR/priv.tar.zst"
+    assert_one_line_error
+    # Podman gives a privileged container the host's devices
+    [[ "$output" == *"privileged mode (--privileged)"* || "$output" == *"has devices"* ]] || { echo "$output"; false; }
+    [ "$(store_contents "$ROOT_B")" = "$before" ]
+    ! grep -q " $ROOT_B/" /proc/self/mounts
+}
