@@ -65,3 +65,21 @@ teardown_file() { stop_registry; }
     assert_one_line_error
     [ -z "$(ctrmig ps -aq)" ]
 }
+
+@test "restore REF of a checkpoint image Podman made and pushed" {
+    command -v podman >/dev/null || need "podman not installed (make deps)"
+    ctrmig image save -o "$BATS_TEST_TMPDIR/busybox.tar" busybox
+    podman load -q -i "$BATS_TEST_TMPDIR/busybox.tar" >/dev/null
+    podman rm -f pimg >/dev/null 2>&1 || true
+    podman run -d --name pimg --ulimit nofile=1024:1024 --ulimit nproc=4096:4096 busybox \
+        sh -c "$COUNTER" >/dev/null
+    local i last
+    for i in $(seq 100); do [ "$(podman logs pimg 2>/dev/null | tail -n 1)" -ge 3 ] 2>/dev/null && break; sleep 0.1; done
+    podman container checkpoint --create-image "$REGISTRY/ctrmig/podman-ckpt:1" pimg >/dev/null
+    last=$(podman logs pimg | tail -n 1)
+    podman push -q --tls-verify=false "$REGISTRY/ctrmig/podman-ckpt:1"
+    podman rm -f pimg >/dev/null
+    podman rmi -f "$REGISTRY/ctrmig/podman-ckpt:1" >/dev/null 2>&1 || true
+    b restore --tls-verify=false "$REGISTRY/ctrmig/podman-ckpt:1" >/dev/null
+    wait_for_line_b pimg $((last + 1))
+}
