@@ -568,9 +568,9 @@ static int save_in(const char *dir, const char *name, json_t *j, struct cm_error
 	return cm_json_save(path, j, 0600, err);
 }
 
-/* Another engine's root folder may have another mode than ctrmig's 0755
- * (containers/storage gives a layer without a root entry 0555), and CRIU
- * checks it at restore: the upper folder takes the mode CRIU recorded. */
+/* CRIU checks the mode of the root folder at restore; it may differ from
+ * what the image gives here (another engine's, an older ctrmig's 0755):
+ * the upper folder takes the mode CRIU recorded. */
 static int root_mode_as_dumped(const char *stage, struct cm_error *err)
 {
 	cm_autofree char *images = cm_path_join(stage, "checkpoint");
@@ -814,14 +814,14 @@ json_t *cm_archive_import(struct cm_store *st, const struct cm_import_opts *o, s
 		if (cm_mkdir_p(d, 0700, err) < 0)
 			goto fail;
 	}
-	if (cm_ctr_upper_mode(stage, err) < 0)
+	if (cm_ctr_upper_mode(st, stage, NULL, err) < 0)
 		goto fail;
 	if (move_checkpoint(&u, stage, err) < 0 ||
 	    (o->previous && import_previous(o->previous, staging, stage, cm_json_str(old, "id"), err) < 0) ||
 	    write_container(st, stage, id, name, old, ctr_config, image, image_imported, o->input, err) < 0 ||
 	    (net_status && save_in(stage, "network.status", net_status, err) < 0) ||
 	    (!o->ignore_rootfs && apply_rootfs(st, &u, stage, image, err) < 0) ||
-	    (engine && (apply_devshm(&u, stage, err) < 0 || root_mode_as_dumped(stage, err) < 0)))
+	    (engine && apply_devshm(&u, stage, err) < 0) || root_mode_as_dumped(stage, err) < 0)
 		goto fail;
 	if (rename(stage, final) < 0) {
 		cm_err(err, errno, "store container in %s", final);

@@ -134,10 +134,19 @@ json_t *cm_ctr_image_ref(json_t *image)
 	return base;
 }
 
-int cm_ctr_upper_mode(const char *ctr_dir, struct cm_error *err)
+int cm_ctr_upper_mode(struct cm_store *st, const char *ctr_dir, const char *image_id, struct cm_error *err)
 {
 	cm_autofree char *upper = cm_path_join(ctr_dir, "upper");
-	if (chmod(upper, 0755) < 0)
+	/* the top layer's root mode, as containers/storage gives a container */
+	mode_t mode = 0755;
+	cm_autofree char *lower = image_id ? cm_image_rootfs(st, image_id) : NULL;
+	char *colon = lower ? strchr(lower, ':') : NULL;
+	if (colon)
+		*colon = '\0';
+	struct stat sb;
+	if (lower && lower[0] == '/' && stat(lower, &sb) == 0)
+		mode = sb.st_mode & 07777;
+	if (chmod(upper, mode) < 0)
 		return cm_err(err, errno, "chmod %s", upper);
 	return 0;
 }
@@ -193,7 +202,7 @@ json_t *cm_ctr_create(struct cm_store *st, const char *name, json_t *image, json
 		if (cm_mkdir_p(d, 0700, err) < 0)
 			goto fail;
 	}
-	if (cm_ctr_upper_mode(staging, err) < 0)
+	if (cm_ctr_upper_mode(st, staging, cm_json_str(image, "id"), err) < 0)
 		goto fail;
 	if (cm_json_save(spec_path, spec, 0600, err) < 0 || cm_json_save(rec_path, rec, 0600, err) < 0)
 		goto fail;

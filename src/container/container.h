@@ -32,9 +32,11 @@ bool cm_ctr_name_valid(const char *name);
  * the same base: {"id", "name", "digest" (manifest), "repo_digest"
  * (REPOSITORY@sha256:..., to pull it by), "rootfs_digest" (an import's tree)}. */
 json_t *cm_ctr_image_ref(json_t *image);
-/* The overlay's upper folder is the container's "/": 0755, so that a
- * container running as another user than root can walk its own root. */
-int cm_ctr_upper_mode(const char *ctr_dir, struct cm_error *err);
+/* The overlay's upper folder is the container's "/": the mode of the
+ * image's top layer root (0555 unless a layer says otherwise, as
+ * containers/storage has it), so a container's root looks the same to
+ * CRIU here and in Podman. */
+int cm_ctr_upper_mode(struct cm_store *st, const char *ctr_dir, const char *image_id, struct cm_error *err);
 /* Makes the record, bundle and overlay directories; state "created". */
 json_t *cm_ctr_create(struct cm_store *st, const char *name, json_t *image, json_t *config,
 		      struct cm_error *err);

@@ -760,7 +760,11 @@ static char *staging_dir(struct cm_store *st, struct cm_error *err)
 		free(dir);
 		return NULL;
 	}
-	chmod(diff, 0755);
+	/* A layer's root mode is not in its tar (nor its digest): take
+	 * containers/storage's, 0555, or its parent's (cm_layer_apply), so
+	 * that a container's root has the mode Podman gives it and CRIU's
+	 * images of it restore in either engine. */
+	chmod(diff, 0555);
 	return dir;
 }
 
@@ -838,6 +842,12 @@ int cm_layer_apply(struct cm_store *st, const struct cm_layer_apply *a, struct c
 	char blob_hex[65], diff_hex[65];
 	long long size = 0;
 
+	if (a->n_lowers) {
+		cm_autofree char *parent = cm_layer_diff_path(st, a->lowers[a->n_lowers - 1]);
+		struct stat psb;
+		if (stat(parent, &psb) == 0)
+			chmod(diff, psb.st_mode & 07777);
+	}
 	for (; opened < a->n_lowers; opened++) {
 		if (!cm_layer_exists(st, a->lowers[opened])) {
 			cm_err(err, 0, "lower layer %s is not in the store", a->lowers[opened]);
@@ -979,6 +989,8 @@ int cm_layer_adopt(struct cm_store *st, const char *tree, const char *diff_id, l
 	int ret = 0;
 	if (rmdir(diff) < 0 || rename(tree, diff) < 0)
 		ret = cm_err(err, errno, "move %s into the layer store", tree);
+	else
+		chmod(diff, 0555); /* as staging_dir says */
 	if (ret == 0)
 		ret = commit_layer(st, stage, diff_id, size, blob_digest, err) < 0 ? -1 : 0;
 	cm_rm_rf(stage, NULL);

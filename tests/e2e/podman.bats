@@ -122,3 +122,24 @@ restores_in_b() { # archive name last-count
     [ "$(store_contents "$ROOT_B")" = "$before" ]
     ! grep -q " $ROOT_B/" /proc/self/mounts
 }
+
+@test "Podman restores ctrmig's archive (podman container restore -i): the counter goes on" {
+    ctrmig run -d --name tw busybox sh -c "$COUNTER" >/dev/null
+    wait_for_count tw 3
+    ctrmig checkpoint -e "$BATS_TEST_TMPDIR/ours.tar.zst" tw >/dev/null
+    local last
+    last=$(last_count tw)
+    ctrmig rm tw >/dev/null
+    podman rm -f tw >/dev/null 2>&1 || true
+    podman container restore -i "$BATS_TEST_TMPDIR/ours.tar.zst" >/dev/null
+    local i n=0
+    for i in $(seq 100); do
+        n=$(podman logs tw 2>/dev/null | tail -n 1)
+        [ "${n:-0}" -gt "$last" ] 2>/dev/null && break
+        sleep 0.1
+    done
+    [ "$n" -gt "$last" ]
+    # it went on from the count: the first line Podman logged follows it
+    [ "$(podman logs tw | head -n 1)" = $((last + 1)) ]
+    podman rm -f tw >/dev/null
+}
