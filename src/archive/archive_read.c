@@ -576,10 +576,13 @@ static int root_mode_as_dumped(const char *stage, struct cm_error *err)
 	cm_autofree char *images = cm_path_join(stage, "checkpoint");
 	cm_autofree char *upper = cm_path_join(stage, "upper");
 	uint32_t mode;
-	if (cm_criu_images_root_mode(images, &mode, err) < 0)
-		return -1;
-	if (!S_ISDIR(mode))
-		return cm_err(err, 0, "checkpoint: the root is not a folder");
+	struct cm_error e = { 0 };
+	/* images that cannot say are refused by the full check of the restore */
+	if (cm_criu_images_root_mode(images, &mode, &e) < 0 || !S_ISDIR(mode)) {
+		cm_debug("the root's mode in the images: %s", e.msg ? e.msg : "not a folder");
+		cm_error_clear(&e);
+		return 0;
+	}
 	if (chmod(upper, mode & 0777) < 0)
 		return cm_err(err, errno, "chmod %s", upper);
 	return 0;
@@ -599,7 +602,7 @@ static int apply_devshm(struct unpacked *u, const char *stage, struct cm_error *
 }
 
 static int apply_rootfs(struct cm_store *st, struct unpacked *u, const char *stage, json_t *image,
-			struct cm_error *err)
+			bool foreign, struct cm_error *err)
 {
 	cm_autofree char *diff = cm_path_join(u->dir, "rootfs-diff.tar");
 	cm_autofree char *deleted_path = cm_path_join(u->dir, "deleted.files");
@@ -608,10 +611,10 @@ static int apply_rootfs(struct cm_store *st, struct unpacked *u, const char *sta
 		return 0; /* exported with --ignore-rootfs */
 	json_t *deleted = has_deleted ? load_member(u, "deleted.files", err) : json_array();
 	/* Podman lists them from the container's root ("/etc/group"), ctrmig
-	 * relative to it */
+	 * relative to it (and refuses an absolute one in its own) */
 	json_t *v;
 	size_t i;
-	json_array_foreach(deleted, i, v) {
+	json_array_foreach(foreign ? deleted : NULL, i, v) {
 		const char *p = json_string_value(v);
 		if (p && p[0] == '/' && p[strspn(p, "/")])
 			json_array_set_new(deleted, i, json_string(p + strspn(p, "/")));
@@ -743,10 +746,17 @@ json_t *cm_archive_import(struct cm_store *st, const struct cm_import_opts *o, s
 	if (cm_mkdir_p(u.dir, 0700, err) < 0 || unpack_outer(o->input, &u, err) < 0 ||
 	    check_signature(&u, &grants, err) < 0)
 		goto fail;
-	if (!(config = load_member(&u, "config.dump", err)) || !(spec = load_member(&u, "spec.dump", err)))
+	if (!u.manifest) {
+		/* another engine's, or a truncated one of ctrmig's */
+		struct cm_error e = { 0 };
+		config = load_member(&u, "config.dump", &e);
+		spec = config ? load_member(&u, "spec.dump", &e) : NULL;
+		cm_error_clear(&e);
+	} else if (!(config = load_member(&u, "config.dump", err)) || !(spec = load_member(&u, "spec.dump", err))) {
 		goto fail;
+	}
 	const char *engine = u.manifest ? NULL : cm_foreign_engine(config, spec);
-	if (!u.manifest && !engine) {
+	if (!u.manifest && (!engine || !spec)) {
 		no_manifest(err);
 		goto fail;
 	}
@@ -820,7 +830,7 @@ json_t *cm_archive_import(struct cm_store *st, const struct cm_import_opts *o, s
 	    (o->previous && import_previous(o->previous, staging, stage, cm_json_str(old, "id"), err) < 0) ||
 	    write_container(st, stage, id, name, old, ctr_config, image, image_imported, o->input, err) < 0 ||
 	    (net_status && save_in(stage, "network.status", net_status, err) < 0) ||
-	    (!o->ignore_rootfs && apply_rootfs(st, &u, stage, image, err) < 0) ||
+	    (!o->ignore_rootfs && apply_rootfs(st, &u, stage, image, engine != NULL, err) < 0) ||
 	    (engine && apply_devshm(&u, stage, err) < 0) || root_mode_as_dumped(stage, err) < 0)
 		goto fail;
 	if (rename(stage, final) < 0) {

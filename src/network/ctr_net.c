@@ -175,6 +175,14 @@ static int address_taken(struct cm_store *st, const char *net, const char *ip, s
 		      holder ? holder : "another container");
 }
 
+static bool held_by_self(const char *net, const char *ip, const char *id, struct cm_error *err)
+{
+	if (!err->msg || !strstr(err->msg, "is not available in range set"))
+		return false;
+	cm_autofree char *holder = cm_ctr_net_holder(net, ip);
+	return holder && !strcmp(holder, id);
+}
+
 static int translate_add_error(struct cm_store *st, const char *net, json_t *conflist, const char *ip,
 			       struct cm_error *err)
 {
@@ -257,6 +265,15 @@ static int cni_up(struct cm_store *st, json_t *rec, const char *net, const char 
 		struct cm_cni_call call = { .conflist = conflist, .container_id = id, .netns = netns,
 					    .ifname = IFNAME, .args = args, .capability_args = caps };
 		*result = cm_cni_add(&call, err);
+		/* Held under this very id: the same container's earlier life on
+		 * this host (another store, a checkpoint streamed here) whose
+		 * monitor is releasing it now. Wait for that, a few seconds. */
+		for (int tries = 0; !*result && ip && tries < 50 && held_by_self(net, ip, id, err); tries++) {
+			cm_cni_del(&call, NULL, NULL);
+			cm_error_clear(err);
+			usleep(100000);
+			*result = cm_cni_add(&call, err);
+		}
 		if (!*result) {
 			translate_add_error(st, net, conflist, ip, err);
 			ret = -1;
