@@ -28,6 +28,11 @@ all: ctrmig
 ctrmig: build/main.o $(LIB_OBJS)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# exec -d's helper, static, carried inside ctrmig by exec_helper.c (.incbin)
+build/exec_reparent: helpers/exec_reparent.c | build
+	$(CC) -static -Os -s -Wall -Wextra -D_GNU_SOURCE -o $@ $<
+build/container/exec_helper.o build/fuzz/container/exec_helper.o: build/exec_reparent
+
 build/%.o: src/%.c $(HDRS) $(PROTO_HDRS) | build
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -c -o $@ $<

@@ -51,6 +51,7 @@ static const struct cm_cmd commands[] = {
 	{ "ps", cm_cmd_ps, CM_CMD_ROOT | CM_CMD_READONLY, "list containers" },
 	{ "inspect", cm_cmd_inspect, CM_CMD_ROOT | CM_CMD_READONLY, "show a container's details as JSON" },
 	{ "logs", cm_cmd_logs, CM_CMD_ROOT | CM_CMD_READONLY, "show a container's output" },
+	{ "exec", cm_cmd_exec, CM_CMD_ROOT | CM_CMD_LOCK, "run a command in a running container" },
 	{ "top", cm_cmd_top, CM_CMD_ROOT | CM_CMD_READONLY, "show a container's processes" },
 	{ "port", cm_cmd_port, CM_CMD_ROOT | CM_CMD_READONLY, "list a container's published ports" },
 	{ "network", cm_cmd_network, CM_CMD_ROOT | CM_CMD_LOCK, "manage networks (create, ls, inspect, rm)" },
@@ -75,7 +76,7 @@ static const char *group_alias(int argc, char **argv, struct cm_error *err)
 {
 	static const char *const same[] = { "ls", "list", "ps", "rm", "inspect", "logs", "top",
 					    "start", "stop", "kill", "restart", "wait", "pause",
-					    "unpause", "rename", "stats", "diff", "cp", "create",
+					    "unpause", "rename", "stats", "diff", "cp", "create", "exec",
 					    "run", "checkpoint", "restore", "export", "import", "prune" };
 	if (optind + 1 >= argc) {
 		cm_err(err, 0, "container needs a command: ls, rm, prune... (see ctrmig --help)");

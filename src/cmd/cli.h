@@ -53,6 +53,7 @@ int cm_cmd_rm(struct cm_store *, int, char **, struct cm_error *);
 int cm_cmd_ps(struct cm_store *, int, char **, struct cm_error *);
 int cm_cmd_inspect(struct cm_store *, int, char **, struct cm_error *);
 int cm_cmd_logs(struct cm_store *, int, char **, struct cm_error *);
+int cm_cmd_exec(struct cm_store *, int, char **, struct cm_error *);
 int cm_cmd_top(struct cm_store *, int, char **, struct cm_error *);
 int cm_cmd_checkpoint(struct cm_store *, int, char **, struct cm_error *);
 int cm_cmd_restore(struct cm_store *, int, char **, struct cm_error *);

@@ -1,0 +1,143 @@
+#include "exec_spec.h"
+#include "caps.h"
+#include "error.h"
+#include "jsonio.h"
+#include "oci_spec.h"
+#include "util.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+static json_t *all_caps(void)
+{
+	json_t *caps = json_array();
+	for (int n = 0; n <= CM_CAP_LAST; n++)
+		json_array_append_new(caps, json_string(cm_cap_name(n)));
+	return caps;
+}
+
+json_t *cm_exec_process(json_t *ctr_process, const struct cm_exec_opts *o, struct cm_error *err)
+{
+	if (!json_is_object(ctr_process) || !json_is_array(json_object_get(ctr_process, "env"))) {
+		cm_err(err, 0, "the container's spec has no process to copy");
+		return NULL;
+	}
+	if (!json_is_array(o->args) || json_array_size(o->args) == 0) {
+		cm_err(err, 0, "no command given");
+		return NULL;
+	}
+	json_t *p = json_deep_copy(ctr_process), *v;
+	size_t i;
+	json_object_set(p, "args", o->args);
+	json_object_set_new(p, "terminal", json_boolean(o->terminal));
+	/* the container's size is the user's, which runc follows with -t */
+	json_object_del(p, "consoleSize");
+	json_t *env = json_object_get(p, "env");
+	json_array_foreach(o->env, i, v)
+		if (json_is_string(v))
+			cm_oci_env_set(env, json_string_value(v));
+	if (o->cwd)
+		json_object_set_new(p, "cwd", json_string(o->cwd));
+	if (o->user_given) {
+		json_t *user = json_pack("{s:I, s:I}", "uid", (json_int_t)o->uid, "gid", (json_int_t)o->gid);
+		if (json_array_size(o->groups))
+			json_object_set(user, "additionalGids", o->groups);
+		json_object_set_new(p, "user", user);
+	}
+	if (o->privileged) {
+		json_t *caps = all_caps();
+		json_object_set_new(p, "capabilities",
+				    json_pack("{s:O, s:O, s:O}", "bounding", caps, "effective", caps,
+					      "permitted", caps));
+		json_decref(caps);
+	}
+	return p;
+}
+
+int cm_exec_env_file_parse(const char *text, const char *what, json_t *env, struct cm_error *err)
+{
+	cm_autofree char *copy = cm_strdup(text);
+	int lineno = 0;
+	for (char *save, *line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		lineno++;
+		line += strspn(line, " \t");
+		size_t len = strlen(line);
+		if (len && line[len - 1] == '\r')
+			line[--len] = '\0';
+		if (!*line || *line == '#')
+			continue;
+		char *eq = strchr(line, '=');
+		size_t keylen = eq ? (size_t)(eq - line) : len;
+		if (keylen == 0)
+			return cm_err(err, 0, "%s: line %d: no variable name before '='", what, lineno);
+		for (size_t k = 0; k < keylen; k++)
+			if (isspace((unsigned char)line[k]))
+				return cm_err(err, 0, "%s: line %d: variable name '%.*s' has white space",
+					      what, lineno, (int)keylen, line);
+		if (eq) {
+			json_array_append_new(env, json_string(line));
+			continue;
+		}
+		const char *val = getenv(line);
+		if (val) {
+			cm_autofree char *kv = cm_strfmt("%s=%s", line, val);
+			json_array_append_new(env, json_string(kv));
+		}
+	}
+	return 0;
+}
+
+char *cm_exec_runc_error(const char *log)
+{
+	char *found = NULL;
+	cm_autofree char *copy = cm_strdup(log ? log : "");
+	for (char *save, *line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		json_t *o = json_loads(line, JSON_REJECT_DUPLICATES, NULL);
+		const char *lvl = cm_json_str(o, "level"), *msg = cm_json_str(o, "msg");
+		if (lvl && msg && (!strcmp(lvl, "error") || !strcmp(lvl, "fatal"))) {
+			free(found);
+			/* "exec failed: unable to start container process: exec: ..." */
+			const char *p = strstr(msg, "unable to start container process: ");
+			found = cm_strdup(p ? p + strlen("unable to start container process: ") : msg);
+		}
+		json_decref(o);
+	}
+	return found;
+}
+
+int cm_exec_status(int runc_status, const char *runc_log)
+{
+	if (runc_status != 255)
+		return runc_status;
+	cm_autofree char *msg = cm_exec_runc_error(runc_log);
+	if (!msg)
+		return runc_status; /* the command's own 255 */
+	const char *why = msg;
+	if (strncmp(why, "exec: ", 6))
+		return 125;
+	if (strstr(why, "executable file not found") || strstr(why, "no such file or directory"))
+		return CM_EXEC_NOT_FOUND;
+	if (strstr(why, "permission denied") || strstr(why, "is a directory") ||
+	    strstr(why, "exec format error"))
+		return CM_EXEC_CANNOT_RUN;
+	return 125;
+}
+
+void cm_exec_argv(struct cm_argv *a, const char *runtime, const char *runc_root, const char *log,
+		  const char *process_file, int preserve_fds, const char *id)
+{
+	cm_argv_add(a, runtime);
+	cm_argv_add(a, "--root");
+	cm_argv_add(a, runc_root);
+	cm_argv_add(a, "--log");
+	cm_argv_add(a, log);
+	cm_argv_add(a, "--log-format");
+	cm_argv_add(a, "json");
+	cm_argv_add(a, "exec");
+	if (preserve_fds > 0)
+		cm_argv_addf(a, "--preserve-fds=%d", preserve_fds);
+	cm_argv_add(a, "--process");
+	cm_argv_add(a, process_file);
+	cm_argv_add(a, id);
+}
