@@ -28,10 +28,10 @@ all: ctrmig
 ctrmig: build/main.o $(LIB_OBJS)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-# exec -d's helper, static, carried inside ctrmig by exec_helper.c (.incbin)
-build/exec_reparent: helpers/exec_reparent.c | build
-	$(CC) -static -Os -s -Wall -Wextra -D_GNU_SOURCE -o $@ $<
-build/container/exec_helper.o build/fuzz/container/exec_helper.o: build/exec_reparent
+# exec's helper inside containers, static, carried inside ctrmig (.incbin)
+build/exec_helper: helpers/exec_helper.c | build
+	$(CC) -static -Os -s -Wall -Wextra -o $@ $<
+build/container/exec_helper.o build/fuzz/container/exec_helper.o: build/exec_helper
 
 build/%.o: src/%.c $(HDRS) $(PROTO_HDRS) | build
 	@mkdir -p $(@D)

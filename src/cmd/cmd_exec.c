@@ -11,9 +11,11 @@
 #include "util.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -43,7 +45,8 @@ struct exec_args {
 	bool interactive, tty, detach, privileged, latest;
 	const char *workdir, *user;
 	json_t *env;  /* --env-file lines and -e, in the order given */
-	json_t *args; /* what runc runs: the command, behind the helper with -d */
+	json_t *args; /* what runc runs: the command, behind the helper if any */
+	bool helper, timens;
 };
 
 static int parse_args(int argc, char **argv, struct exec_args *a, struct cm_error *err)
@@ -120,7 +123,8 @@ static json_t *build_process(struct cm_store *st, json_t *rec, const struct exec
 			     json_t *args, struct cm_error *err)
 {
 	struct cm_exec_opts o = { .args = args, .env = a->env, .cwd = a->workdir,
-				  .terminal = a->tty, .privileged = a->privileged };
+				  .terminal = a->tty, .privileged = a->privileged,
+				  .helper = a->helper, .detach = a->detach, .timens = a->timens };
 	json_t *spec = cm_ctr_build_spec(st, rec, err);
 	if (!spec)
 		return NULL;
@@ -202,27 +206,40 @@ static int wait_foreground(pid_t pid)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
+/* A restored container runs in the time namespace CRIU made for it (its
+ * clocks go on from the checkpoint's), which runc 1.1 does not join, and
+ * runc itself must not run in it (it would misread the start time of the
+ * container's init and call it stopped): the helper joins it. */
+static bool in_own_time_ns(pid_t ctr_pid)
+{
+	cm_autofree char *path = cm_strfmt("/proc/%d/ns/time", (int)ctr_pid);
+	struct stat theirs, ours;
+	if (stat(path, &theirs) < 0 || stat("/proc/self/ns/time", &ours) < 0)
+		return false; /* a kernel without time namespaces */
+	return ours.st_ino != theirs.st_ino || ours.st_dev != theirs.st_dev;
+}
+
 /* Foreground: runc exec with the user's stdio (runc copies it through
- * pipes, or a terminal with -t); its status is the command's.
- * Detached (-d): runc exec runs the helper (exec_reparent.c) from fd 3, which
- * starts the command with the container's /dev/null as stdio, as an orphan
- * that the container's init adopts, so that a checkpoint saves it; runc
- * returns once the helper has, with 0, 126 or 127. */
+ * pipes, or a terminal with -t); its status is the command's. Detached (-d):
+ * the helper (helpers/exec_helper.c) starts the command with the container's
+ * /dev/null as stdio, as an orphan that the container's init adopts, so that
+ * a checkpoint saves it; runc returns once the helper has, with 0, 126 or
+ * 127. The helper is runc's process whenever a.helper is set: it is passed
+ * as fd 3 (--preserve-fds 1), from a memfd. */
 static int spawn_runc(struct cm_store *st, json_t *rec, const struct exec_args *a, const char *pfile,
 		      const char *log, struct cm_error *err)
 {
 	const char *id = cm_json_str(rec, "id"), *name = cm_json_str(rec, "name");
 	int in = -1, out = STDOUT_FILENO, errfd = STDERR_FILENO;
 	cm_autoclose int helper_fd = -1;
-	if (a->detach) {
-		out = errfd = -1;
-		if ((helper_fd = cm_exec_helper_fd(err)) < 0)
-			return cm_err_wrap(err, "exec %s", name);
-	} else if (a->interactive || a->tty) {
+	if (a->detach)
+		out = -1;
+	else if (a->interactive || a->tty)
 		in = STDIN_FILENO;
-	}
+	if (a->helper && (helper_fd = cm_exec_helper_fd(err)) < 0)
+		return cm_err_wrap(err, "exec %s", name);
 	struct cm_argv argv = { 0 };
-	cm_exec_argv(&argv, st->runtime, st->runc_root, log, pfile, a->detach ? 1 : 0, id);
+	cm_exec_argv(&argv, st->runtime, st->runc_root, log, pfile, a->helper ? 1 : 0, id);
 	if (!a->detach)
 		cm_store_unlock(st); /* a long session must not hold up other commands */
 	pid_t pid;
@@ -235,19 +252,8 @@ static int spawn_runc(struct cm_store *st, json_t *rec, const struct exec_args *
 	ret = cm_exec_status(status, log_text);
 	cm_debug("exec %s: runc exit %d, status %d", name, status, ret);
 	cm_autofree char *why = status == 255 ? cm_exec_runc_error(log_text) : NULL;
-	if (why && ret == 125) /* in the foreground runc has printed it too */
+	if (why && ret == 125) /* runc has printed it too, and it was runc's failure */
 		return cm_err(err, 0, "exec %s: %s", name, why);
-	if (a->detach && ret != 0) {
-		/* The helper's status; its stderr is the container's /dev/null, so
-		 * ctrmig says why. The status stays Docker's 126 or 127. */
-		const char *cmd = json_string_value(json_array_get(a->args, 1));
-		if (ret == CM_EXEC_NOT_FOUND || ret == CM_EXEC_CANNOT_RUN)
-			fprintf(stderr, "Error: exec %s: %s: %s\n", name, cmd,
-				ret == CM_EXEC_NOT_FOUND ? "no such command in the container"
-							 : "cannot be run (not executable, or a folder)");
-		else
-			return cm_err(err, 0, "exec %s: %s: could not start it in the background", name, cmd);
-	}
 	return ret;
 }
 
@@ -281,15 +287,15 @@ int cm_cmd_exec(struct cm_store *st, int argc, char **argv, struct cm_error *err
 					  exec_usage, err);
 	json_t *process = NULL;
 	a.args = json_array();
-	if (a.detach)
-		json_array_append_new(a.args, json_string(CM_EXEC_HELPER_PATH));
-	for (int i = first; i < argc; i++)
-		json_array_append_new(a.args, json_string(argv[i]));
 	if (!recs) {
 		ret = -1;
 		goto out;
 	}
 	json_t *rec = json_array_get(recs, 0);
+	a.timens = in_own_time_ns((pid_t)cm_json_int(rec, "pid", 0));
+	a.helper = a.detach || a.timens;
+	for (int i = first; i < argc; i++)
+		json_array_append_new(a.args, json_string(argv[i]));
 	const char *name = cm_json_str(rec, "name");
 	struct cm_ctr_state s;
 	cm_ctr_state_get(st, rec, &s);

@@ -1,5 +1,5 @@
-/* helpers/exec_reparent, built statically and carried inside ctrmig so that
- * `exec -d` needs no file installed beside it (see cmd_exec.c). */
+/* helpers/exec_helper, built statically and carried inside ctrmig so that
+ * exec needs no file installed beside it (see cmd_exec.c). */
 #include "exec_spec.h"
 #include "error.h"
 #include "util.h"
@@ -14,7 +14,7 @@
 __asm__(".section .rodata\n"
 	".balign 16\n"
 	"cm_exec_helper_start:\n"
-	".incbin \"build/exec_reparent\"\n"
+	".incbin \"build/exec_helper\"\n"
 	"cm_exec_helper_end:\n"
 	".previous\n");
 extern const char cm_exec_helper_start[] __asm__("cm_exec_helper_start");
@@ -22,7 +22,7 @@ extern const char cm_exec_helper_end[] __asm__("cm_exec_helper_end");
 
 int cm_exec_helper_fd(struct cm_error *err)
 {
-	cm_autoclose int mfd = memfd_create("ctrmig-exec-reparent", MFD_CLOEXEC);
+	cm_autoclose int mfd = memfd_create("ctrmig-exec-helper", MFD_CLOEXEC);
 	if (mfd < 0)
 		return cm_err(err, errno, "memfd_create");
 	size_t len = (size_t)(cm_exec_helper_end - cm_exec_helper_start);

@@ -8,13 +8,56 @@
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 
+/* Every capability ctrmig itself may hold: runc cannot grant more (on a
+ * host that runs ctrmig in a container of its own, fewer than all). */
 static json_t *all_caps(void)
 {
 	json_t *caps = json_array();
 	for (int n = 0; n <= CM_CAP_LAST; n++)
-		json_array_append_new(caps, json_string(cm_cap_name(n)));
+		if (prctl(PR_CAPBSET_READ, n, 0, 0, 0) == 1)
+			json_array_append_new(caps, json_string(cm_cap_name(n)));
 	return caps;
+}
+
+/* What the helper needs to join a time namespace (CAP_SYS_PTRACE to open
+ * init's as another user, CAP_SETPCAP to drop them all again), in every set:
+ * root keeps only its bounding set across execve, any other user only its
+ * ambient set, which needs inheritable and permitted. */
+static const char *const helper_caps[] = { "CAP_SYS_ADMIN", "CAP_SYS_PTRACE", "CAP_SETPCAP" };
+#define N_HELPER_CAPS (sizeof(helper_caps) / sizeof(helper_caps[0]))
+static const char *const cap_sets[] = { "bounding", "effective", "permitted", "inheritable", "ambient" };
+
+static bool has_cap(json_t *set, const char *name)
+{
+	size_t i;
+	json_t *v;
+	json_array_foreach(set, i, v)
+		if (json_is_string(v) && !strcmp(json_string_value(v), name))
+			return true;
+	return false;
+}
+
+/* The helper's first argument: "fg" or "bg" (-d), and with timens
+ * "+time=N,M": the capabilities it must drop after joining the time
+ * namespace, those the command's bounding set lacks. */
+static char *helper_mode(json_t *process, bool detach, bool timens)
+{
+	const char *base = detach ? "bg" : "fg";
+	if (!timens)
+		return cm_strdup(base);
+	json_t *bounding = json_object_get(json_object_get(process, "capabilities"), "bounding");
+	char *mode = cm_strfmt("%s+time=", base);
+	for (size_t c = 0; c < N_HELPER_CAPS; c++) {
+		if (has_cap(bounding, helper_caps[c]))
+			continue;
+		char *more = cm_strfmt("%s%s%d", mode, mode[strlen(mode) - 1] == '=' ? "" : ",",
+				       cm_cap_number(helper_caps[c]));
+		free(mode);
+		mode = more;
+	}
+	return mode;
 }
 
 json_t *cm_exec_process(json_t *ctr_process, const struct cm_exec_opts *o, struct cm_error *err)
@@ -51,6 +94,31 @@ json_t *cm_exec_process(json_t *ctr_process, const struct cm_exec_opts *o, struc
 				    json_pack("{s:O, s:O, s:O}", "bounding", caps, "effective", caps,
 					      "permitted", caps));
 		json_decref(caps);
+	}
+	if (o->helper) {
+		cm_autofree char *mode = helper_mode(p, o->detach, o->timens);
+		json_t *args = json_array();
+		json_array_append_new(args, json_string(CM_EXEC_HELPER_PATH));
+		json_array_append_new(args, json_string(mode));
+		json_array_extend(args, o->args);
+		json_object_set_new(p, "args", args);
+	}
+	if (o->helper && o->timens) {
+		json_t *caps = json_object_get(p, "capabilities");
+		if (!json_is_object(caps)) {
+			caps = json_object();
+			json_object_set_new(p, "capabilities", caps);
+		}
+		for (size_t k = 0; k < sizeof(cap_sets) / sizeof(cap_sets[0]); k++) {
+			json_t *set = json_object_get(caps, cap_sets[k]);
+			if (!json_is_array(set)) {
+				set = json_array();
+				json_object_set_new(caps, cap_sets[k], set);
+			}
+			for (size_t c = 0; c < N_HELPER_CAPS; c++)
+				if (!has_cap(set, helper_caps[c]))
+					json_array_append_new(set, json_string(helper_caps[c]));
+		}
 	}
 	return p;
 }

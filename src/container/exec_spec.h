@@ -20,6 +20,13 @@ struct cm_exec_opts {
 	json_t *groups;    /* additional gids, or NULL */
 	bool terminal;     /* -t */
 	bool privileged;   /* every capability, as Podman's exec --privileged */
+	/* runc runs helpers/exec_helper.c (fd 3) which runs the command:
+	 * always with detach, and when the container has a time namespace of
+	 * its own (a restored one), which the helper joins, given
+	 * CAP_SYS_ADMIN, CAP_SYS_PTRACE and CAP_SETPCAP in every set for it;
+	 * its argument "+time=N,..." names those it drops before the command,
+	 * which ends up with the capabilities it would have had without. */
+	bool helper, detach, timens;
 };
 
 /* The exec process: a copy of the container's spec process (rlimits,
@@ -45,7 +52,7 @@ int cm_exec_status(int runc_status, const char *runc_log);
  * or NULL when it logged none. Caller frees. */
 char *cm_exec_runc_error(const char *runc_log);
 
-/* A read-only fd of the static exec -d helper (helpers/exec_reparent.c),
+/* A read-only fd of the static exec helper (helpers/exec_helper.c),
  * which runc runs as /proc/self/fd/3 with --preserve-fds 1. */
 int cm_exec_helper_fd(struct cm_error *err);
 #define CM_EXEC_HELPER_PATH "/proc/self/fd/3"
