@@ -126,6 +126,9 @@ install: ctrmig
 	for m in $(MAN_PAGES); do \
 		sec=$${m##*.}; install -D -m 0644 $$m $(DESTDIR)$(MANDIR)/man$$sec/$$(basename $$m); \
 	done
+	install -d $(DESTDIR)$(PREFIX)/share/bash-completion/completions $(DESTDIR)$(PREFIX)/share/zsh/vendor-completions
+	./ctrmig completion bash > $(DESTDIR)$(PREFIX)/share/bash-completion/completions/ctrmig
+	./ctrmig completion zsh > $(DESTDIR)$(PREFIX)/share/zsh/vendor-completions/_ctrmig
 
 clean-build:
 	rm -rf build

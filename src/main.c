@@ -63,6 +63,7 @@ static const struct cm_cmd commands[] = {
 	{ "diff", cm_cmd_diff, CM_CMD_ROOT | CM_CMD_READONLY, "list the files a container added, changed, deleted" },
 	{ "cp", cm_cmd_cp, CM_CMD_ROOT | CM_CMD_LOCK, "copy files between a container and the host" },
 	{ "stats", cm_cmd_stats, CM_CMD_ROOT | CM_CMD_READONLY, "show containers' CPU and memory use" },
+	{ "completion", cm_cmd_completion, CM_CMD_NOSTORE, "print a bash or zsh completion script" },
 	/* reached as `container prune` only (see group_alias) */
 	{ "container prune", cm_cmd_container_prune, CM_CMD_ROOT | CM_CMD_LOCK | CM_CMD_HIDDEN, "" },
 	{ "__monitor", cmd_monitor, CM_CMD_HIDDEN, "" },
@@ -224,6 +225,7 @@ int main(int argc, char **argv)
 		return CM_EXIT_ERROR;
 	}
 	put_helpers_on_path();
+	cm_cli_set_commands(commands, sizeof(commands) / sizeof(commands[0]));
 
 	struct cm_store st = { .lock_fd = -1 };
 	int ret;
