@@ -35,6 +35,11 @@ has_proc() { # name cmdline [top runner]
     [ "$status" -eq 126 ]
     run ctrmig exec c sh -c 'kill -9 $$'
     [ "$status" -eq 137 ]
+    ctrmig pause c >/dev/null
+    run ctrmig exec c true
+    assert_one_line_error
+    [[ "$output" == *"paused"* ]]
+    ctrmig unpause c >/dev/null
     ctrmig stop -t 0 c >/dev/null
     run ctrmig exec c true
     assert_one_line_error
@@ -131,6 +136,21 @@ has_proc() { # name cmdline [top runner]
     # stdout and stderr go through apart
     run --separate-stderr ctrmig exec c sh -c 'echo out; echo err >&2'
     [ "$output" = out ] && [ "$stderr" = err ]
+}
+
+@test "exec: a signal to ctrmig reaches the command, which ends with it" {
+    run_ctr
+    "$CTRMIG_BIN" --root "$CTR_ROOT" exec c sh -c 'trap "echo got-term; exit 9" TERM; sleep 100 & wait' \
+        > "$BATS_TEST_TMPDIR/out" &
+    local pid=$! i
+    for i in $(seq 50); do has_proc c "sleep 100" && break; sleep 0.1; done
+    # a session does not hold the store's lock: a command that takes it runs
+    timeout 20 "$CTRMIG_BIN" --root "$CTR_ROOT" create --name other busybox true >/dev/null
+    kill -TERM "$pid"
+    local st=0
+    wait "$pid" || st=$?
+    [ "$st" -eq 9 ]
+    [ "$(cat "$BATS_TEST_TMPDIR/out")" = got-term ]
 }
 
 @test "exec -t: a terminal, its status passed on" {
