@@ -28,6 +28,11 @@ all: ctrmig
 ctrmig: build/main.o $(LIB_OBJS)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# exec's helper inside containers, static, carried inside ctrmig (.incbin)
+build/exec_helper: helpers/exec_helper.c | build
+	$(CC) -static -Os -s -Wall -Wextra -o $@ $<
+build/container/exec_helper.o build/fuzz/container/exec_helper.o: build/exec_helper
+
 build/%.o: src/%.c $(HDRS) $(PROTO_HDRS) | build
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -c -o $@ $<
@@ -121,6 +126,9 @@ install: ctrmig
 	for m in $(MAN_PAGES); do \
 		sec=$${m##*.}; install -D -m 0644 $$m $(DESTDIR)$(MANDIR)/man$$sec/$$(basename $$m); \
 	done
+	install -d $(DESTDIR)$(PREFIX)/share/bash-completion/completions $(DESTDIR)$(PREFIX)/share/zsh/vendor-completions
+	./ctrmig completion bash > $(DESTDIR)$(PREFIX)/share/bash-completion/completions/ctrmig
+	./ctrmig completion zsh > $(DESTDIR)$(PREFIX)/share/zsh/vendor-completions/_ctrmig
 
 clean-build:
 	rm -rf build

@@ -20,12 +20,13 @@ HELPER_DIR=${CTRMIG_HELPER_DIR:-/usr/local/libexec/ctrmig}
 # with its own config on 127.0.0.1 (the package's own service and config are
 # never used: it listens on :5000 of every interface). clang and
 # libclang-rt-14-dev (libFuzzer and the sanitizers' runtimes) build the fuzz targets.
-# tmux drives the terminal tests; podman makes the foreign archives ctrmig
-# must restore (and is the benches' comparison).
+# tmux drives the terminal tests (run -it, exec -it); podman makes the
+# foreign archives ctrmig must restore (and is the benches' comparison);
+# libc6-dev's libc.a links exec's static helper.
 PACKAGES=(build-essential pkg-config libarchive-dev libjansson-dev libssl-dev libprotobuf-c-dev
           protobuf-c-compiler runc iptables containernetworking-plugins
           busybox-static bats util-linux iproute2 procps zstd gzip tar jq
-          skopeo umoci docker-registry curl clang libclang-rt-14-dev tmux podman)
+          skopeo umoci docker-registry curl clang libclang-rt-14-dev tmux podman libc6-dev)
 
 say() { printf 'install-deps: %s\n' "$*"; }
 die() { printf 'install-deps: error: %s\n' "$*" >&2; exit 1; }

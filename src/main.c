@@ -59,6 +59,7 @@ static const struct cm_cmd commands[] = {
 	{ "ps", cm_cmd_ps, CM_CMD_ROOT | CM_CMD_READONLY, "list containers" },
 	{ "inspect", cm_cmd_inspect, CM_CMD_ROOT | CM_CMD_READONLY, "show a container's details as JSON" },
 	{ "logs", cm_cmd_logs, CM_CMD_ROOT | CM_CMD_READONLY, "show a container's output" },
+	{ "exec", cm_cmd_exec, CM_CMD_ROOT | CM_CMD_LOCK, "run a command in a running container" },
 	{ "top", cm_cmd_top, CM_CMD_ROOT | CM_CMD_READONLY, "show a container's processes" },
 	{ "attach", cm_cmd_attach, CM_CMD_ROOT | CM_CMD_READONLY, "attach to a running container's terminal or stdin" },
 	{ "port", cm_cmd_port, CM_CMD_ROOT | CM_CMD_READONLY, "list a container's published ports" },
@@ -72,6 +73,7 @@ static const struct cm_cmd commands[] = {
 	{ "cp", cm_cmd_cp, CM_CMD_ROOT | CM_CMD_LOCK, "copy files between a container and the host" },
 	{ "stats", cm_cmd_stats, CM_CMD_ROOT | CM_CMD_READONLY, "show containers' CPU and memory use" },
 	{ "migrate", cm_cmd_migrate, CM_CMD_ROOT | CM_CMD_LOCK, "move a running container to another host or store" },
+	{ "completion", cm_cmd_completion, CM_CMD_NOSTORE, "print a bash or zsh completion script" },
 	/* reached as `container prune` only (see group_alias) */
 	{ "container prune", cm_cmd_container_prune, CM_CMD_ROOT | CM_CMD_LOCK | CM_CMD_HIDDEN, "" },
 	{ "__monitor", cmd_monitor, CM_CMD_HIDDEN, "" },
@@ -89,7 +91,7 @@ static const char *group_alias(int argc, char **argv, struct cm_error *err)
 {
 	static const char *const same[] = { "ls", "list", "ps", "rm", "inspect", "logs", "top",
 					    "start", "stop", "kill", "restart", "wait", "pause",
-					    "unpause", "rename", "stats", "diff", "cp", "create",
+					    "unpause", "rename", "stats", "diff", "cp", "create", "exec",
 					    "run", "checkpoint", "restore", "export", "import", "prune" };
 	if (optind + 1 >= argc) {
 		cm_err(err, 0, "container needs a command: ls, rm, prune... (see ctrmig --help)");
@@ -237,6 +239,7 @@ int main(int argc, char **argv)
 		return CM_EXIT_ERROR;
 	}
 	put_helpers_on_path();
+	cm_cli_set_commands(commands, sizeof(commands) / sizeof(commands[0]));
 
 	struct cm_store st = { .lock_fd = -1 };
 	int ret;

@@ -9,6 +9,21 @@
 #include <stdio.h>
 #include <string.h>
 
+static const struct cm_cmd *all_cmds;
+static size_t n_cmds;
+
+void cm_cli_set_commands(const struct cm_cmd *cmds, size_t n)
+{
+	all_cmds = cmds;
+	n_cmds = n;
+}
+
+const struct cm_cmd *cm_cli_commands(size_t *n)
+{
+	*n = n_cmds;
+	return all_cmds;
+}
+
 int cm_cli_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts,
 		  const char *usage, struct cm_error *err)
 {

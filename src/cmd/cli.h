@@ -7,6 +7,7 @@
 #include <getopt.h>
 #include <jansson.h>
 #include <stdbool.h>
+#include <stddef.h>
 
 struct cm_store;
 struct cm_error;
@@ -25,6 +26,11 @@ struct cm_cmd {
 	unsigned flags;
 	const char *summary;
 };
+
+/* main's command table, handed over for completion (main is not linked
+ * into the unit tests). */
+void cm_cli_set_commands(const struct cm_cmd *cmds, size_t n);
+const struct cm_cmd *cm_cli_commands(size_t *n);
 
 /* Option parsing for one command: returns the option character, -1 at the
  * end, 'h' after printing usage to stdout (caller returns 0), or '?' after
@@ -54,6 +60,7 @@ int cm_cmd_rm(struct cm_store *, int, char **, struct cm_error *);
 int cm_cmd_ps(struct cm_store *, int, char **, struct cm_error *);
 int cm_cmd_inspect(struct cm_store *, int, char **, struct cm_error *);
 int cm_cmd_logs(struct cm_store *, int, char **, struct cm_error *);
+int cm_cmd_exec(struct cm_store *, int, char **, struct cm_error *);
 int cm_cmd_top(struct cm_store *, int, char **, struct cm_error *);
 int cm_cmd_checkpoint(struct cm_store *, int, char **, struct cm_error *);
 int cm_cmd_restore(struct cm_store *, int, char **, struct cm_error *);
@@ -71,6 +78,7 @@ int cm_cmd_rename(struct cm_store *, int, char **, struct cm_error *);
 int cm_cmd_diff(struct cm_store *, int, char **, struct cm_error *);
 int cm_cmd_cp(struct cm_store *, int, char **, struct cm_error *);
 int cm_cmd_stats(struct cm_store *, int, char **, struct cm_error *);
+int cm_cmd_completion(struct cm_store *, int, char **, struct cm_error *);
 int cm_cmd_container_prune(struct cm_store *, int, char **, struct cm_error *);
 int cm_cmd_migrate(struct cm_store *, int, char **, struct cm_error *);
 int cm_cmd_migrate_preflight(struct cm_store *, int, char **, struct cm_error *);
