@@ -28,6 +28,8 @@
 	"      --cap-add CAP          allow a recorded extra capability\n"                   \
 	"      --device PATH          allow a recorded device\n"                             \
 	"      --network host         allow the host's network\n"                            \
+	"  -p, --publish [[IP:][HOSTPORT]:]PORT[/PROTO]  publish these ports instead of the\n" \
+	"                             archive's (repeatable; its own need -p or trust)\n"    \
 	"      --trust-archive-config allow everything the archive's record asks for\n"     \
 	"\n"                                                                                  \
 	"A base image that is not here is pulled by digest from where it came from:\n"      \
@@ -67,9 +69,13 @@ static const char checkpoint_usage[] =
 
 static const char restore_usage[] =
 	"Usage: ctrmig restore [OPTIONS] [-a | -l | CONTAINER...]\n"
+	"       ctrmig restore [OPTIONS] -i FILE|-|IMAGE\n"
+	"       ctrmig restore [OPTIONS] IMAGE\n"
 	"\n"
 	"Bring checkpointed containers back from their checkpoint, memory and\n"
-	"processes as they were. Without --keep the checkpoint is used up.\n"
+	"processes as they were. Without --keep the checkpoint is used up. -i takes\n"
+	"an archive (ctrmig's, Podman's or CRI-O's) or a checkpoint image; a name\n"
+	"that is no container here is a checkpoint image, here or pulled.\n"
 	"\n"
 	"Options:\n"
 	"  -a, --all              every checkpointed container\n"

@@ -32,7 +32,8 @@ struct compl_entry {
 
 static const struct compl_entry table[] = {
 	{ "check", ARGS_FILES, HELP, NULL },
-	{ "image", ARGS_FILES, HELP, "pull load save import tag ls rm inspect" },
+	{ "image", ARGS_FILES, HELP, "pull push load save import tag ls rm inspect" },
+	{ "image push", ARGS_IMAGE1, "-q --quiet --tls-verify= --authfile= " HELP, NULL },
 	{ "image pull", ARGS_FILES, "-q --quiet --tls-verify= --authfile= --creds= " HELP, NULL },
 	{ "image load", ARGS_FILES, "-q -i= " HELP, NULL },
 	{ "image save", ARGS_IMAGES, "-o= --format= " HELP, NULL },
@@ -42,13 +43,14 @@ static const struct compl_entry table[] = {
 	{ "image rm", ARGS_IMAGES, "-f " HELP, NULL },
 	{ "image inspect", ARGS_IMAGES, HELP, NULL },
 	{ "pull", ARGS_FILES, "-q --quiet --tls-verify= --authfile= --creds= " HELP, NULL },
+	{ "push", ARGS_IMAGE1, "-q --quiet --tls-verify= --authfile= " HELP, NULL },
 	{ "run", ARGS_IMAGE1,
-	  "-d --detach --name= --rm -e= --env= -w= --workdir= -u= --user= --entrypoint= --tmpfs= "
+	  "-d --detach -i --interactive -t --tty --detach-keys= --name= --rm -e= --env= -w= --workdir= -u= --user= --entrypoint= --tmpfs= "
 	  "-v= --volume= --network= -p= --publish= -P --publish-all --expose= --ip= --mac-address= "
 	  "--hostname= --dns= --dns-search= --dns-option= --add-host= --privileged --cap-add= "
 	  "--cap-drop= --device= " HELP, NULL },
 	{ "create", ARGS_IMAGE1,
-	  "--name= --rm -e= --env= -w= --workdir= -u= --user= --entrypoint= --tmpfs= "
+	  "-i --interactive -t --tty --name= --rm -e= --env= -w= --workdir= -u= --user= --entrypoint= --tmpfs= "
 	  "-v= --volume= --network= -p= --publish= -P --publish-all --expose= --ip= --mac-address= "
 	  "--hostname= --dns= --dns-search= --dns-option= --add-host= --privileged --cap-add= "
 	  "--cap-drop= --device= " HELP, NULL },
@@ -59,21 +61,25 @@ static const struct compl_entry table[] = {
 	{ "checkpoint", ARGS_CTRS,
 	  "-a --all " LATEST " -R --leave-running -k --keep --tcp-established --file-locks "
 	  "-P --pre-checkpoint --with-previous --print-stats -e= --export= -c= --compress= "
-	  "--ignore-rootfs --include-image --sign-key= " HELP, "create ls rm" },
+	  "--ignore-rootfs --include-image --sign-key= --create-image= " HELP, "create ls rm" },
 	{ "checkpoint create", ARGS_CTR1, "--leave-running --checkpoint-dir= " HELP, NULL },
 	{ "checkpoint ls", ARGS_CTRS, "--checkpoint-dir= " HELP, NULL },
 	{ "checkpoint rm", ARGS_CTR1, "--checkpoint-dir= " HELP, NULL },
 	{ "restore", ARGS_CTRS,
 	  "-a --all " LATEST " -k --keep --tcp-established --file-locks --print-stats -i= --import= "
 	  "-n= --name= --import-previous= --ignore-rootfs --ignore-static-ip --ignore-static-mac "
-	  "-v= --volume= --privileged --cap-add= --device= --network= --trust-archive-config "
-	  "--tls-verify= " HELP, NULL },
+	  "-v= --volume= --privileged --cap-add= --device= --network= -p= --publish= "
+	  "--trust-archive-config --tls-verify= " HELP, NULL },
 	{ "export", ARGS_CTRS,
 	  "-o= --output= -c= --compress= --ignore-rootfs --include-image -P --pre-checkpoint "
 	  "--sign-key= " HELP, NULL },
 	{ "import", ARGS_FILES,
 	  "--name= --import-previous= --with-previous --ignore-rootfs -v= --volume= --privileged "
-	  "--cap-add= --device= --network= --trust-archive-config --tls-verify= " HELP, NULL },
+	  "--cap-add= --device= --network= -p= --publish= --trust-archive-config --tls-verify= " HELP, NULL },
+	{ "attach", ARGS_CTR1, "--detach-keys= --no-stdin " LATEST " " HELP, NULL },
+	{ "migrate", ARGS_CTR1,
+	  "--ssh-command= --remote-root= --remote-ctrmig= --to-root= --tcp-established --file-locks "
+	  "--include-image -c= --compress= --print-stats --lazy --pre-copy " HELP, NULL },
 	{ "trust", ARGS_FILES, HELP, "key add ls rm" },
 	{ "trust key", ARGS_FILES, "--fingerprint " HELP, NULL },
 	{ "trust add", ARGS_FILES, "-n= --name= " HELP, NULL },

@@ -196,7 +196,9 @@ static int check_entry(const struct img *img, struct tree *t, const struct cm_cr
 		return img_err(err, img, "task %u has no parent pid", e->pid);
 	if (!e->n_threads)
 		return img_err(err, img, "task %u lists no threads", e->pid);
-	if (e->threads[0] != e->pid)
+	/* A zombie's one thread id is whatever CRIU's dump left there: its core
+	 * image (by its pid) must then say it is dead (check_task). */
+	if (e->threads[0] != e->pid && e->n_threads != 1)
 		return img_err(err, img, "task %u lists thread %u first, not itself", e->pid,
 			       e->threads[0]);
 	for (size_t i = 1; i < e->n_threads; i++)
@@ -486,7 +488,7 @@ static int check_task(int dirfd, const CmCriu__PstreeEntry *e, const struct cm_c
 {
 	char comm[16] = "?";
 	for (size_t i = 0; i < e->n_threads; i++) {
-		uint32_t tid = e->threads[i];
+		uint32_t tid = i == 0 ? e->pid : e->threads[i];
 		char file[32], why[64];
 		snprintf(file, sizeof(file), "core-%u.img", tid);
 		if (i == 0)
@@ -504,6 +506,10 @@ static int check_task(int dirfd, const CmCriu__PstreeEntry *e, const struct cm_c
 			return img_err(err, &img, "holds no entry");
 		if (img.off != img.len)
 			return img_err(err, &img, "holds more than one entry");
+		if (i == 0 && e->threads[0] != e->pid &&
+		    !(core->tc && core->tc->has_task_state && core->tc->task_state == TASK_DEAD))
+			return img_err(err, &img, "task %u lists thread %u first, not itself, and is no zombie",
+				       e->pid, e->threads[0]);
 		if (check_core(&img, core, e->pid, tid, comm, p, err) < 0)
 			return -1;
 	}

@@ -410,3 +410,15 @@ second" ]
         ctrmig rm -f "k$delay" >/dev/null
     done
 }
+
+@test "a zombie under a first process that does not reap checkpoints and restores" {
+    ctrmig run -d --name z busybox sleep 1000 >/dev/null
+    ctrmig exec -d z true
+    local pid i
+    pid=$(ctrmig inspect --format '{{.State.Pid}}' z)
+    for i in $(seq 50); do ps -o stat= --ppid "$pid" | grep -q Z && break; sleep 0.1; done
+    ps -o stat= --ppid "$pid" | grep -q Z
+    ctrmig checkpoint z >/dev/null
+    ctrmig restore z >/dev/null
+    [ "$(ctrmig inspect --format '{{.State.Status}}' z)" = running ]
+}

@@ -87,7 +87,7 @@ replies() { printf '%s\n' "${COMPREPLY[@]}" | sort | tr '\n' ' '; }
         done
         for long in $flags; do
             [[ $long == --* ]] || continue
-            grep -qE -- "$long([ =,]|\$)" <<<"$help" || bad+=" $cmd:$long(not in --help)"
+            grep -qE -- "$long([ =,[]|\$)" <<<"$help" || bad+=" $cmd:$long(not in --help)"
         done
     done
     [ -z "$bad" ] || { echo "flag table and --help differ:$bad" >&2; return 1; }
