@@ -5,6 +5,7 @@
 #include "error.h"
 #include "monitor.h"
 #include "ctr_net.h"
+#include "lazy_pages.h"
 #include "netns.h"
 #include "store.h"
 #include "util.h"
@@ -38,6 +39,12 @@ static int cmd_net_wait_hook(struct cm_store *st, int argc, char **argv, struct 
 {
 	(void)st, (void)argc, (void)argv;
 	return cm_net_wait_hook(err);
+}
+
+static int cmd_lazy_serve(struct cm_store *st, int argc, char **argv, struct cm_error *err)
+{
+	(void)st, (void)err;
+	return cm_lazy_serve_main(argc, argv);
 }
 
 static const struct cm_cmd commands[] = {
@@ -82,6 +89,7 @@ static const struct cm_cmd commands[] = {
 	{ "__migrate-abort", cm_cmd_migrate_abort, CM_CMD_ROOT | CM_CMD_LOCK | CM_CMD_HIDDEN, "" },
 	{ "__netns-lo-up", cmd_netns_hook, CM_CMD_HIDDEN | CM_CMD_NOSTORE, "" },
 	{ "__net-wait", cmd_net_wait_hook, CM_CMD_HIDDEN | CM_CMD_NOSTORE, "" },
+	{ "__lazy-serve", cmd_lazy_serve, CM_CMD_HIDDEN | CM_CMD_NOSTORE, "" },
 };
 
 /* Podman's long forms: `container ls`, `container rm`..., and `container

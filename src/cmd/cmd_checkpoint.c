@@ -92,6 +92,8 @@ static const char restore_usage[] =
 	"      --ignore-rootfs    with -i: do not apply the archive's file changes\n"
 	"      --ignore-static-ip take a new address instead of the container's own\n"
 	"      --ignore-static-mac take a new MAC address instead of the container's own\n"
+	"      --lazy             run at once: CRIU's lazy-pages daemon brings the memory in\n"
+	"                         on demand and then in the background (userfaultfd)\n"
 	"  -h, --help             show this help\n"
 	GRANT_USAGE;
 
@@ -245,6 +247,7 @@ enum {
 	OPT_TRUST_CONFIG,
 	OPT_IGNORE_STATIC_IP,
 	OPT_IGNORE_STATIC_MAC,
+	OPT_LAZY,
 	OPT_SIGN_KEY,
 	OPT_CREATE_IMAGE,
 	OPT_TLS_VERIFY,
@@ -524,6 +527,7 @@ int cm_cmd_restore(struct cm_store *st, int argc, char **argv, struct cm_error *
 		{ "import-previous", required_argument, NULL, OPT_IMPORT_PREVIOUS },
 		{ "ignore-rootfs", no_argument, NULL, OPT_IGNORE_ROOTFS },
 		{ "ignore-static-ip", no_argument, NULL, OPT_IGNORE_STATIC_IP },
+		{ "lazy", no_argument, NULL, OPT_LAZY },
 		{ "ignore-static-mac", no_argument, NULL, OPT_IGNORE_STATIC_MAC },
 		GRANT_LONGOPTS,
 		{ "help", no_argument, NULL, 'h' },
@@ -553,6 +557,7 @@ int cm_cmd_restore(struct cm_store *st, int argc, char **argv, struct cm_error *
 		case OPT_TCP: o.tcp_established = true; break;
 		case OPT_LOCKS: o.file_locks = true; break;
 		case OPT_IGNORE_STATIC_IP: o.ignore_static_ip = true; break;
+		case OPT_LAZY: o.lazy = true; break;
 		case OPT_IGNORE_STATIC_MAC: o.ignore_static_mac = true; break;
 		case OPT_STATS: stats = true; break;
 		case 'h': ret = 0; goto out;

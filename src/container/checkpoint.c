@@ -5,6 +5,7 @@
 #include "criu_images.h"
 #include "error.h"
 #include "jsonio.h"
+#include "lazy_pages.h"
 #include "monitor.h"
 #include "oci_spec.h"
 #include "ports.h"
@@ -341,6 +342,9 @@ int cm_ckpt_restore(struct cm_store *st, json_t *rec, const struct cm_restore_op
 	}
 	if (require_criu(err) < 0)
 		return cm_err_wrap(err, "restore %s", name);
+	if (o->lazy && !cm_criu_has_feature("uffd-noncoop"))
+		return cm_err(err, 0, "restore %s: --lazy needs userfaultfd with non-cooperative events, which "
+				      "this kernel lacks ('criu check --feature uffd-noncoop' fails)", name);
 
 	double t0 = cm_monotonic_seconds();
 	cm_ctr_prepare_relaunch(st, rec);
@@ -376,7 +380,11 @@ int cm_ckpt_restore(struct cm_store *st, json_t *rec, const struct cm_restore_op
 	cm_autofree char *work = cm_store_ctr_path(st, id, "restore-work");
 	cm_autofree char *log = cm_path_join(work, "restore.log");
 	cm_rm_rf(work, NULL);
-	if (cm_mkdir_p(work, 0700, err) < 0) {
+	json_t *own = json_object_get(rec, "checkpoint");
+	bool uses_up = !o->name && !o->keep && own && !cm_json_str(own, "name");
+	pid_t lazy = -1;
+	if (cm_mkdir_p(work, 0700, err) < 0 ||
+	    (o->lazy && (lazy = cm_lazy_serve_start(images, work, uses_up, err)) < 0)) {
 		struct cm_error ignored = { 0 };
 		cm_fork_finish(&job, "", &ignored);
 		cm_error_clear(&ignored);
@@ -392,7 +400,8 @@ int cm_ckpt_restore(struct cm_store *st, json_t *rec, const struct cm_restore_op
 	struct cm_runc_restore_opts ro = { .image_path = images, .work_path = work,
 					   .bundle = bundle, .pid_file = pid_file,
 					   .tcp_established = o->tcp_established,
-					   .file_locks = o->file_locks, .console_socket = console };
+					   .file_locks = o->file_locks, .console_socket = console,
+					   .lazy_pages = o->lazy };
 	struct cm_argv a = { 0 };
 	cm_runc_argv_restore(st, &a, id, &ro);
 	/* Until the record says running, a killed ctrmig is settled from here. */
@@ -426,6 +435,7 @@ int cm_ckpt_restore(struct cm_store *st, json_t *rec, const struct cm_restore_op
 	}
 	cm_net_ready_clear(ctr_dir);
 	if (ret < 0) {
+		cm_lazy_serve_stop(lazy);
 		json_object_del(rec, "launch_pending");
 		cm_store_save_ctr(st, rec, NULL);
 		cm_monitor_release_runtime(st, id);
@@ -446,8 +456,10 @@ int cm_ckpt_restore(struct cm_store *st, json_t *rec, const struct cm_restore_op
 	/* Like Podman, a restore uses up the container's own checkpoint unless
 	 * --keep; named checkpoints stay until 'checkpoint rm', as in Docker. */
 	json_t *ckpt = json_object_get(rec, "checkpoint");
-	if (!o->name && !o->keep && ckpt && !cm_json_str(ckpt, "name")) {
-		cm_rm_rf_background(images, NULL);
+	if (uses_up) {
+		/* with --lazy, the page server removes them once all pages are in */
+		if (!o->lazy)
+			cm_rm_rf_background(images, NULL);
 		json_object_set_new(ckpt, "restorable", json_false());
 	}
 	if (cm_store_save_ctr(st, rec, err) < 0)

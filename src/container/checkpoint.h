@@ -26,6 +26,7 @@ struct cm_restore_opts {
 	bool keep, tcp_established, file_locks;
 	/* Take a new address or MAC instead of the ones the container had. */
 	bool ignore_static_ip, ignore_static_mac;
+	bool lazy; /* memory served on demand by CRIU's lazy-pages daemon (runtime/lazy_pages.h) */
 	json_t *ports; /* -p: the published ports from now on, or NULL to keep them */
 	const char *name;       /* restore from a named checkpoint (start --checkpoint) */
 	const char *parent_dir;

@@ -69,6 +69,8 @@ void cm_runc_argv_restore(struct cm_store *st, struct cm_argv *a, const char *id
 		cm_argv_add(a, "--tcp-established");
 	if (o->file_locks)
 		cm_argv_add(a, "--file-locks");
+	if (o->lazy_pages)
+		cm_argv_add(a, "--lazy-pages");
 	/* CRIU makes the terminal anew and runc hands its master over here
 	 * (CRIU's orphan-pts-master, which runc asks for at checkpoint). */
 	if (o->console_socket) {

@@ -28,6 +28,7 @@ struct cm_runc_restore_opts {
 	bool tcp_established;
 	bool file_locks;
 	const char *console_socket; /* a container with a terminal: where its new master goes */
+	bool lazy_pages; /* memory from CRIU's lazy-pages daemon, whose work folder is work_path */
 };
 
 /* argv: RUNTIME --root RUNC_ROOT SUBCOMMAND */

@@ -422,3 +422,26 @@ second" ]
     ctrmig restore z >/dev/null
     [ "$(ctrmig inspect --format '{{.State.Status}}' z)" = running ]
 }
+
+@test "restore --lazy: running at once, its memory brought in by CRIU's lazy-pages daemon, then the checkpoint goes" {
+    ctrmig run -d --name lazy busybox sh -c "big=\$(head -c 4000000 /dev/urandom | od -An -tx1 | tr -d ' \n'); $COUNTER" >/dev/null
+    wait_for_count lazy 3
+    ctrmig checkpoint lazy >/dev/null
+    local last dir
+    last=$(last_count lazy)
+    dir=$(ctrmig inspect --format '{{.StoreDir}}' lazy)
+    ctrmig restore --lazy lazy >/dev/null
+    [ "$(ctrmig inspect --format '{{.State.Status}}' lazy)" = running ]
+    wait_for_count lazy $((last + 3))
+    # the daemon served the pages and ended; then the checkpoint went
+    local i
+    for i in $(seq 100); do [ -d "$dir/checkpoint" ] || break; sleep 0.1; done
+    [ ! -d "$dir/checkpoint" ]
+    ! pgrep -f "__lazy-serve.*$dir" >/dev/null
+    # --keep keeps the images after the daemon is done
+    ctrmig checkpoint lazy >/dev/null
+    ctrmig restore --lazy --keep lazy >/dev/null
+    wait_for_count lazy $((last + 6))
+    sleep 0.5
+    [ -d "$dir/checkpoint" ]
+}

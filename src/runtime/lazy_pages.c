@@ -1,0 +1,106 @@
+#include "lazy_pages.h"
+#include "error.h"
+#include "proc_spawn.h"
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+pid_t cm_lazy_serve_start(const char *images, const char *work, bool remove_images, struct cm_error *err)
+{
+	cm_autofree char *self = cm_self_exe(err);
+	if (!self || cm_mkdir_p(work, 0700, err) < 0)
+		return -1;
+	cm_autofree char *sock = cm_path_join(work, "lazy-pages.socket");
+	unlink(sock);
+	struct cm_argv a = { 0 };
+	cm_argv_add(&a, self);
+	cm_argv_add(&a, "__lazy-serve");
+	if (remove_images)
+		cm_argv_add(&a, "--rm");
+	cm_argv_add(&a, images);
+	cm_argv_add(&a, work);
+	pid_t pid;
+	int ret = cm_spawn_fds(a.v, -1, -1, -1, -1, &pid, err);
+	cm_argv_free(&a);
+	if (ret < 0)
+		return -1;
+	/* the daemon says it is ready by listening */
+	for (int i = 0; i < 500; i++) {
+		if (cm_path_exists(sock))
+			return pid;
+		int st;
+		if (waitpid(pid, &st, WNOHANG) == pid) {
+			cm_err(err, 0, "criu lazy-pages ended at once (see %s/lazy-pages.log)", work);
+			return -1;
+		}
+		usleep(2000);
+	}
+	cm_lazy_serve_stop(pid);
+	cm_err(err, 0, "criu lazy-pages did not listen within 1 s (see %s/lazy-pages.log)", work);
+	return -1;
+}
+
+void cm_lazy_serve_stop(pid_t pid)
+{
+	if (pid > 0) {
+		kill(pid, SIGTERM);
+		waitpid(pid, NULL, 0);
+	}
+}
+
+int cm_lazy_serve_main(int argc, char **argv)
+{
+	int i = 1;
+	bool remove_images = false;
+	if (i < argc && !strcmp(argv[i], "--rm")) {
+		remove_images = true;
+		i++;
+	}
+	if (argc - i != 2)
+		return CM_EXIT_ERROR;
+	const char *images = argv[i], *work = argv[i + 1];
+	/* Outlive the restore that started us, out of its terminal's reach. */
+	setsid();
+	signal(SIGPIPE, SIG_IGN);
+	cm_autofree char *log = cm_path_join(work, "lazy-pages.log");
+	char *cargv[] = { "criu", "lazy-pages", "--images-dir", (char *)images, "--work-dir", (char *)work,
+			  "-o", "lazy-pages.log", "-v2", NULL };
+	struct cm_error err = { 0 };
+	pid_t pid;
+	int logfd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	if (cm_spawn_fds(cargv, -1, logfd, logfd, -1, &pid, &err) < 0) {
+		if (logfd >= 0)
+			close(logfd);
+		return CM_EXIT_ERROR;
+	}
+	if (logfd >= 0)
+		close(logfd);
+	/* a failed restore stops us: the daemon goes with us */
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	int status = 0;
+	for (;;) {
+		struct timespec ts = { 0, 200 * 1000 * 1000 };
+		if (sigtimedwait(&set, NULL, &ts) == SIGTERM) {
+			kill(pid, SIGKILL);
+			waitpid(pid, &status, 0);
+			return CM_EXIT_ERROR;
+		}
+		pid_t r = waitpid(pid, &status, WNOHANG);
+		if (r == pid)
+			break;
+	}
+	/* every page is in: the checkpoint may go now, as a restore without
+	 * --lazy lets it go at once */
+	if (remove_images && WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		cm_rm_rf(images, NULL);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : CM_EXIT_ERROR;
+}

@@ -1,0 +1,30 @@
+/* restore --lazy: the restored container runs before its memory is read
+ * back. CRIU's lazy-pages daemon serves the private anonymous pages from the
+ * checkpoint's images on demand (userfaultfd), then the rest in the
+ * background, and exits when all are in. runc restore --lazy-pages finds the
+ * daemon by its socket, lazy-pages.socket in the shared work folder (CRIU's
+ * own rule: both run in the same work folder).
+ *
+ * ctrmig runs the daemon under `ctrmig __lazy-serve`, detached, which waits
+ * for it and only then lets the checkpoint go (the images are needed until
+ * the last page is in). */
+#ifndef CM_LAZY_PAGES_H
+#define CM_LAZY_PAGES_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+struct cm_store;
+struct cm_error;
+
+/* Starts the server for images in work (made if missing) and waits until its
+ * socket listens. remove_images: delete the images once it is done.
+ * Returns the server's pid. */
+pid_t cm_lazy_serve_start(const char *images, const char *work, bool remove_images, struct cm_error *err);
+/* Stops a server whose restore failed. */
+void cm_lazy_serve_stop(pid_t pid);
+
+/* `ctrmig __lazy-serve [--rm] IMAGES WORK`: runs the daemon, waits, tidies. */
+int cm_lazy_serve_main(int argc, char **argv);
+
+#endif
