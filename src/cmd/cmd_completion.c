@@ -67,7 +67,7 @@ static const struct compl_entry table[] = {
 	{ "checkpoint rm", ARGS_CTR1, "--checkpoint-dir= " HELP, NULL },
 	{ "restore", ARGS_CTRS,
 	  "-a --all " LATEST " -k --keep --tcp-established --file-locks --print-stats -i= --import= "
-	  "-n= --name= --import-previous= --ignore-rootfs --ignore-static-ip --ignore-static-mac "
+	  "-n= --name= --import-previous= --ignore-rootfs --ignore-static-ip --ignore-static-mac --lazy "
 	  "-v= --volume= --privileged --cap-add= --device= --network= -p= --publish= "
 	  "--trust-archive-config --tls-verify= " HELP, NULL },
 	{ "export", ARGS_CTRS,
