@@ -1,5 +1,6 @@
 /* ssh://[user@]host[:port] or --to-root DIR, and the argv for each. */
 #include "target.h"
+#include "proc_spawn.h"
 #include "error.h"
 #include "util.h"
 
@@ -134,6 +135,9 @@ int cm_mig_target_init(struct cm_mig_target *t, const struct cm_mig_target_opts 
 		return -1;
 	t->root = o->remote_root ? cm_strdup(o->remote_root) : NULL;
 	t->ctrmig = cm_strdup(o->remote_ctrmig ? o->remote_ctrmig : "ctrmig");
+	char tmpl[] = "/tmp/ctrmig-ssh.XXXXXX";
+	if (mkdtemp(tmpl)) /* 0700: the socket is as good as the session */
+		t->control_dir = cm_strdup(tmpl);
 	bool v6 = strchr(t->host, ':') != NULL;
 	t->display = cm_strfmt("ssh://%s%s%s%s%s", t->user ? t->user : "", t->user ? "@" : "",
 			       v6 ? "[" : "", t->host, v6 ? "]" : "");
@@ -144,6 +148,27 @@ int cm_mig_target_init(struct cm_mig_target *t, const struct cm_mig_target_opts 
 
 void cm_mig_target_free(struct cm_mig_target *t)
 {
+	cm_autofree char *sock = t->control_dir ? cm_path_join(t->control_dir, "cm") : NULL;
+	if (sock && cm_path_exists(sock)) {
+		/* the master ends with us */
+		struct cm_argv a = { 0 };
+		for (size_t i = 0; i < t->ssh_cmd.n; i++)
+			cm_argv_add(&a, t->ssh_cmd.v[i]);
+		cm_argv_add(&a, "-o");
+		cm_argv_addf(&a, "ControlPath=%s/cm", t->control_dir);
+		cm_argv_add(&a, "-O");
+		cm_argv_add(&a, "exit");
+		cm_argv_add(&a, "--");
+		cm_argv_add(&a, t->host);
+		struct cm_spawn_result r;
+		if (cm_spawn_capture(a.v, &r, NULL) == 0)
+			cm_spawn_result_free(&r);
+		cm_argv_free(&a);
+	}
+	if (t->control_dir) {
+		cm_rm_rf(t->control_dir, NULL);
+		free(t->control_dir);
+	}
 	free(t->user);
 	free(t->host);
 	cm_argv_free(&t->ssh_cmd);
@@ -177,6 +202,14 @@ void cm_mig_target_argv(const struct cm_mig_target *t, const char *const args[],
 	/* Never a prompt: ctrmig's children have no terminal to ask on. */
 	cm_argv_add(out, "-o");
 	cm_argv_add(out, "BatchMode=yes");
+	if (t->control_dir) {
+		cm_argv_add(out, "-o");
+		cm_argv_add(out, "ControlMaster=auto");
+		cm_argv_add(out, "-o");
+		cm_argv_addf(out, "ControlPath=%s/cm", t->control_dir);
+		cm_argv_add(out, "-o");
+		cm_argv_add(out, "ControlPersist=60");
+	}
 	if (t->port) {
 		cm_argv_add(out, "-p");
 		cm_argv_addf(out, "%d", t->port);

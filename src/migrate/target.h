@@ -28,6 +28,9 @@ struct cm_mig_target {
 	struct cm_argv ssh_cmd;
 	char *root, *ctrmig;
 	char *display; /* "ssh://user@host:port" or the store's folder */
+	/* One ssh connection for the preflight, the stream and the checks:
+	 * OpenSSH's multiplexing, with its socket in a folder of our own. */
+	char *control_dir;
 };
 
 int cm_mig_target_init(struct cm_mig_target *t, const struct cm_mig_target_opts *o,

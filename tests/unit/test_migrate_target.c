@@ -3,6 +3,8 @@
 #include "error.h"
 #include "target.h"
 #include "tap.h"
+
+#include <sys/stat.h>
 #include "util.h"
 
 #include <stdlib.h>
@@ -24,7 +26,20 @@ static void dest_ok(const char *dest, const char *ssh, const char *args_want, co
 	ok(cm_mig_target_init(&t, &o, &e) == 0, "%s is taken (%s)", dest, e.msg ? e.msg : "");
 	const char *args[] = { "restore", "-i", "-", NULL };
 	struct cm_argv a = { 0 };
+	/* the multiplexing options, with their random folder, apart */
+	struct stat sb;
+	ok(t.control_dir && stat(t.control_dir, &sb) == 0 && (sb.st_mode & 0777) == 0700,
+	   "%s: a 0700 folder for ssh's control socket", dest);
 	cm_mig_target_argv(&t, args, &a);
+	cm_autofree char *with = joined(&a);
+	cm_autofree char *want_cp = cm_strfmt("-o ControlMaster=auto -o ControlPath=%s/cm -o ControlPersist=60",
+					      t.control_dir);
+	ok(strstr(with, want_cp) != NULL, "%s: one multiplexed connection", dest);
+	cm_argv_free(&a);
+	char *cd = t.control_dir;
+	t.control_dir = NULL;
+	cm_mig_target_argv(&t, args, &a);
+	t.control_dir = cd;
 	cm_autofree char *s = joined(&a);
 	is_str(s, args_want, "%s: argv", dest);
 	is_str(t.display, display, "%s: shown as", dest);
