@@ -91,6 +91,16 @@ static int image_import(struct cm_store *st, int argc, char **argv, struct cm_er
 	return 0;
 }
 
+/* --tls-verify[=true|false]: 1 or 0, or -1 with err set. */
+static int tls_verify_arg(const char *arg, struct cm_error *err)
+{
+	if (!arg || !strcmp(arg, "true"))
+		return 1;
+	if (!strcmp(arg, "false"))
+		return 0;
+	return cm_err(err, 0, "--tls-verify takes true or false");
+}
+
 int cm_cmd_pull(struct cm_store *st, int argc, char **argv, struct cm_error *err)
 {
 	static const struct option longopts[] = {
@@ -110,12 +120,8 @@ int cm_cmd_pull(struct cm_store *st, int argc, char **argv, struct cm_error *err
 			o.quiet = true;
 			break;
 		case 'T':
-			if (!optarg || !strcmp(optarg, "true"))
-				o.tls_verify = 1;
-			else if (!strcmp(optarg, "false"))
-				o.tls_verify = 0;
-			else
-				return cm_err(err, 0, "--tls-verify takes true or false");
+			if ((o.tls_verify = tls_verify_arg(optarg, err)) < 0)
+				return -1;
 			break;
 		case 'A':
 			o.authfile = optarg;
@@ -216,12 +222,8 @@ int cm_cmd_push(struct cm_store *st, int argc, char **argv, struct cm_error *err
 		if (c == 'q') {
 			o.quiet = true;
 		} else if (c == 'T') {
-			if (!optarg || !strcmp(optarg, "true"))
-				o.tls_verify = 1;
-			else if (!strcmp(optarg, "false"))
-				o.tls_verify = 0;
-			else
-				return cm_err(err, 0, "--tls-verify takes true or false");
+			if ((o.tls_verify = tls_verify_arg(optarg, err)) < 0)
+				return -1;
 		} else if (c == 'A') {
 			o.authfile = optarg;
 		} else {
