@@ -16,6 +16,7 @@
 #include "pull.h"
 #include "oci_layout.h"
 #include "manifest.h"
+#include "progress.h"
 #include "oci_spec.h"
 #include "rootfs.h"
 #include "rootfs_diff.h"
@@ -118,6 +119,8 @@ static int write_member(struct archive *a, struct archive_entry *e, int dirfd, c
 		}
 		total = offset + (la_int64_t)size;
 		cm_hash_thread_advance(h, (uint64_t)total);
+		/* the archive's own bytes read so far, against its size */
+		cm_progress_set((uint64_t)archive_filter_bytes(a, -1));
 	}
 	if (ret == 0 && r != ARCHIVE_EOF)
 		ret = cm_err(err, 0, "member %s: %s", name, archive_error_string(a));
@@ -164,6 +167,9 @@ static int unpack_outer(const char *input, struct unpacked *u, struct cm_error *
 	archive_read_support_format_tar(a);
 	int r = !strcmp(input, "-") ? archive_read_open_fd(a, STDIN_FILENO, 1 << 20)
 				    : archive_read_open_filename(a, input, 1 << 20);
+	struct stat in_sb;
+	cm_progress_phase("reading the archive",
+			  strcmp(input, "-") && stat(input, &in_sb) == 0 ? (uint64_t)in_sb.st_size : 0);
 	int ret = 0;
 	if (r != ARCHIVE_OK)
 		ret = cm_err(err, 0, "%s", archive_error_string(a));
@@ -242,6 +248,7 @@ static int unpack_outer(const char *input, struct unpacked *u, struct cm_error *
 			ret = write_member(a, e, dirfd, name, u->seen, err);
 	}
 	archive_read_free(a);
+	cm_progress_done();
 	/* Without a manifest it is truncated, or another engine's (the import
 	 * tells which from config.dump). */
 	if (ret == 0 && u->manifest)

@@ -6,6 +6,7 @@
 #include "image_archive.h"
 #include "jsonio.h"
 #include "manifest.h"
+#include "progress.h"
 #include "rootfs_diff.h"
 #include "sha256.h"
 #include "store.h"
@@ -112,6 +113,7 @@ static int add_fd(struct packer *p, const char *name, int fd, struct cm_error *e
 		}
 		left -= n;
 		off += n;
+		cm_progress_add((uint64_t)n);
 	}
 	char hex[65];
 	if (cm_hash_thread_finish(h, (uint64_t)sb.st_size, hex, ret == 0 ? err : NULL) < 0 && ret == 0)
@@ -337,6 +339,22 @@ static char *archive_images(struct cm_store *st, json_t *rec, const struct cm_ex
 	return dir ? cm_strdup(dir) : cm_store_ctr_path(st, id, "checkpoint");
 }
 
+/* The bytes of the files in a folder (CRIU's images: one level). */
+static uint64_t dir_bytes(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	uint64_t total = 0;
+	while (d && (de = readdir(d))) {
+		struct stat sb;
+		if (fstatat(dirfd(d), de->d_name, &sb, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(sb.st_mode))
+			total += (uint64_t)sb.st_size;
+	}
+	if (d)
+		closedir(d);
+	return total;
+}
+
 /* A member outside the manifest: the manifest itself and its signature. */
 static int write_small(struct packer *p, const char *name, const char *text, struct cm_error *err)
 {
@@ -360,6 +378,7 @@ static int write_members(struct packer *p, struct cm_store *st, json_t *rec,
 				     has_parent(images));
 	json_t *spec = spec_dump(st, rec, err);
 	int ret = spec ? 0 : -1;
+	cm_progress_phase("writing the archive", dir_bytes(images));
 	if (ret == 0)
 		ret = add_json(p, "config.dump", config, err);
 	if (ret == 0)
@@ -391,6 +410,7 @@ static int write_members(struct packer *p, struct cm_store *st, json_t *rec,
 	}
 	json_decref(config);
 	json_decref(spec);
+	cm_progress_done();
 	return ret;
 }
 

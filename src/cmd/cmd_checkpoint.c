@@ -4,6 +4,7 @@
 #include "checkpoint.h"
 #include "checkpoint_image.h"
 #include "cli.h"
+#include "progress.h"
 #include "image.h"
 #include "pull.h"
 #include "reference.h"
@@ -18,6 +19,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #define GRANT_USAGE                                                                         \
 	"\n"                                                                                  \
@@ -59,6 +61,7 @@ static const char checkpoint_usage[] =
 	"      --ignore-rootfs    leave the container's file changes out of the archive\n"
 	"      --include-image    put the base image in the archive too\n"
 	"      --sign-key FILE    sign with this Ed25519 key (default: this host's, see ctrmig-trust(1))\n"
+	"  -q, --quiet            no progress (shown only when stderr is a terminal)\n"
 	"      --create-image REF also make a checkpoint image REF (Kubernetes' format: the archive\n"
 	"                         as one layer, CRI-O's and checkpointctl's annotations); see\n"
 	"                         'ctrmig image push' and 'ctrmig restore REF'\n"
@@ -92,6 +95,7 @@ static const char restore_usage[] =
 	"      --ignore-rootfs    with -i: do not apply the archive's file changes\n"
 	"      --ignore-static-ip take a new address instead of the container's own\n"
 	"      --ignore-static-mac take a new MAC address instead of the container's own\n"
+	"  -q, --quiet            no progress (shown only when stderr is a terminal)\n"
 	"      --lazy             run at once: CRIU's lazy-pages daemon brings the memory in\n"
 	"                         on demand and then in the background (userfaultfd)\n"
 	"  -h, --help             show this help\n"
@@ -376,6 +380,7 @@ int cm_cmd_checkpoint(struct cm_store *st, int argc, char **argv, struct cm_erro
 		{ "include-image", no_argument, NULL, OPT_INCLUDE_IMAGE },
 		{ "sign-key", required_argument, NULL, OPT_SIGN_KEY },
 		{ "create-image", required_argument, NULL, OPT_CREATE_IMAGE },
+		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -383,8 +388,10 @@ int cm_cmd_checkpoint(struct cm_store *st, int argc, char **argv, struct cm_erro
 	struct cm_ckpt_opts o = { 0 };
 	bool all = false, latest = false, stats = false;
 	int c;
-	while ((c = cm_cli_getopt(argc, argv, "alRkPe:c:h", longopts, checkpoint_usage, err)) != -1) {
+	bool quiet = false;
+	while ((c = cm_cli_getopt(argc, argv, "alRkPe:c:qh", longopts, checkpoint_usage, err)) != -1) {
 		switch (c) {
+		case 'q': quiet = true; break;
 		case 'e': de.exp.output = optarg; break;
 		case 'c': de.exp.compression = optarg; break;
 		case OPT_IGNORE_ROOTFS: de.exp.ignore_rootfs = true; break;
@@ -434,6 +441,7 @@ int cm_cmd_checkpoint(struct cm_store *st, int argc, char **argv, struct cm_erro
 	}
 	de.exp.pre_checkpoint = o.pre_dump;
 	de.ckpt = o;
+	cm_progress_enable(!quiet && isatty(STDERR_FILENO));
 	/* With -e -, stdout is the archive: names and stats go nowhere else. */
 	bool archive_on_stdout = de.exp.output && !strcmp(de.exp.output, "-");
 	return for_each_ctr(st, recs, "checkpoint", stats, archive_on_stdout, dump_and_export, &de, err);
@@ -528,6 +536,7 @@ int cm_cmd_restore(struct cm_store *st, int argc, char **argv, struct cm_error *
 		{ "ignore-rootfs", no_argument, NULL, OPT_IGNORE_ROOTFS },
 		{ "ignore-static-ip", no_argument, NULL, OPT_IGNORE_STATIC_IP },
 		{ "lazy", no_argument, NULL, OPT_LAZY },
+		{ "quiet", no_argument, NULL, 'q' },
 		{ "ignore-static-mac", no_argument, NULL, OPT_IGNORE_STATIC_MAC },
 		GRANT_LONGOPTS,
 		{ "help", no_argument, NULL, 'h' },
@@ -538,7 +547,8 @@ int cm_cmd_restore(struct cm_store *st, int argc, char **argv, struct cm_error *
 	struct cm_import_opts io = { .tls_verify = -1 };
 	bool all = false, latest = false, stats = false;
 	int c, ret = -1;
-	while ((c = cm_cli_getopt(argc, argv, "alki:n:v:p:h", longopts, restore_usage, err)) != -1) {
+	bool quiet = false;
+	while ((c = cm_cli_getopt(argc, argv, "alki:n:v:p:qh", longopts, restore_usage, err)) != -1) {
 		int g = grant_opt(c, &io.grants, err);
 		if (g == 0)
 			g = tls_opt(c, &io.tls_verify, err);
@@ -558,6 +568,7 @@ int cm_cmd_restore(struct cm_store *st, int argc, char **argv, struct cm_error *
 		case OPT_LOCKS: o.file_locks = true; break;
 		case OPT_IGNORE_STATIC_IP: o.ignore_static_ip = true; break;
 		case OPT_LAZY: o.lazy = true; break;
+		case 'q': quiet = true; break;
 		case OPT_IGNORE_STATIC_MAC: o.ignore_static_mac = true; break;
 		case OPT_STATS: stats = true; break;
 		case 'h': ret = 0; goto out;
@@ -597,6 +608,7 @@ int cm_cmd_restore(struct cm_store *st, int argc, char **argv, struct cm_error *
 	}
 	if (io.input && check_import_inputs(&io, err) < 0)
 		goto out;
+	cm_progress_enable(!quiet && isatty(STDERR_FILENO));
 	if (io.input && (all || latest || optind < argc)) {
 		cm_err(err, 0, "-i restores the archive's container: give no container names");
 		goto out;

@@ -61,13 +61,13 @@ static const struct compl_entry table[] = {
 	{ "checkpoint", ARGS_CTRS,
 	  "-a --all " LATEST " -R --leave-running -k --keep --tcp-established --file-locks "
 	  "-P --pre-checkpoint --with-previous --print-stats -e= --export= -c= --compress= "
-	  "--ignore-rootfs --include-image --sign-key= --create-image= " HELP, "create ls rm" },
+	  "--ignore-rootfs --include-image --sign-key= --create-image= -q --quiet " HELP, "create ls rm" },
 	{ "checkpoint create", ARGS_CTR1, "--leave-running --checkpoint-dir= " HELP, NULL },
 	{ "checkpoint ls", ARGS_CTRS, "--checkpoint-dir= " HELP, NULL },
 	{ "checkpoint rm", ARGS_CTR1, "--checkpoint-dir= " HELP, NULL },
 	{ "restore", ARGS_CTRS,
 	  "-a --all " LATEST " -k --keep --tcp-established --file-locks --print-stats -i= --import= "
-	  "-n= --name= --import-previous= --ignore-rootfs --ignore-static-ip --ignore-static-mac --lazy "
+	  "-n= --name= --import-previous= --ignore-rootfs --ignore-static-ip --ignore-static-mac --lazy -q --quiet "
 	  "-v= --volume= --privileged --cap-add= --device= --network= -p= --publish= "
 	  "--trust-archive-config --tls-verify= " HELP, NULL },
 	{ "export", ARGS_CTRS,
@@ -79,7 +79,7 @@ static const struct compl_entry table[] = {
 	{ "attach", ARGS_CTR1, "--detach-keys= --no-stdin " LATEST " " HELP, NULL },
 	{ "migrate", ARGS_CTR1,
 	  "--ssh-command= --remote-root= --remote-ctrmig= --to-root= --tcp-established --file-locks "
-	  "--include-image -c= --compress= --print-stats --lazy --pre-copy " HELP, NULL },
+	  "--include-image -c= --compress= --print-stats --lazy --pre-copy -q --quiet " HELP, NULL },
 	{ "trust", ARGS_FILES, HELP, "key add ls rm" },
 	{ "trust key", ARGS_FILES, "--fingerprint " HELP, NULL },
 	{ "trust add", ARGS_FILES, "-n= --name= " HELP, NULL },

@@ -1,6 +1,7 @@
 /* ctrmig migrate, and the two hidden commands it runs on the target:
  * __migrate-preflight and __migrate-abort. */
 #include "cli.h"
+#include "progress.h"
 #include "criu.h"
 #include "error.h"
 #include "jsonio.h"
@@ -16,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char migrate_usage[] =
 	"Usage: ctrmig migrate [OPTIONS] CONTAINER ssh://[USER@]HOST[:PORT]\n"
@@ -41,6 +43,7 @@ static const char migrate_usage[] =
 	"      --print-stats          print the timings and bytes as JSON\n"
 	"      --lazy                 post-copy memory (not yet)\n"
 	"      --pre-copy[=N]         iterative pre-dump (needs dirty-memory tracking)\n"
+	"  -q, --quiet                no progress (shown only when stderr is a terminal)\n"
 	"  -h, --help                 show this help\n";
 
 enum {
@@ -113,15 +116,17 @@ int cm_cmd_migrate(struct cm_store *st, int argc, char **argv, struct cm_error *
 		{ "print-stats", no_argument, NULL, OPT_STATS },
 		{ "lazy", no_argument, NULL, OPT_LAZY },
 		{ "pre-copy", optional_argument, NULL, OPT_PRE_COPY },
+		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct cm_mig_target_opts to = { 0 };
 	struct cm_mig_opts o = { 0 };
-	bool stats = false, lazy = false, pre_copy = false;
+	bool stats = false, lazy = false, pre_copy = false, quiet = false;
 	int c;
-	while ((c = cm_cli_getopt(argc, argv, "c:h", longopts, migrate_usage, err)) != -1) {
+	while ((c = cm_cli_getopt(argc, argv, "c:qh", longopts, migrate_usage, err)) != -1) {
 		switch (c) {
+		case 'q': quiet = true; break;
 		case OPT_TO_ROOT: to.to_root = optarg; break;
 		case OPT_SSH_COMMAND: to.ssh_command = optarg; break;
 		case OPT_REMOTE_ROOT: to.remote_root = optarg; break;
@@ -143,6 +148,7 @@ int cm_cmd_migrate(struct cm_store *st, int argc, char **argv, struct cm_error *
 							      : "CONTAINER ssh://[user@]host[:port] or --to-root DIR CONTAINER");
 	if (pre_copy)
 		return refuse_pre_copy(err);
+	cm_progress_enable(!quiet && !stats && isatty(STDERR_FILENO));
 	if (lazy)
 		return cm_err(err, 0, "--lazy is not implemented yet; migrate without it moves the container "
 				      "in plain mode");

@@ -445,3 +445,23 @@ second" ]
     sleep 0.5
     [ -d "$dir/checkpoint" ]
 }
+
+@test "progress on a terminal for checkpoint -e and restore -i, none with -q or without a terminal" {
+    ctrmig run -d --name p busybox sh -c "$COUNTER" >/dev/null
+    wait_for_count p 3
+    run script -qfec "$CTRMIG_BIN --root $CTR_ROOT checkpoint -e $BATS_TEST_TMPDIR/p.tar.zst p" /dev/null
+    [ "$status" -eq 0 ]
+    [[ "$output" == *"writing the archive"*"MiB of"*"s left"* ]]
+    ctrmig rm p >/dev/null
+    run script -qfec "$CTRMIG_BIN --root $CTR_ROOT restore -q -i $BATS_TEST_TMPDIR/p.tar.zst" /dev/null
+    [ "$status" -eq 0 ]
+    [[ "$output" != *"reading the archive"* ]]
+    ctrmig checkpoint p >/dev/null
+    ctrmig rm p >/dev/null
+    run script -qfec "$CTRMIG_BIN --root $CTR_ROOT restore -i $BATS_TEST_TMPDIR/p.tar.zst" /dev/null
+    [[ "$output" == *"reading the archive"* ]]
+    # not a terminal: nothing but the name
+    ctrmig rm -f p >/dev/null
+    run ctrmig restore -i "$BATS_TEST_TMPDIR/p.tar.zst"
+    [ "$output" = p ]
+}
