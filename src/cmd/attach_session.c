@@ -1,6 +1,7 @@
 #include "attach_session.h"
 #include "attach.h"
 #include "container.h"
+#include "ctr_log.h"
 #include "error.h"
 #include "jsonio.h"
 #include "store.h"
@@ -109,6 +110,18 @@ int cm_attach_session(struct cm_store *st, json_t *rec, const struct cm_attach_o
 				      "attach from a terminal, or with --no-stdin", name);
 	cm_autofree char *path = cm_store_socket_path(st, "attach", id);
 	int fd = connect_to(path, err);
+	if (fd < 0 && o->replay && cm_ctr_wait_exit(st, rec, 5)) {
+		/* It ended before we could attach (start -a of a short command):
+		 * what it wrote is in its log, its status in exit.json. */
+		cm_error_clear(err);
+		cm_autofree char *log = cm_store_ctr_path(st, id, "ctr.log");
+		off_t offset = 0;
+		cm_ctr_log_print(log, &offset, false, NULL, NULL);
+		struct cm_ctr_state s;
+		cm_ctr_state_get(st, rec, &s);
+		cm_ctr_state_free(&s);
+		return s.status == CM_CTR_EXITED ? s.exit_code : 0;
+	}
 	if (fd < 0)
 		return cm_err_wrap(err, "attach %s (is it running?)", name);
 	uint8_t hello = o->replay ? CM_ATTACH_REPLAY : 0;

@@ -54,7 +54,7 @@ static const struct compl_entry table[] = {
 	  "-v= --volume= --network= -p= --publish= -P --publish-all --expose= --ip= --mac-address= "
 	  "--hostname= --dns= --dns-search= --dns-option= --add-host= --privileged --cap-add= "
 	  "--cap-drop= --device= " HELP, NULL },
-	{ "start", ARGS_CTRS, "--checkpoint= --checkpoint-dir= " LATEST " " HELP, NULL },
+	{ "start", ARGS_CTRS, "-a --attach --detach-keys= --checkpoint= --checkpoint-dir= " LATEST " " HELP, NULL },
 	{ "stop", ARGS_CTRS, "-t= --time= -a --all " LATEST " " HELP, NULL },
 	{ "kill", ARGS_CTRS, "-s= --signal= " LATEST " " HELP, NULL },
 	{ "rm", ARGS_CTRS, "-f --force -a --all " LATEST " " HELP, NULL },

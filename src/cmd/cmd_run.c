@@ -68,7 +68,7 @@ static const char create_usage[] =
 	"Takes the options of 'ctrmig run' except -d and --detach-keys.\n";
 
 static const char start_usage[] =
-	"Usage: ctrmig start [--checkpoint NAME [--checkpoint-dir DIR]] -l | CONTAINER...\n"
+	"Usage: ctrmig start [-a] [--checkpoint NAME [--checkpoint-dir DIR]] -l | CONTAINER...\n"
 	"\n"
 	"Start created or exited containers in the background. With --checkpoint,\n"
 	"restore the container from a named checkpoint instead (Docker's way); the\n"
@@ -77,6 +77,8 @@ static const char start_usage[] =
 	"Options:\n"
 	"      --checkpoint NAME      restore from this checkpoint (see 'checkpoint create')\n"
 	"      --checkpoint-dir DIR   where named checkpoints are (default: the container's)\n"
+	"  -a, --attach               attach to the container (one) and return its status\n"
+	"      --detach-keys KEYS     with -a: keys that detach (default \"ctrl-p,ctrl-q\")\n"
 	"  -l, --latest               the newest container\n"
 	"  -h, --help                 show this help\n";
 
@@ -482,14 +484,21 @@ int cm_cmd_start(struct cm_store *st, int argc, char **argv, struct cm_error *er
 		{ "checkpoint", required_argument, NULL, 'c' },
 		{ "checkpoint-dir", required_argument, NULL, 'D' },
 		{ "latest", no_argument, NULL, 'l' },
+		{ "attach", no_argument, NULL, 'a' },
+		{ "detach-keys", required_argument, NULL, 'K' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct cm_restore_opts ro = { .keep = true };
-	bool latest = false;
+	struct cm_attach_opts ao = { .replay = true };
+	bool latest = false, attach = false;
 	int c;
-	while ((c = cm_cli_getopt(argc, argv, "lh", longopts, start_usage, err)) != -1) {
-		if (c == 'l')
+	while ((c = cm_cli_getopt(argc, argv, "alh", longopts, start_usage, err)) != -1) {
+		if (c == 'a')
+			attach = true;
+		else if (c == 'K')
+			ao.detach_keys = optarg;
+		else if (c == 'l')
 			latest = true;
 		else if (c == 'c')
 			ro.name = optarg;
@@ -506,12 +515,23 @@ int cm_cmd_start(struct cm_store *st, int argc, char **argv, struct cm_error *er
 					  start_usage, err), *rec;
 	if (!recs)
 		return -1;
+	if (attach && json_array_size(recs) != 1) {
+		json_decref(recs);
+		return cm_err(err, 0, "start -a attaches to one container");
+	}
 	size_t i;
 	int ret = 0;
 	json_array_foreach(recs, i, rec) {
 		struct cm_ckpt_result res;
 		if ((ro.name ? cm_ckpt_restore(st, rec, &ro, &res, err) : cm_ctr_start(st, rec, false, err)) < 0) {
 			ret = -1;
+			break;
+		}
+		if (attach) {
+			/* the output only, unless it has a terminal or an open stdin */
+			json_t *config = json_object_get(rec, "config");
+			ao.no_stdin = !cm_json_bool(config, "tty") && !cm_json_bool(config, "stdin_open");
+			ret = run_session(st, rec, &ao, false, err);
 			break;
 		}
 		printf("%s\n", cm_json_str(rec, "name"));

@@ -126,3 +126,12 @@ status_of() { # name
     run timeout 2 "$CTRMIG_BIN" --root "$CTR_ROOT" attach --no-stdin tty
     [ "$status" -eq 124 ]
 }
+
+@test "start -a: the output, and the container's exit status" {
+    ctrmig create --name s busybox sh -c 'echo from-start; exit 4' >/dev/null
+    run ctrmig start -a s
+    [ "$status" -eq 4 ]
+    [ "$output" = from-start ]
+    run ctrmig start -a s idle-does-not-exist
+    assert_one_line_error
+}
