@@ -32,6 +32,11 @@ static bool json_array_contains_str(json_t *a, const char *s)
 	return false;
 }
 
+static bool in_json_list(json_t *a, const char *s)
+{
+	return json_array_contains_str(a, s);
+}
+
 static bool in_list(const char *s, const char *const *list, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
@@ -109,28 +114,36 @@ json_t *cm_foreign_record(json_t *cfg, json_t *spec, const char *engine, struct 
 		cm_err(err, 0, "container %s has devices: restore it with its engine", name);
 		return NULL;
 	}
-	json_t *config = json_object(), *tmpfs = json_array(), *m;
+	json_t *config = json_object(), *tmpfs = json_array(), *volumes = json_array(), *m;
 	size_t i;
 	json_array_foreach(json_object_get(spec, "mounts"), i, m) {
 		const char *dst = cm_json_str(m, "destination"), *type = cm_json_str(m, "type");
+		const char *src = cm_json_str(m, "source");
 		if (IN(dst, engine_mounts))
 			continue;
 		if (type && !strcmp(type, "tmpfs")) {
 			json_array_append_new(tmpfs, json_string(dst));
 			continue;
 		}
-		cm_err(err, 0, "container %s mounts %.200s at %.200s: ctrmig does not take host mounts from a %s archive",
-		       name, cm_json_str(m, "source") ? cm_json_str(m, "source") : "?", dst ? dst : "?", engine);
-		json_decref(tmpfs), json_decref(config);
+		/* a host folder: a volume, which the restore's -v must allow */
+		if (type && !strcmp(type, "bind") && src && src[0] == '/' && dst && dst[0] == '/') {
+			bool ro = in_json_list(json_object_get(m, "options"), "ro");
+			json_array_append_new(volumes, json_pack("{s:s, s:s, s:b}", "source", src, "destination", dst,
+								 "ro", ro));
+			continue;
+		}
+		cm_err(err, 0, "container %s has a %.32s mount at %.200s, which ctrmig does not take from a %s archive",
+		       name, type ? type : "?", dst ? dst : "?", engine);
+		json_decref(tmpfs), json_decref(volumes), json_decref(config);
 		return NULL;
 	}
 	json_object_set_new(config, "tmpfs", tmpfs);
+	json_object_set_new(config, "volumes", volumes);
 	json_t *args = json_object_get(process, "args");
 	json_object_set(config, "cmd", args ? args : json_array());
 	json_object_set(config, "env", json_is_array(json_object_get(process, "env")) ? json_object_get(process, "env")
 										   : json_array());
 	json_object_set_new(config, "workdir", json_string(cm_json_str(process, "cwd") ? cm_json_str(process, "cwd") : "/"));
-	json_object_set_new(config, "volumes", json_array());
 	const char *hostname = cm_json_str(spec, "hostname");
 	if (hostname)
 		json_object_set_new(config, "hostname", json_string(hostname));
@@ -193,6 +206,18 @@ json_t *cm_foreign_spec(json_t *spec_dump, json_t *record)
 	json_array_foreach(json_object_get(json_object_get(spec, "linux"), "namespaces"), i, v)
 		if (!strcmp(cm_json_str(v, "type") ? cm_json_str(v, "type") : "", "network") && cm_json_str(v, "path"))
 			json_object_set(v, "path", json_object_get(config, "netns"));
+	/* a volume's bind mount, with the options ctrmig gives one (the grant
+	 * decides its source) */
+	json_array_foreach(json_object_get(spec, "mounts"), i, v) {
+		json_t *vol;
+		size_t k;
+		json_array_foreach(json_object_get(config, "volumes"), k, vol)
+			if (!strcmp(cm_json_str(v, "destination") ? cm_json_str(v, "destination") : "",
+				    cm_json_str(vol, "destination")))
+				json_object_set_new(v, "options",
+						    json_pack("[s, s, s]", "rbind", "rprivate",
+							      cm_json_bool(vol, "ro") ? "ro" : "rw"));
+	}
 	/* the mounts ctrmig makes again from its own sources */
 	json_t *mounts = json_object_get(spec, "mounts");
 	for (i = json_array_size(mounts); i-- > 0;)

@@ -103,15 +103,25 @@ restores_in_b() { # archive name last-count
     wait_for_line_b kweb $((last + 1))
 }
 
-@test "a foreign archive that asks for a host bind mount or privileges is refused, nothing made" {
-    podman_counter pbind -v "$BATS_TEST_TMPDIR:/hostdir"
+@test "a foreign archive's host folder needs -v, its privileges --privileged; refused, nothing made" {
+    mkdir -p "$BATS_TEST_TMPDIR/theirs" "$BATS_TEST_TMPDIR/ours"
+    echo here > "$BATS_TEST_TMPDIR/ours/file"
+    podman_counter pbind -v "$BATS_TEST_TMPDIR/theirs:/hostdir"
     podman container checkpoint -e "$BATS_TEST_TMPDIR/bind.tar.zst" pbind >/dev/null
-    local before
+    local before last
+    last=$(podman logs pbind | tail -n 1)
     before=$(store_contents "$ROOT_B")
     run b restore -i "$BATS_TEST_TMPDIR/bind.tar.zst"
     assert_one_line_error
-    [[ "$output" == *"mounts $BATS_TEST_TMPDIR at /hostdir"* ]]
+    [[ "$output" == *"host folder $BATS_TEST_TMPDIR/theirs at /hostdir (-v SRC:/hostdir)"* ]]
     [ "$(store_contents "$ROOT_B")" = "$before" ]
+    # with -v, from a folder of this host's choosing
+    b restore -i "$BATS_TEST_TMPDIR/bind.tar.zst" -v "$BATS_TEST_TMPDIR/ours:/hostdir" >/dev/null
+    wait_for_line_b pbind $((last + 1))
+    [ "$(b inspect --format '{{json .Mounts}}' pbind | jq -r '.[] | select(.Destination == "/hostdir") | .Source')" = "$BATS_TEST_TMPDIR/ours" ]
+    [ "$(b exec pbind cat /hostdir/file)" = here ]
+    b rm -f pbind >/dev/null
+    before=$(store_contents "$ROOT_B")
 
     podman_counter ppriv --privileged
     podman container checkpoint -e "$BATS_TEST_TMPDIR/priv.tar.zst" ppriv >/dev/null
