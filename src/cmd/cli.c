@@ -24,6 +24,24 @@ const struct cm_cmd *cm_cli_commands(size_t *n)
 	return all_cmds;
 }
 
+int cm_cli_latest_only(int argc, char **argv, bool args_first, const char *usage, bool *latest,
+		       struct cm_error *err)
+{
+	static const struct option longopts[] = {
+		{ "latest", no_argument, NULL, 'l' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+	*latest = false;
+	while ((c = cm_cli_getopt(argc, argv, args_first ? "+lh" : "lh", longopts, usage, err)) != -1) {
+		if (c != 'l')
+			return c == 'h' ? 1 : -1;
+		*latest = true;
+	}
+	return 0;
+}
+
 int cm_cli_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts,
 		  const char *usage, struct cm_error *err)
 {

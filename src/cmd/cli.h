@@ -38,6 +38,13 @@ const struct cm_cmd *cm_cli_commands(size_t *n);
 int cm_cli_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts,
 		  const char *usage, struct cm_error *err);
 
+/* For commands whose only options are -l/--latest and -h/--help: returns 0
+ * with *latest set, 1 after printing usage (the caller returns 0), or -1
+ * with err set. args_first: stop at the first argument (top's descriptors
+ * look like options). */
+int cm_cli_latest_only(int argc, char **argv, bool args_first, const char *usage, bool *latest,
+		       struct cm_error *err);
+
 /* Containers named on the command line, or the newest with -l, or all with -a.
  * Returns a json array of records, or NULL with err set. */
 json_t *cm_cli_select_ctrs(struct cm_store *st, bool all, bool latest, int argc, char **argv,

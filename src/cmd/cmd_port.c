@@ -21,18 +21,10 @@ static const char port_usage[] =
 
 int cm_cmd_port(struct cm_store *st, int argc, char **argv, struct cm_error *err)
 {
-	static const struct option longopts[] = {
-		{ "latest", no_argument, NULL, 'l' }, { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
-	};
-	bool latest = false;
-	int c;
-	while ((c = cm_cli_getopt(argc, argv, "lh", longopts, port_usage, err)) != -1) {
-		if (c == 'h')
-			return 0;
-		if (c != 'l')
-			return -1;
-		latest = true;
-	}
+	bool latest;
+	int r = cm_cli_latest_only(argc, argv, false, port_usage, &latest, err);
+	if (r != 0)
+		return r > 0 ? 0 : -1;
 	int rest = argc - optind;
 	if (rest > (latest ? 1 : 2) || (!latest && rest < 1))
 		return cm_err(err, 0, "port takes CONTAINER [PORT[/PROTO]] (see --help)");

@@ -79,21 +79,11 @@ static int show(struct cm_store *st, json_t *rec, const enum cm_top_col *cols, s
 
 int cm_cmd_top(struct cm_store *st, int argc, char **argv, struct cm_error *err)
 {
-	static const struct option longopts[] = {
-		{ "latest", no_argument, NULL, 'l' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	bool latest = false;
-	int c;
-	/* '+': descriptors such as %C are arguments, not options */
-	while ((c = cm_cli_getopt(argc, argv, "+lh", longopts, top_usage, err)) != -1) {
-		if (c == 'l') {
-			latest = true;
-			continue;
-		}
-		return c == 'h' ? 0 : -1;
-	}
+	bool latest;
+	/* descriptors such as %C are arguments, not options */
+	int r = cm_cli_latest_only(argc, argv, true, top_usage, &latest, err);
+	if (r != 0)
+		return r > 0 ? 0 : -1;
 	int nctr = latest ? 0 : 1;
 	if (!latest && optind >= argc)
 		return cm_err(err, 0, "top takes a container (see 'ctrmig top --help')");

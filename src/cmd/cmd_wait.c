@@ -42,20 +42,10 @@ static int wait_one(struct cm_store *st, const char *id, const char *name, int *
 
 int cm_cmd_wait(struct cm_store *st, int argc, char **argv, struct cm_error *err)
 {
-	static const struct option longopts[] = {
-		{ "latest", no_argument, NULL, 'l' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	bool latest = false;
-	int c;
-	while ((c = cm_cli_getopt(argc, argv, "lh", longopts, wait_usage, err)) != -1) {
-		if (c == 'l') {
-			latest = true;
-			continue;
-		}
-		return c == 'h' ? 0 : -1;
-	}
+	bool latest;
+	int r = cm_cli_latest_only(argc, argv, false, wait_usage, &latest, err);
+	if (r != 0)
+		return r > 0 ? 0 : -1;
 	json_t *recs = cm_cli_select_ctrs(st, false, latest, argc - optind, argv + optind, wait_usage,
 					  err), *rec;
 	if (!recs)
