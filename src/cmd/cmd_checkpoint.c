@@ -252,6 +252,7 @@ enum {
 	OPT_IGNORE_STATIC_IP,
 	OPT_IGNORE_STATIC_MAC,
 	OPT_LAZY,
+	OPT_LAZY_PAGE_SERVER,
 	OPT_SIGN_KEY,
 	OPT_CREATE_IMAGE,
 	OPT_TLS_VERIFY,
@@ -536,6 +537,8 @@ int cm_cmd_restore(struct cm_store *st, int argc, char **argv, struct cm_error *
 		{ "ignore-rootfs", no_argument, NULL, OPT_IGNORE_ROOTFS },
 		{ "ignore-static-ip", no_argument, NULL, OPT_IGNORE_STATIC_IP },
 		{ "lazy", no_argument, NULL, OPT_LAZY },
+		/* migrate --lazy's, on the target: where the pages are */
+		{ "lazy-page-server", required_argument, NULL, OPT_LAZY_PAGE_SERVER },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "ignore-static-mac", no_argument, NULL, OPT_IGNORE_STATIC_MAC },
 		GRANT_LONGOPTS,
@@ -568,6 +571,7 @@ int cm_cmd_restore(struct cm_store *st, int argc, char **argv, struct cm_error *
 		case OPT_LOCKS: o.file_locks = true; break;
 		case OPT_IGNORE_STATIC_IP: o.ignore_static_ip = true; break;
 		case OPT_LAZY: o.lazy = true; break;
+		case OPT_LAZY_PAGE_SERVER: o.lazy = true, o.lazy_page_server = optarg; break;
 		case 'q': quiet = true; break;
 		case OPT_IGNORE_STATIC_MAC: o.ignore_static_mac = true; break;
 		case OPT_STATS: stats = true; break;

@@ -41,7 +41,8 @@ static const char migrate_usage[] =
 	"      --include-image        send the base image too (for a target without it)\n"
 	"  -c, --compress ALGO        zstd (default), gzip or none\n"
 	"      --print-stats          print the timings and bytes as JSON\n"
-	"      --lazy                 post-copy memory (not yet)\n"
+	"      --lazy                 post-copy: run there at once, the memory follows\n"
+	"                             from a page server here (through ssh)\n"
 	"      --pre-copy[=N]         iterative pre-dump (needs dirty-memory tracking)\n"
 	"  -q, --quiet                no progress (shown only when stderr is a terminal)\n"
 	"  -h, --help                 show this help\n";
@@ -69,16 +70,17 @@ static void print_result(json_t *rec, const struct cm_mig_target *t, const struc
 {
 	const char *name = cm_json_str(rec, "name");
 	if (!stats) {
-		bool mib = r->bytes >= 1048576;
+		unsigned long long bytes = r->bytes + r->page_bytes;
+		bool mib = bytes >= 1048576;
 		printf("%s moved to %s%s%s: downtime %.3fs, %.1f %s sent, %.3fs in all\n", name, t->display,
 		       r->ip ? " as " : "", r->ip ? r->ip : "", r->downtime,
-		       (double)r->bytes / (mib ? 1048576 : 1024), mib ? "MiB" : "KiB", r->total);
+		       (double)bytes / (mib ? 1048576 : 1024), mib ? "MiB" : "KiB", r->total);
 		return;
 	}
 	json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:b, s:s?, s:s?, s:I, s:i, s:i, s:i, s:i}", "Id",
 			      cm_json_str(rec, "id"), "Name", name, "destination", t->display, "mode",
-			      "plain", "same_host", r->same_host, "target_version", r->target_version,
-			      "ip", r->ip, "bytes_sent", (json_int_t)r->bytes, "preflight_duration",
+			      r->lazy ? "lazy" : "plain", "same_host", r->same_host, "target_version", r->target_version,
+			      "ip", r->ip, "bytes_sent", (json_int_t)(r->bytes + r->page_bytes), "preflight_duration",
 			      us(r->preflight), "runtime_checkpoint_duration", us(r->checkpoint),
 			      "downtime", us(r->downtime), "ctrmig_migrate_duration", us(r->total));
 	cm_autofree char *text = json_dumps(j, JSON_INDENT(2));
@@ -149,9 +151,7 @@ int cm_cmd_migrate(struct cm_store *st, int argc, char **argv, struct cm_error *
 	if (pre_copy)
 		return refuse_pre_copy(err);
 	cm_progress_enable(!quiet && !stats && isatty(STDERR_FILENO));
-	if (lazy)
-		return cm_err(err, 0, "--lazy is not implemented yet; migrate without it moves the container "
-				      "in plain mode");
+	o.lazy = lazy;
 	if (o.compression && strcmp(o.compression, "zstd") && strcmp(o.compression, "gzip") &&
 	    strcmp(o.compression, "none"))
 		return cm_err(err, 0, "unknown compression %s (zstd, gzip or none)", o.compression);
@@ -183,7 +183,7 @@ int cm_cmd_migrate(struct cm_store *st, int argc, char **argv, struct cm_error *
 
 static const char preflight_usage[] =
 	"Usage: ctrmig __migrate-preflight --id ID --name NAME --image JSON [--network NET [--ip IP]]\n"
-	"                                  [--include-image] < cpuinfo.img\n"
+	"                                  [--include-image] [--lazy] < cpuinfo.img\n"
 	"(run by 'ctrmig migrate' on its target; answers JSON)\n";
 
 /* stdin (the source's `criu cpuinfo dump`) into dir/cpuinfo.img. */
@@ -211,6 +211,7 @@ int cm_cmd_migrate_preflight(struct cm_store *st, int argc, char **argv, struct 
 		{ "network", required_argument, NULL, 'N' },
 		{ "ip", required_argument, NULL, 'I' },
 		{ "include-image", no_argument, NULL, 'x' },
+		{ "lazy", no_argument, NULL, 'L' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -225,6 +226,7 @@ int cm_cmd_migrate_preflight(struct cm_store *st, int argc, char **argv, struct 
 		case 'N': req.network = optarg; break;
 		case 'I': req.ip = optarg; break;
 		case 'x': req.include_image = true; break;
+		case 'L': req.lazy = true; break;
 		case 'h': return 0;
 		default: return -1;
 		}

@@ -3,6 +3,7 @@
 #include "criu_conf.h"
 #include "ctr_net.h"
 #include "criu_images.h"
+#include "criu_netlock.h"
 #include "error.h"
 #include "jsonio.h"
 #include "lazy_pages.h"
@@ -18,9 +19,12 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 /* ---- where things are ------------------------------------------------- */
 
@@ -151,6 +155,54 @@ static void record_checkpoint(json_t *rec, const struct cm_ckpt_opts *o, const c
 	json_object_set_new(rec, o->pre_dump ? "pre_checkpoint" : "checkpoint", info);
 }
 
+/* runc checkpoint --lazy-pages: CRIU's status byte on fd 3 says the images
+ * are complete and the page server listens; images_ready runs then, and the
+ * dump goes on until the pages are taken. */
+static int run_lazy_dump(char *const argv[], const struct cm_ckpt_opts *o, json_t *rec,
+			 const char *images, struct cm_spawn_result *out, struct cm_error *err)
+{
+	memset(out, 0, sizeof(*out));
+	int status[2], log = memfd_create("ctrmig-runc-checkpoint", MFD_CLOEXEC);
+	if (log < 0)
+		return cm_err(err, errno, "memfd_create");
+	if (pipe2(status, O_CLOEXEC) < 0) {
+		close(log);
+		return cm_err(err, errno, "pipe");
+	}
+	pid_t pid;
+	int ret = cm_spawn_fds(argv, -1, log, log, status[1], &pid, err);
+	close(status[1]);
+	if (ret == 0) {
+		char byte;
+		ssize_t n;
+		while ((n = read(status[0], &byte, 1)) < 0 && errno == EINTR)
+			;
+		if (n == 1) {
+			json_t *copy = json_deep_copy(rec);
+			record_checkpoint(copy, o, images);
+			ret = o->images_ready(o->images_ready_arg, copy, err);
+			json_decref(copy);
+		}
+		out->status = cm_spawn_wait(pid);
+		lseek(log, 0, SEEK_SET);
+		out->output = cm_read_fd_max(log, "runc's messages", 1 << 20, &out->output_len, NULL);
+	}
+	close(status[0]);
+	close(log);
+	return ret;
+}
+
+/* After a failed page transfer CRIU lets the container run on here, with
+ * its network still locked. */
+static void unlock_after_lazy_failure(json_t *rec)
+{
+	pid_t pid = (pid_t)json_integer_value(json_object_get(rec, "pid"));
+	struct cm_error e = { 0 };
+	if (pid > 0 && kill(pid, 0) == 0 && cm_criu_network_unlock(pid, &e) < 0)
+		cm_warn("%s runs here again, but %s", cm_json_str(rec, "name"), e.msg);
+	cm_error_clear(&e);
+}
+
 int cm_ckpt_dump(struct cm_store *st, json_t *rec, const struct cm_ckpt_opts *o,
 		 struct cm_ckpt_result *res, struct cm_error *err)
 {
@@ -187,12 +239,22 @@ int cm_ckpt_dump(struct cm_store *st, json_t *rec, const struct cm_ckpt_opts *o,
 					.file_locks = o->file_locks, .pre_dump = o->pre_dump,
 					.parent_path = o->with_previous ? "../pre-checkpoint" : NULL };
 	struct cm_argv a = { 0 };
-	cm_runc_argv_checkpoint(st, &a, id, &ro);
 	struct saved_signals saved;
 	signals_hold(&saved);
 	double t0 = cm_monotonic_seconds();
 	struct cm_spawn_result out;
-	int ret = cm_spawn_capture(a.v, &out, err);
+	int ret;
+	bool lazy_failed = false;
+	if (o->lazy_page_server) {
+		ro.lazy_page_server = o->lazy_page_server;
+		ro.status_fd = 3;
+		cm_runc_argv_checkpoint(st, &a, id, &ro);
+		ret = run_lazy_dump(a.v, o, rec, images, &out, err);
+		lazy_failed = ret < 0;
+	} else {
+		cm_runc_argv_checkpoint(st, &a, id, &ro);
+		ret = cm_spawn_capture(a.v, &out, err);
+	}
 	res->runtime_seconds = cm_monotonic_seconds() - t0;
 	cm_debug("checkpoint %s: runc took %.3fs", name, res->runtime_seconds);
 	cm_argv_free(&a);
@@ -203,13 +265,21 @@ int cm_ckpt_dump(struct cm_store *st, json_t *rec, const struct cm_ckpt_opts *o,
 	}
 	cm_spawn_result_free(&out);
 	json_object_del(rec, "checkpoint_pending");
+	if (ret < 0 && o->lazy_page_server)
+		unlock_after_lazy_failure(rec);
+	if (ret < 0 && lazy_failed) {
+		/* migrate's own reason: CRIU's log only says the transfer failed */
+		signals_release(&saved);
+		goto fail_save_record;
+	}
 	if (ret < 0) {
 		signals_release(&saved);
 		criu_error(err, "runc checkpoint", log);
 		goto fail_save_record;
 	}
 
-	res->has_stats = cm_criu_stats_read(stats_path, &res->stats, NULL) == 0;
+	/* a lazy dump's statistics restart with its page server: not ours */
+	res->has_stats = !o->lazy_page_server && cm_criu_stats_read(stats_path, &res->stats, NULL) == 0;
 	if (!o->keep)
 		unlink(log);
 	record_checkpoint(rec, o, images);
@@ -383,8 +453,10 @@ int cm_ckpt_restore(struct cm_store *st, json_t *rec, const struct cm_restore_op
 	json_t *own = json_object_get(rec, "checkpoint");
 	bool uses_up = !o->name && !o->keep && own && !cm_json_str(own, "name");
 	pid_t lazy = -1;
+	cm_autofree char *cgroup = cm_store_cgroup_path(st, id);
 	if (cm_mkdir_p(work, 0700, err) < 0 ||
-	    (o->lazy && (lazy = cm_lazy_serve_start(images, work, uses_up, err)) < 0)) {
+	    (o->lazy && (lazy = cm_lazy_serve_start(images, work, uses_up, o->lazy_page_server, cgroup,
+						    err)) < 0)) {
 		struct cm_error ignored = { 0 };
 		cm_fork_finish(&job, "", &ignored);
 		cm_error_clear(&ignored);

@@ -20,6 +20,16 @@ struct cm_ckpt_opts {
 	bool wait_released;
 	const char *name;       /* a named checkpoint, or NULL for the container's own */
 	const char *parent_dir; /* where named checkpoints live; NULL: <ctr>/checkpoints */
+	/* Post-copy (migrate --lazy): all but private anonymous memory is
+	 * dumped, that memory is served by CRIU's page server at this
+	 * "127.0.0.1:PORT". images_ready runs once the images are complete,
+	 * the container frozen, with a copy of the record naming them; the
+	 * dump returns when every page is taken, or fails with the container
+	 * running again here. A failing images_ready must end the page
+	 * server's session itself (migrate's relay does), or the dump waits. */
+	const char *lazy_page_server;
+	int (*images_ready)(void *arg, json_t *rec, struct cm_error *err);
+	void *images_ready_arg;
 };
 
 struct cm_restore_opts {
@@ -27,6 +37,7 @@ struct cm_restore_opts {
 	/* Take a new address or MAC instead of the ones the container had. */
 	bool ignore_static_ip, ignore_static_mac;
 	bool lazy; /* memory served on demand by CRIU's lazy-pages daemon (runtime/lazy_pages.h) */
+	const char *lazy_page_server; /* with lazy: "ADDR:PORT" that serves the pages (migrate --lazy) */
 	json_t *ports; /* -p: the published ports from now on, or NULL to keep them */
 	const char *name;       /* restore from a named checkpoint (start --checkpoint) */
 	const char *parent_dir;

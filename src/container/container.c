@@ -229,6 +229,8 @@ json_t *cm_ctr_build_spec(struct cm_store *st, json_t *rec, struct cm_error *err
 	if (!spec)
 		return NULL;
 	cm_oci_spec_set_hooks(spec, self);
+	cm_autofree char *cgroup = cm_store_cgroup_path(st, id);
+	json_object_set_new(json_object_get(spec, "linux"), "cgroupsPath", json_string(cgroup));
 	cm_autofree char *criu_conf = cm_criu_conf_for_spec(st);
 	cm_oci_spec_set_criu_conf(spec, criu_conf);
 	return spec;

@@ -3,8 +3,12 @@
 #include "util.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* Whether the comma-separated list holds word. */
 static bool has_word(const char *list, size_t len, const char *word)
@@ -172,4 +176,40 @@ char *cm_human_size(double bytes)
 		i++;
 	}
 	return cm_strfmt("%.4g%s", bytes, units[i]);
+}
+
+int cm_cgroup_kill_all(const char *cgroup_path)
+{
+	/* The freezer's folder (v1), else the unified one, for that path. */
+	cm_autofree char *cg = cm_strfmt("9:freezer:%s\n0::%s\n", cgroup_path, cgroup_path);
+	cm_autofree char *mi = cm_read_file_max("/proc/self/mountinfo", 1 << 22, NULL, NULL);
+	bool v2;
+	cm_autofree char *dir = mi ? cm_cgroup_dir_parse(cg, mi, "freezer", &v2) : NULL;
+	if (!dir)
+		return -1;
+	/* frozen tasks do not die in a v1 freezer */
+	cm_autofree char *state = cm_path_join(dir, v2 ? "cgroup.freeze" : "freezer.state");
+	int fd = open(state, O_WRONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		(void)!write(fd, v2 ? "0" : "THAWED", v2 ? 1 : 6);
+		close(fd);
+	}
+	cm_autofree char *procs = cm_path_join(dir, "cgroup.procs");
+	int killed = 0;
+	for (int round = 0; round < 10; round++) {
+		cm_autofree char *text = cm_read_file_max(procs, 1 << 20, NULL, NULL);
+		if (!text || !*text)
+			break;
+		for (char *p = text; *p;) {
+			char *end;
+			long pid = strtol(p, &end, 10);
+			if (end == p)
+				break;
+			if (pid > 1 && kill((pid_t)pid, SIGKILL) == 0)
+				killed++;
+			p = end + strspn(end, "\n");
+		}
+		usleep(20000);
+	}
+	return killed;
 }

@@ -17,6 +17,11 @@ char *cm_cgroup_dir_parse(const char *proc_cgroup, const char *mountinfo, const 
 /* The same for a live process. */
 char *cm_cgroup_dir(pid_t pid, const char *controller, bool *v2);
 
+/* SIGKILLs every process of the cgroup at this path (as in a spec's
+ * cgroupsPath), thawing it first; the number killed, or -1 when the cgroup
+ * cannot be found. */
+int cm_cgroup_kill_all(const char *cgroup_path);
+
 /* Whether the freezer holds pid's cgroup (runc pause). */
 bool cm_cgroup_frozen(pid_t pid);
 

@@ -3,9 +3,12 @@
 #include "archive_io.h"
 #include "checkpoint.h"
 #include "container.h"
+#include "criu.h"
+#include "criu_conf.h"
 #include "error.h"
 #include "image.h"
 #include "jsonio.h"
+#include "page_relay.h"
 #include "preflight.h"
 #include "proc_spawn.h"
 #include "store.h"
@@ -15,6 +18,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 
@@ -54,10 +58,14 @@ struct remote_restore {
 };
 
 static int remote_restore_start(const struct cm_mig_target *t, const struct cm_mig_opts *o,
-				struct remote_restore *rr, struct cm_error *err)
+				const char *page_server, struct remote_restore *rr, struct cm_error *err)
 {
-	const char *args[] = { "restore", "-i", "-", NULL, NULL, NULL };
+	const char *args[] = { "restore", "-i", "-", NULL, NULL, NULL, NULL, NULL };
 	size_t n = 3;
+	if (page_server) {
+		args[n++] = "--lazy-page-server";
+		args[n++] = page_server;
+	}
 	if (o->tcp_established)
 		args[n++] = "--tcp-established";
 	if (o->file_locks)
@@ -165,31 +173,25 @@ static void fall_back(struct cm_store *st, const char *id, const char *name,
 	cm_error_clear(&e);
 }
 
-int cm_migrate(struct cm_store *st, json_t *rec, const struct cm_mig_target *t,
-	       const struct cm_mig_opts *o, struct cm_mig_result *res, struct cm_error *err)
+/* The container runs there: the local copy, checkpoint included, goes. */
+static void remove_here(struct cm_store *st, const char *id, const char *name, const struct cm_mig_target *t)
+{
+	json_t *fresh = cm_store_find_ctr(st, id, NULL);
+	struct cm_error e = { 0 };
+	if (fresh && cm_ctr_remove(st, fresh, true, &e) < 0)
+		cm_warn("%s runs on %s, but removing it here failed: %s ('ctrmig rm -f %s')", name,
+			t->display, e.msg, name);
+	cm_error_clear(&e);
+	json_decref(fresh);
+}
+
+static int move_plain(struct cm_store *st, json_t *rec, const struct cm_mig_target *t,
+		      const struct cm_mig_opts *o, struct cm_mig_result *res, struct cm_error *err)
 {
 	const char *id = cm_json_str(rec, "id"), *name = cm_json_str(rec, "name");
-	double start = cm_monotonic_seconds();
-	memset(res, 0, sizeof(*res));
-	struct cm_ctr_state s;
-	cm_ctr_state_get(st, rec, &s);
-	cm_ctr_state_free(&s);
-	if (s.status != CM_CTR_RUNNING)
-		return cm_err(err, 0, "migrate %s: the container is %s, not running", name,
-			      cm_ctr_status_name(s.status));
-
-	json_t *answer = NULL;
-	if (cm_mig_preflight(st, rec, t, o->include_image, &answer, err) < 0)
-		return cm_err_wrap(err, "migrate %s: %s", name, t->display);
-	cm_autofree char *boot = cm_mig_boot_id();
-	res->same_host = boot && !strcmp(boot, cm_json_str(answer, "boot_id"));
-	res->target_version = cm_strdup(cm_json_str(answer, "version"));
-	json_decref(answer);
-	res->preflight = cm_monotonic_seconds() - start;
-
 	struct remote_restore rr = { .in = -1 };
-	if (remote_restore_start(t, o, &rr, err) < 0)
-		return cm_err_wrap(err, "migrate %s: %s", name, t->display);
+	if (remote_restore_start(t, o, NULL, &rr, err) < 0)
+		return -1;
 	/* The freeze. On this host, the target's restore needs the address and
 	 * the cgroup the source lets go of: the dump waits for that. */
 	double t0 = cm_monotonic_seconds();
@@ -202,6 +204,7 @@ int cm_migrate(struct cm_store *st, json_t *rec, const struct cm_mig_target *t,
 	res->checkpoint = cr.runtime_seconds;
 	bool runs_here = false;
 	if (ret < 0) {
+		struct cm_ctr_state s;
 		cm_ctr_state_get(st, rec, &s);
 		cm_ctr_state_free(&s);
 		runs_here = s.status == CM_CTR_RUNNING;
@@ -212,7 +215,7 @@ int cm_migrate(struct cm_store *st, json_t *rec, const struct cm_mig_target *t,
 	if (runs_here) {
 		/* The dump failed: CRIU let the container run on. */
 		cm_error_clear(&remote);
-		return cm_err_wrap(err, "migrate %s", name);
+		return -1;
 	}
 	if (ret == 0 && rret < 0) {
 		*err = remote;
@@ -224,17 +227,198 @@ int cm_migrate(struct cm_store *st, json_t *rec, const struct cm_mig_target *t,
 		ret = confirm(t, id, res, err);
 	if (ret < 0) {
 		fall_back(st, id, name, t, o, err);
-		return cm_err_wrap(err, "migrate %s to %s", name, t->display);
+		return -1;
 	}
-	/* It runs there: the local copy, checkpoint included, goes. */
+	remove_here(st, id, name, t);
+	return 0;
+}
+
+/* migrate --lazy, once the dump's images are complete and the container is
+ * frozen: stream them, wait for the restore there (the end of the
+ * downtime), confirm. The pages follow through the relay afterwards. */
+struct lazy_move {
+	struct cm_store *st;
+	const struct cm_mig_target *t;
+	const struct cm_mig_opts *o;
+	struct cm_mig_result *res;
+	struct remote_restore rr;
+	struct cm_page_relay *relay;
+	double t0;
+	bool runs_there;
+};
+
+static int lazy_images_ready(void *arg, json_t *rec, struct cm_error *err)
+{
+	struct lazy_move *m = arg;
+	struct cm_export_opts eo = { .fd = m->rr.in, .written = &m->res->bytes,
+				     .compression = m->o->compression, .include_image = m->o->include_image };
+	int ret = cm_archive_export(m->st, rec, &eo, err);
+	struct cm_error remote = { 0 };
+	int rret = remote_restore_finish(&m->rr, &remote);
+	m->res->downtime = cm_monotonic_seconds() - m->t0;
+	if (ret == 0 && rret < 0) {
+		*err = remote;
+		ret = -1;
+	} else {
+		cm_error_clear(&remote);
+	}
+	m->runs_there = ret == 0 || rret == 0;
+	if (ret == 0)
+		ret = confirm(m->t, cm_json_str(rec, "id"), m->res, err);
+	if (ret < 0)
+		cm_page_relay_abort(m->relay);
+	return ret;
+}
+
+static int move_lazy(struct cm_store *st, json_t *rec, const struct cm_mig_target *t,
+		     const struct cm_mig_opts *o, struct cm_mig_result *res, struct cm_error *err)
+{
+	const char *id = cm_json_str(rec, "id"), *name = cm_json_str(rec, "name");
+	int criu_port = cm_free_local_port(), relay_port, remote_port;
+	if (criu_port < 0)
+		return cm_err(err, errno, "find a free port on 127.0.0.1");
+	struct lazy_move m = { .st = st, .t = t, .o = o, .res = res, .rr = { .in = -1 } };
+	m.relay = cm_page_relay_start(criu_port, &relay_port, err);
+	if (!m.relay)
+		return -1;
+	cm_autofree char *criu_at = cm_strfmt("127.0.0.1:%d", criu_port);
+	cm_autofree char *there = NULL;
+	int ret = cm_mig_target_forward(t, relay_port, &remote_port, err);
+	if (ret == 0) {
+		there = cm_strfmt("127.0.0.1:%d", remote_port);
+		ret = remote_restore_start(t, o, there, &m.rr, err);
+	}
+	if (ret < 0) {
+		cm_page_relay_abort(m.relay);
+		cm_page_relay_finish(m.relay, NULL);
+		return -1;
+	}
+	m.t0 = cm_monotonic_seconds();
+	struct cm_ckpt_opts co = { .tcp_established = o->tcp_established, .file_locks = o->file_locks,
+				   .lazy_page_server = criu_at, .images_ready = lazy_images_ready,
+				   .images_ready_arg = &m };
+	struct cm_ckpt_result cr;
+	ret = cm_ckpt_dump(st, rec, &co, &cr, err);
+	if (m.rr.in >= 0) {
+		/* the dump failed before its images were complete */
+		struct cm_error ignored = { 0 };
+		remote_restore_finish(&m.rr, &ignored);
+		cm_error_clear(&ignored);
+		cm_page_relay_abort(m.relay);
+	}
+	bool whole = cm_page_relay_finish(m.relay, &res->page_bytes);
+	res->checkpoint = cr.runtime_seconds;
+	if (ret == 0 && whole) {
+		remove_here(st, id, name, t);
+		return 0;
+	}
+	/* CRIU let the container run on here: the copy there, if any, goes. */
+	struct cm_ctr_state s;
 	json_t *fresh = cm_store_find_ctr(st, id, NULL);
-	struct cm_error e = { 0 };
-	if (fresh && cm_ctr_remove(st, fresh, true, &e) < 0)
-		cm_warn("%s runs on %s, but removing it here failed: %s ('ctrmig rm -f %s')", name,
-			t->display, e.msg, name);
-	cm_error_clear(&e);
+	cm_ctr_state_get(st, fresh ? fresh : rec, &s);
+	cm_ctr_state_free(&s);
 	json_decref(fresh);
+	if (ret == 0)
+		cm_err(err, 0, "the page transfer did not end as CRIU's page server expects");
+	const char *args[] = { "__migrate-abort", id, NULL };
+	struct cm_spawn_io io;
+	struct cm_error e = { 0 };
+	bool cleaned = on_target(t, args, &io, &e) == 0 && io.status == 0;
+	free(io.out);
+	free(io.errout);
+	cm_error_clear(&e);
+	cm_autofree char *msg = cm_strdup(err->msg);
+	cm_error_clear(err);
+	if (s.status == CM_CTR_RUNNING)
+		return cm_err(err, 0, "%s; %s runs here again%s", msg, name,
+			      !m.runs_there ? ", the target has nothing"
+			      : cleaned    ? ", its copy there was removed"
+					   : ", but its copy there could not be removed: 'ctrmig rm -f' it there");
+	return cm_err(err, 0, "%s; %s is %s here%s", msg, name, cm_ctr_status_name(s.status),
+		      cleaned ? " and its copy there was removed" : "");
+}
+
+int cm_migrate(struct cm_store *st, json_t *rec, const struct cm_mig_target *t,
+	       const struct cm_mig_opts *o, struct cm_mig_result *res, struct cm_error *err)
+{
+	const char *name = cm_json_str(rec, "name");
+	double start = cm_monotonic_seconds();
+	memset(res, 0, sizeof(*res));
+	res->lazy = o->lazy;
+	struct cm_ctr_state s;
+	cm_ctr_state_get(st, rec, &s);
+	cm_ctr_state_free(&s);
+	if (s.status != CM_CTR_RUNNING)
+		return cm_err(err, 0, "migrate %s: the container is %s, not running", name,
+			      cm_ctr_status_name(s.status));
+	if (o->lazy && cm_mig_lazy_check(st, rec, err) < 0)
+		return cm_err_wrap(err, "migrate %s --lazy", name);
+
+	json_t *answer = NULL;
+	if (cm_mig_preflight(st, rec, t, o->include_image, o->lazy, &answer, err) < 0)
+		return cm_err_wrap(err, "migrate %s: %s", name, t->display);
+	cm_autofree char *boot = cm_mig_boot_id();
+	res->same_host = boot && !strcmp(boot, cm_json_str(answer, "boot_id"));
+	res->target_version = cm_strdup(cm_json_str(answer, "version"));
+	json_decref(answer);
+	res->preflight = cm_monotonic_seconds() - start;
+	/* The frozen source holds its address until the last page has gone. */
+	if (o->lazy && res->same_host && cm_json_str(json_object_get(rec, "config"), "network") &&
+	    strcmp(cm_json_str(json_object_get(rec, "config"), "network"), "none"))
+		return cm_err(err, 0, "migrate %s --lazy: on one host the frozen source keeps its address "
+				      "until the last page has gone, so the copy cannot take it; move it "
+				      "without --lazy",
+			      name);
+
+	int ret = o->lazy ? move_lazy(st, rec, t, o, res, err) : move_plain(st, rec, t, o, res, err);
+	if (ret < 0)
+		return cm_err_wrap(err, "migrate %s to %s", name, t->display);
 	res->total = cm_monotonic_seconds() - start;
+	return 0;
+}
+
+/* CRIU's lazy page server makes a pipe of 819 pages (rounded up to 4 MiB),
+ * and does not check that it got it: without CAP_SYS_RESOURCE and with the
+ * kernel's default pipe-max-size (1 MiB), every page request then fails. */
+static bool has_sys_resource(void)
+{
+	cm_autofree char *status = cm_read_file("/proc/self/status", NULL, NULL);
+	const char *eff = status ? strstr(status, "\nCapEff:") : NULL;
+	unsigned long long caps = eff ? strtoull(eff + 8, NULL, 16) : 0;
+	return caps & (1ULL << 24); /* CAP_SYS_RESOURCE */
+}
+
+static int pipe_too_small(struct cm_error *err)
+{
+	enum { NEEDED = 4 << 20 };
+	cm_autofree char *text = cm_read_file("/proc/sys/fs/pipe-max-size", NULL, NULL);
+	long max = text ? strtol(text, NULL, 10) : 0;
+	if (max >= NEEDED || has_sys_resource())
+		return 0;
+	return cm_err(err, 0, "CRIU's page server needs 4 MiB pipes, and this host allows %ld bytes without "
+			      "CAP_SYS_RESOURCE: raise it ('sysctl fs.pipe-max-size=%d')",
+		      max, (int)NEEDED);
+}
+
+int cm_mig_lazy_check(struct cm_store *st, json_t *rec, struct cm_error *err)
+{
+	if (!cm_criu_has_feature("uffd-noncoop"))
+		return cm_err(err, 0, "this kernel has no userfaultfd with non-cooperative events "
+				      "('criu check --feature uffd-noncoop' fails)");
+	if (pipe_too_small(err) < 0)
+		return -1;
+	if (cm_criu_conf_ensure(st, err) < 0)
+		return -1;
+	cm_autofree char *bundle = cm_store_ctr_path(st, cm_json_str(rec, "id"), "bundle/config.json");
+	json_t *spec = cm_json_load(bundle, NULL);
+	const char *conf = cm_json_str(json_object_get(spec, "annotations"), "org.criu.config");
+	cm_autofree char *path = cm_strdup(conf ? conf : CM_RUNC_CRIU_CONF);
+	json_decref(spec);
+	cm_autofree char *text = cm_read_file(path, NULL, NULL);
+	if (!text || !cm_criu_conf_page_server_local(text))
+		return cm_err(err, 0, "CRIU's page server would listen on every interface: add the line "
+				      "'address 127.0.0.1' to %s",
+			      path);
 	return 0;
 }
 

@@ -1,5 +1,6 @@
 /* Preflight, both halves: asking the target, and answering on the target. */
 #include "preflight.h"
+#include "criu.h"
 #include "archive_io.h"
 #include "ctr_net.h"
 #include "error.h"
@@ -75,6 +76,9 @@ static void check_tools(struct cm_store *st, const struct cm_mig_request *req, j
 	char *check[] = { "criu", "check", NULL };
 	if (!passes(check, "criu check", &why))
 		problem(problems, why);
+	if (req->lazy && !cm_criu_has_feature("uffd-noncoop"))
+		problem(problems, cm_strdup("--lazy needs userfaultfd with non-cooperative events, which this "
+					    "kernel lacks ('criu check --feature uffd-noncoop')"));
 	if (req->cpuinfo_dir) {
 		char *cpu[] = { "criu", "cpuinfo", "check", "-D", (char *)req->cpuinfo_dir, NULL };
 		if (!passes(cpu, "the CPU check (criu cpuinfo check)", &why))
@@ -212,7 +216,7 @@ static int judge(const char *out, const char *errout, int status, json_t **answe
 }
 
 int cm_mig_preflight(struct cm_store *st, json_t *rec, const struct cm_mig_target *t,
-		     bool include_image, json_t **answer, struct cm_error *err)
+		     bool include_image, bool lazy, json_t **answer, struct cm_error *err)
 {
 	size_t len = 0;
 	cm_autofree char *cpu = cpuinfo_dump(&len, err);
@@ -243,6 +247,8 @@ int cm_mig_preflight(struct cm_store *st, json_t *rec, const struct cm_mig_targe
 	json_decref(status);
 	if (include_image)
 		cm_argv_add(&args, "--include-image");
+	if (lazy)
+		cm_argv_add(&args, "--lazy");
 	struct cm_argv argv = { 0 };
 	cm_mig_target_argv(t, (const char *const *)args.v, &argv);
 	cm_argv_free(&args);

@@ -22,13 +22,14 @@ struct cm_mig_request {
 	json_t *image;             /* the record's "image" */
 	const char *network, *ip;  /* NULL when the container has no address */
 	bool include_image;
+	bool lazy;                 /* migrate --lazy: userfaultfd there too */
 	const char *cpuinfo_dir;   /* holds cpuinfo.img from the source, or NULL */
 };
 
 /* The source's side: asks the target; returns its answer (version, format,
  * boot_id, problems), or -1 with the first problem, in one line, in err. */
 int cm_mig_preflight(struct cm_store *st, json_t *rec, const struct cm_mig_target *t,
-		     bool include_image, json_t **answer, struct cm_error *err);
+		     bool include_image, bool lazy, json_t **answer, struct cm_error *err);
 
 /* The target's side: the answer, whatever it finds (problems is a list of
  * one-line reasons, empty when the container can come). */

@@ -189,14 +189,9 @@ static void ctrmig_words(const struct cm_mig_target *t, const char *const args[]
 		cm_argv_add(w, args[i]);
 }
 
-void cm_mig_target_argv(const struct cm_mig_target *t, const char *const args[], struct cm_argv *out)
+/* ssh and its options up to the host, without the remote command. */
+static void ssh_words(const struct cm_mig_target *t, struct cm_argv *out)
 {
-	struct cm_argv w = { 0 };
-	ctrmig_words(t, args, &w);
-	if (!t->ssh) {
-		*out = w;
-		return;
-	}
 	for (size_t i = 0; i < t->ssh_cmd.n; i++)
 		cm_argv_add(out, t->ssh_cmd.v[i]);
 	/* Never a prompt: ctrmig's children have no terminal to ask on. */
@@ -218,6 +213,17 @@ void cm_mig_target_argv(const struct cm_mig_target *t, const char *const args[],
 		cm_argv_add(out, "-l");
 		cm_argv_add(out, t->user);
 	}
+}
+
+void cm_mig_target_argv(const struct cm_mig_target *t, const char *const args[], struct cm_argv *out)
+{
+	struct cm_argv w = { 0 };
+	ctrmig_words(t, args, &w);
+	if (!t->ssh) {
+		*out = w;
+		return;
+	}
+	ssh_words(t, out);
 	cm_argv_add(out, "--");
 	cm_argv_add(out, t->host);
 	for (size_t i = 0; i < w.n; i++) {
@@ -225,4 +231,42 @@ void cm_mig_target_argv(const struct cm_mig_target *t, const char *const args[],
 		cm_argv_add(out, q);
 	}
 	cm_argv_free(&w);
+}
+
+int cm_mig_target_forward(const struct cm_mig_target *t, int local_port, int *remote_port,
+			  struct cm_error *err)
+{
+	if (!t->ssh) {
+		*remote_port = local_port;
+		return 0;
+	}
+	if (!t->control_dir)
+		return cm_err(err, 0, "no ssh session to forward the page server through");
+	struct cm_argv a = { 0 };
+	ssh_words(t, &a);
+	cm_argv_add(&a, "-O");
+	cm_argv_add(&a, "forward");
+	cm_argv_add(&a, "-R");
+	cm_argv_addf(&a, "127.0.0.1:0:127.0.0.1:%d", local_port);
+	cm_argv_add(&a, "--");
+	cm_argv_add(&a, t->host);
+	struct cm_spawn_io io;
+	memset(&io, 0, sizeof(io));
+	int ret = cm_spawn_io(a.v, NULL, &io, err);
+	cm_argv_free(&a);
+	if (ret == 0) {
+		/* ssh prints the port sshd chose */
+		char *end = NULL;
+		long port = io.out ? strtol(io.out, &end, 10) : 0;
+		if (io.status != 0 || port < 1 || port > 65535) {
+			cm_autofree char *line = cm_spawn_last_line(io.errout ? io.errout : "");
+			ret = cm_err(err, 0, "ssh could not forward a port for the page server%s%s",
+				     line && *line ? ": " : "", line ? line : "");
+		} else {
+			*remote_port = (int)port;
+		}
+	}
+	free(io.out);
+	free(io.errout);
+	return ret;
 }

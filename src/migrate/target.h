@@ -40,6 +40,13 @@ void cm_mig_target_free(struct cm_mig_target *t);
 /* The argv that runs `ctrmig [--root R] ARGS...` on the target. */
 void cm_mig_target_argv(const struct cm_mig_target *t, const char *const args[], struct cm_argv *out);
 
+/* A port on the target's 127.0.0.1 that leads to local_port on this
+ * host's 127.0.0.1: ssh's remote forward on the session's connection
+ * (sshd chooses the port; it listens on the target's loopback only), or
+ * local_port itself for --to-root. */
+int cm_mig_target_forward(const struct cm_mig_target *t, int local_port, int *remote_port,
+			  struct cm_error *err);
+
 /* Splits a command on blanks, as GIT_SSH_COMMAND is used for keys and
  * options (no quoting: a word cannot hold a blank). */
 int cm_mig_split_command(const char *cmd, struct cm_argv *out, struct cm_error *err);

@@ -7,6 +7,14 @@
 #include <stdio.h>
 #include <string.h>
 
+/* migrate --lazy's page server: runc hands CRIU only its port, and CRIU
+ * would listen on every interface; this keeps it on 127.0.0.1, where only
+ * ssh's forwarded port reaches it. */
+#define PAGE_SERVER_LOCAL \
+	"# A lazy migration's page server listens on this host's loopback only:\n" \
+	"# ssh carries its pages. Nothing else in a dump or restore uses it.\n" \
+	"address 127.0.0.1\n"
+
 /* Why nftables: CRIU locks a container's network for the dump and again
  * while it restores. With iptables that is five iptables-restore runs inside
  * the new namespace per restore (50 ms of a 140 ms restore here); with
@@ -16,12 +24,14 @@ static const char conf_nftables[] =
 	"# Written by ctrmig, which hands this file to CRIU for its containers\n"
 	"# (runc's org.criu.config annotation). CRIU config syntax; edit freely.\n"
 	"# Lock the network with nftables: much faster restores than iptables.\n"
-	"network-lock nftables\n";
+	"network-lock nftables\n"
+	PAGE_SERVER_LOCAL;
 static const char conf_default[] =
 	"# Written by ctrmig, which hands this file to CRIU for its containers\n"
 	"# (runc's org.criu.config annotation). CRIU config syntax; edit freely.\n"
 	"# This CRIU or kernel cannot lock the network with nftables\n"
-	"# ('criu check --feature network_lock_nftables' failed): CRIU's default.\n";
+	"# ('criu check --feature network_lock_nftables' failed): CRIU's default.\n"
+	PAGE_SERVER_LOCAL;
 
 char *cm_criu_conf_path(struct cm_store *st)
 {
@@ -42,6 +52,25 @@ int cm_criu_conf_ensure(struct cm_store *st, struct cm_error *err)
 	if (cm_write_file_atomic(path, text, strlen(text), 0644, err) < 0)
 		return cm_err_wrap(err, "write ctrmig's CRIU config");
 	return 0;
+}
+
+/* The value of KEY on its last line in CRIU's config syntax, or "". */
+static void conf_value(const char *text, const char *want, char *value, size_t n)
+{
+	value[0] = '\0';
+	for (const char *line = text; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+		char key[32], v[64];
+		/* CRIU's config lines are options without their dashes: "KEY VALUE". */
+		if (sscanf(line, " %31[^ \t\n#] %63[^ \t\n#]", key, v) == 2 && !strcmp(key, want))
+			snprintf(value, n, "%s", v);
+	}
+}
+
+bool cm_criu_conf_page_server_local(const char *text)
+{
+	char v[64];
+	conf_value(text, "address", v, sizeof(v));
+	return !strcmp(v, "127.0.0.1") || !strcmp(v, "::1") || !strcmp(v, "localhost");
 }
 
 const char *cm_criu_conf_parse_network_lock(const char *text)

@@ -1,4 +1,5 @@
 #include "lazy_pages.h"
+#include "ctr_cgroup.h"
 #include "error.h"
 #include "proc_spawn.h"
 #include "util.h"
@@ -11,7 +12,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-pid_t cm_lazy_serve_start(const char *images, const char *work, bool remove_images, struct cm_error *err)
+pid_t cm_lazy_serve_start(const char *images, const char *work, bool remove_images,
+			  const char *page_server, const char *cgroup, struct cm_error *err)
 {
 	cm_autofree char *self = cm_self_exe(err);
 	if (!self || cm_mkdir_p(work, 0700, err) < 0)
@@ -23,6 +25,14 @@ pid_t cm_lazy_serve_start(const char *images, const char *work, bool remove_imag
 	cm_argv_add(&a, "__lazy-serve");
 	if (remove_images)
 		cm_argv_add(&a, "--rm");
+	if (page_server) {
+		cm_argv_add(&a, "--page-server");
+		cm_argv_add(&a, page_server);
+	}
+	if (cgroup) {
+		cm_argv_add(&a, "--cgroup");
+		cm_argv_add(&a, cgroup);
+	}
 	cm_argv_add(&a, images);
 	cm_argv_add(&a, work);
 	pid_t pid;
@@ -58,19 +68,47 @@ int cm_lazy_serve_main(int argc, char **argv)
 {
 	int i = 1;
 	bool remove_images = false;
+	const char *page_server = NULL;
 	if (i < argc && !strcmp(argv[i], "--rm")) {
 		remove_images = true;
 		i++;
 	}
+	if (i + 1 < argc && !strcmp(argv[i], "--page-server")) {
+		page_server = argv[i + 1];
+		i += 2;
+	}
+	const char *cgroup = NULL;
+	if (i + 1 < argc && !strcmp(argv[i], "--cgroup")) {
+		cgroup = argv[i + 1];
+		i += 2;
+	}
 	if (argc - i != 2)
 		return CM_EXIT_ERROR;
 	const char *images = argv[i], *work = argv[i + 1];
+	char address[256] = "";
+	const char *port = NULL;
+	if (page_server) {
+		const char *colon = strrchr(page_server, ':');
+		if (!colon || colon == page_server || (size_t)(colon - page_server) >= sizeof(address))
+			return CM_EXIT_ERROR;
+		memcpy(address, page_server, (size_t)(colon - page_server));
+		port = colon + 1;
+	}
 	/* Outlive the restore that started us, out of its terminal's reach. */
 	setsid();
 	signal(SIGPIPE, SIG_IGN);
 	cm_autofree char *log = cm_path_join(work, "lazy-pages.log");
 	char *cargv[] = { "criu", "lazy-pages", "--images-dir", (char *)images, "--work-dir", (char *)work,
-			  "-o", "lazy-pages.log", "-v2", NULL };
+			  "-o", "lazy-pages.log", "-v2", NULL, NULL, NULL, NULL, NULL, NULL };
+	if (page_server) {
+		/* the pages come from the source's page server, not the images */
+		char **more = cargv + 9;
+		*more++ = "--page-server";
+		*more++ = "--address";
+		*more++ = address;
+		*more++ = "--port";
+		*more++ = (char *)port;
+	}
 	struct cm_error err = { 0 };
 	pid_t pid;
 	int logfd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
@@ -98,6 +136,11 @@ int cm_lazy_serve_main(int argc, char **argv)
 		if (r == pid)
 			break;
 	}
+	/* Memory that cannot come in leaves holes no process may run with:
+	 * the container dies (and a restore still waiting on it ends). */
+	bool whole = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+	if (!whole && cgroup)
+		cm_cgroup_kill_all(cgroup);
 	/* every page is in: the checkpoint may go now, as a restore without
 	 * --lazy lets it go at once */
 	if (remove_images && WIFEXITED(status) && WEXITSTATUS(status) == 0)

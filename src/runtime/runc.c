@@ -41,6 +41,13 @@ void cm_runc_argv_checkpoint(struct cm_store *st, struct cm_argv *a, const char 
 		cm_argv_add(a, "--parent-path");
 		cm_argv_add(a, o->parent_path);
 	}
+	if (o->lazy_page_server) {
+		cm_argv_add(a, "--lazy-pages");
+		cm_argv_add(a, "--page-server");
+		cm_argv_add(a, o->lazy_page_server);
+		cm_argv_add(a, "--status-fd");
+		cm_argv_addf(a, "%d", o->status_fd);
+	}
 	if (o->pre_dump)
 		cm_argv_add(a, "--pre-dump");
 	else if (o->leave_running)

@@ -18,6 +18,10 @@ struct cm_runc_ckpt_opts {
 	bool tcp_established;
 	bool file_locks;
 	bool pre_dump;
+	/* Post-copy: "ADDR:PORT" of the page server that serves the lazy
+	 * memory, and the fd CRIU's readiness byte is written to (-1: none). */
+	const char *lazy_page_server;
+	int status_fd;
 };
 
 struct cm_runc_restore_opts {

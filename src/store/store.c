@@ -51,6 +51,14 @@ char *cm_store_netns_path(struct cm_store *st, const char *id)
 	return cm_strfmt("%s/netns/%s", dirname(copy), id);
 }
 
+char *cm_store_cgroup_path(struct cm_store *st, const char *id)
+{
+	/* runc_root is /run/ctrmig/<hash>/runc */
+	cm_autofree char *copy = cm_strdup(st->runc_root);
+	cm_autofree char *parent = cm_strdup(dirname(copy));
+	return cm_strfmt("/ctrmig/%s/%s", basename(parent), id);
+}
+
 char *cm_store_socket_path(struct cm_store *st, const char *kind, const char *id)
 {
 	cm_autofree char *copy = cm_strdup(st->runc_root);

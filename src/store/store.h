@@ -21,6 +21,10 @@ int cm_store_open(struct cm_store *st, const char *root, const char *runtime, bo
 /* Where a container's network namespace is mounted:
  * /run/ctrmig/<store hash>/netns/<id>. */
 char *cm_store_netns_path(struct cm_store *st, const char *id);
+/* The container's cgroup, /ctrmig/<store hash>/<id>: two stores on one
+ * host may hold the same id at once (a lazy move's frozen source and its
+ * copy), and a cgroup v1 freezer is shared by whoever uses its path. */
+char *cm_store_cgroup_path(struct cm_store *st, const char *id);
 /* A container's unix socket in the same folder, short enough for sun_path:
  * kind "attach" (its monitor's attach socket) or "console" (where runc sends
  * its terminal). */

@@ -330,7 +330,7 @@ real_archive() {
     awk '$5 == "/proc/sys" && $6 ~ /(^|,)ro(,|$)/' /proc/$pid/mountinfo | grep -q .
     # the device cgroup allows only runc's defaults, not every device
     local devs
-    devs=$(cat /sys/fs/cgroup/devices/ctrmig/"$id"/devices.list 2>/dev/null || echo "no v1 device cgroup")
+    devs=$(cat "/sys/fs/cgroup/devices$(awk -F: '$2 == "devices" {print $3}' /proc/$pid/cgroup)/devices.list")
     [[ "$devs" != *"a *:* rwm"* ]]
     ! grep -q pwned "$ROOT_B/containers/$id/bundle/config.json"
 }
