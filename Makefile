@@ -56,6 +56,11 @@ TOOL_BINS = $(patsubst tests/tools/%.c,build/tools/%,$(wildcard tests/tools/*.c)
 build/tools/%: tests/tools/%.c $(LIB_OBJS) $(PROTO_HDRS) | build
 	@mkdir -p build/tools
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB_OBJS) $(LDLIBS)
+# Those that run inside the tests' busybox containers: static, nothing of ctrmig's.
+CTR_TOOL_BINS = build/tools/memhold
+$(CTR_TOOL_BINS): build/tools/%: tests/tools/%.c | build
+	@mkdir -p build/tools
+	$(CC) -static -O2 -Wall -Wextra -o $@ $<
 
 # libFuzzer targets under AddressSanitizer and UndefinedBehaviorSanitizer
 # (tests/fuzz/), with clang. The library is built again into build/fuzz/,

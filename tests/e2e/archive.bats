@@ -389,3 +389,47 @@ as_with_previous() { # archive out
     ! nsenter -t "$pid" -m -r /bin/cat /root/new 2>/dev/null
     nsenter -t "$pid" -m -r /bin/ls /etc/group
 }
+
+# Waits until a container's log, as the given ctrmig function reads it, has a
+# line starting with word, and prints the rest of its last such line.
+log_word() { # ctrmig-function container word
+    local i v
+    for i in $(seq 100); do
+        v=$("$1" logs "$2" 2>/dev/null | sed -n "s/^$3 //p" | tail -n 1)
+        [ -n "$v" ] && { echo "$v"; return 0; }
+        sleep 0.1
+    done
+    echo "$2 never logged '$3'" >&2
+    return 1
+}
+
+@test "restore -i --lazy: running before its memory is in, every page right after, then the checkpoint goes" {
+    import_memhold_image ctrmig
+    import_memhold_image b
+    # 256 MiB of seeded random words; "ready SUM" once they are all written
+    ctrmig run -d --name mem memhold memhold 256 >/dev/null
+    local sum
+    sum=$(log_word ctrmig mem ready)
+    ctrmig checkpoint -e "$BATS_TEST_TMPDIR/m.tar.zst" mem >/dev/null
+    ctrmig rm -f mem >/dev/null
+    run --separate-stderr b restore -i "$BATS_TEST_TMPDIR/m.tar.zst" --lazy --print-stats
+    [ "$status" -eq 0 ]
+    # 256 MiB are 65536 pages: CRIU itself wrote only the few that are not
+    # lazy (the eager copy below writes them all), the daemon the rest
+    local lazy eager
+    lazy=$(jq '.container_statistics[0].criu_statistics.pages_restored' <<< "$output")
+    [ "$lazy" -lt 1024 ] || { echo "pages restored before running: $lazy" >&2; return 1; }
+    [ "$(b inspect --format '{{.State.Status}}' mem)" = running ]
+    eager=$(b restore -i "$BATS_TEST_TMPDIR/m.tar.zst" -n eager --print-stats |
+        jq '.container_statistics[0].criu_statistics.pages_restored')
+    [ "$eager" -ge 65536 ] || { echo "pages restored without --lazy: $eager" >&2; return 1; }
+    # every page came back as it was
+    b exec mem kill -USR1 1
+    [ "$(log_word b mem sum)" = "$sum" ]
+    # the daemon is done, and then the checkpoint went
+    local dir i
+    dir=$(b inspect --format '{{.StoreDir}}' mem)
+    for i in $(seq 100); do [ -d "$dir/checkpoint" ] || break; sleep 0.1; done
+    [ ! -d "$dir/checkpoint" ]
+    ! pgrep -f "__lazy-serve.*$dir" >/dev/null
+}

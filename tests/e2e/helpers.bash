@@ -34,6 +34,20 @@ busybox_rootfs() {
 
 ctrmig() { "$CTRMIG_BIN" --root "$CTR_ROOT" "$@"; }
 
+# The busybox rootfs with tests/tools/memhold as /bin/memhold (make e2e builds
+# it), imported as image "memhold" by the given ctrmig function (ctrmig, b, ...):
+# the same files, so the same image, in every store.
+import_memhold_image() { # ctrmig-function
+    local tool="$TOP/build/tools/memhold" dir="$BATS_FILE_TMPDIR/memhold-rootfs"
+    [ -x "$tool" ] || need "no $tool (make e2e builds it)" || return 1
+    if [ ! -d "$dir" ]; then
+        cp -a "$(busybox_rootfs)" "$dir.tmp"
+        cp "$tool" "$dir.tmp/bin/memhold"
+        mv "$dir.tmp" "$dir"
+    fi
+    "$1" image import "$dir" memhold >/dev/null
+}
+
 # Leaves the store with a "busybox" image; most tests start from there.
 setup_store() {
     CTR_ROOT=$(mktemp -d /tmp/ctrmig-e2e.XXXXXX)
