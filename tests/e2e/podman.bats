@@ -5,6 +5,7 @@
 bats_require_minimum_version 1.5.0
 load helpers
 load archive_helpers
+load net_helpers
 
 # This host lets root raise no limit past its own (Podman's defaults ask
 # for more), so the containers Podman makes here name theirs.
@@ -24,6 +25,19 @@ setup_file() {
 
 teardown_file() {
     podman rm -af >/dev/null 2>&1 || true
+}
+
+# A Podman network's subnet, away from Podman's 10.88.0.0/16 and ctrmig's
+# 10.99.0.0/16, and its name, the same in Podman and in store B.
+PNET=ctrmig-e2e-pnet
+PNET_SUBNET=10.89.77.0/24
+
+# Both networks, and so both bridges with their routes, go after each test.
+teardown_more() {
+    podman rm -f pport >/dev/null 2>&1 || true
+    podman network rm -f "$PNET" >/dev/null 2>&1 || true
+    b rm -f pport >/dev/null 2>&1 || true
+    b network rm "$PNET" >/dev/null 2>&1 || true
 }
 
 podman_counter() { # name [podman run args...]
@@ -131,6 +145,41 @@ restores_in_b() { # archive name last-count
     [[ "$output" == *"privileged mode (--privileged)"* || "$output" == *"has devices"* ]] || { echo "$output"; false; }
     [ "$(store_contents "$ROOT_B")" = "$before" ]
     ! grep -q " $ROOT_B/" /proc/self/mounts
+}
+
+@test "Podman's archive on a network of the same name and subnet here: its address, MAC and ports (-p)" {
+    teardown_more
+    podman network create --subnet "$PNET_SUBNET" "$PNET" >/dev/null
+    podman run -d --name pport --network "$PNET" -p 127.0.0.1::80 "${PODMAN_LIMITS[@]}" busybox \
+        sh -c "$HTTP_COUNTER" >/dev/null
+    local port ip mac before
+    port=$(podman port pport 80/tcp | cut -d: -f2)
+    ip=$(podman inspect pport | jq -r --arg n "$PNET" '.[0].NetworkSettings.Networks[$n].IPAddress')
+    mac=$(podman inspect pport | jq -r --arg n "$PNET" '.[0].NetworkSettings.Networks[$n].MacAddress')
+    [[ "$ip" == 10.89.77.* ]]
+    [ "$(fetch "http://127.0.0.1:$port")" = 1 ]
+    podman container checkpoint -e "$BATS_TEST_TMPDIR/port.tar.zst" pport >/dev/null
+    # Another host has no Podman network on that subnet: removing it takes
+    # its bridge and route, which a ctrmig network of the same subnet here
+    # would clash with (ctrmig refuses a subnet the host routes elsewhere).
+    podman rm pport >/dev/null
+    podman network rm "$PNET" >/dev/null
+    b network create --subnet "$PNET_SUBNET" "$PNET" >/dev/null
+    # ctrmig's bridge, never Podman's cni-podmanN or netavark's podmanN
+    [[ "$(b network inspect "$PNET" | jq -r '.[0].network_interface')" == ctrmig[0-9]* ]]
+    # Host ports are a grant, as in ctrmig's own unsigned archives.
+    before=$(store_contents "$ROOT_B")
+    run b restore -i "$BATS_TEST_TMPDIR/port.tar.zst"
+    assert_one_line_error
+    [[ "$output" == *"host ports 127.0.0.1:$port->80/tcp (-p"* ]] || { echo "$output"; false; }
+    [ "$(store_contents "$ROOT_B")" = "$before" ]
+    b restore -i "$BATS_TEST_TMPDIR/port.tar.zst" -p "127.0.0.1:$port:80" >/dev/null
+    [ "$(b inspect --format '{{.NetworkSettings.IPAddress}}' pport)" = "$ip" ]
+    [ "$(b inspect --format '{{.NetworkSettings.MacAddress}}' pport)" = "$mac" ]
+    [ "$(b port pport)" = "80/tcp -> 127.0.0.1:$port" ]
+    # the count goes on, through the published port and at the address
+    [ "$(fetch "http://127.0.0.1:$port")" = 2 ]
+    [ "$(fetch "http://$ip")" = 3 ]
 }
 
 @test "Podman restores ctrmig's archive (podman container restore -i): the counter goes on" {
