@@ -192,14 +192,18 @@ static json_t *config_dump(json_t *rec, const char *which, bool with_previous)
 		json_object_set_new(json_object_get(j, "ctrmig"), "with_previous", json_true());
 	/* What `podman container restore -i` reads (libpod's ContainerConfig;
 	 * unknown keys it ignores): the base by its id (the config digest, as
-	 * containers/storage names images), and a network of Podman's own. */
+	 * containers/storage names images), and a network of Podman's own.
+	 * ctrmig pins every container's own network namespace, --network none
+	 * too, so CRIU's images take it as external: Podman must make one
+	 * (createNetNS), which for none it leaves with lo down, where its own
+	 * none containers get theirs from runc with lo up. */
 	json_t *config = json_object_get(rec, "config");
 	const char *net = cm_json_str(config, "network");
 	bool own_net = !net || strcmp(net, "host");
 	bool cni = net && strcmp(net, "host") && strcmp(net, "none");
 	json_t *podman = json_pack("{s:s, s:s, s:b, s:s, s:s, s:i, s:i, s:I, s:b, s:{s:b, s:b}, s:s}",
 				   "rootfsImageID", cm_json_str(image, "id"), "RawImageName", image_name,
-				   "createNetNS", cni, "networkMode", cni ? "bridge" : own_net ? "none" : "host",
+				   "createNetNS", own_net, "networkMode", cni ? "bridge" : own_net ? "none" : "host",
 				   "logDriver", "k8s-file", "stopSignal", 15, "stopTimeout", 10,
 				   "shmSize", (json_int_t)65536000, "createWorkingDir", 1, "idMappingsOptions",
 				   "HostUIDMapping", 1, "HostGIDMapping", 1, "cgroupsMode", "enabled");

@@ -182,23 +182,37 @@ restores_in_b() { # archive name last-count
     [ "$(fetch "http://$ip")" = 3 ]
 }
 
-@test "Podman restores ctrmig's archive (podman container restore -i): the counter goes on" {
-    ctrmig run -d --name tw busybox sh -c "$COUNTER" >/dev/null
-    wait_for_count tw 3
-    ctrmig checkpoint -e "$BATS_TEST_TMPDIR/ours.tar.zst" tw >/dev/null
+# ctrmig checkpoints a counter into an archive, Podman restores it, and the
+# count goes on from where it was.
+podman_restores_ours() { # name [ctrmig run args...]
+    local name=$1
+    shift
+    ctrmig run -d --name "$name" "$@" busybox sh -c "$COUNTER" >/dev/null
+    wait_for_count "$name" 3
+    ctrmig checkpoint -e "$BATS_TEST_TMPDIR/$name.tar.zst" "$name" >/dev/null
     local last
-    last=$(last_count tw)
-    ctrmig rm tw >/dev/null
-    podman rm -f tw >/dev/null 2>&1 || true
-    podman container restore -i "$BATS_TEST_TMPDIR/ours.tar.zst" >/dev/null
+    last=$(last_count "$name")
+    ctrmig rm "$name" >/dev/null
+    podman rm -f "$name" >/dev/null 2>&1 || true
+    podman container restore -i "$BATS_TEST_TMPDIR/$name.tar.zst" >/dev/null
     local i n=0
     for i in $(seq 100); do
-        n=$(podman logs tw 2>/dev/null | tail -n 1)
+        n=$(podman logs "$name" 2>/dev/null | tail -n 1)
         [ "${n:-0}" -gt "$last" ] 2>/dev/null && break
         sleep 0.1
     done
     [ "$n" -gt "$last" ]
     # it went on from the count: the first line Podman logged follows it
-    [ "$(podman logs tw | head -n 1)" = $((last + 1)) ]
+    [ "$(podman logs "$name" | head -n 1)" = $((last + 1)) ]
+}
+
+@test "Podman restores ctrmig's archive (podman container restore -i): the counter goes on" {
+    podman_restores_ours tw
     podman rm -f tw >/dev/null
+}
+
+@test "Podman restores ctrmig's archive of a container without a network" {
+    podman_restores_ours tnone --network none
+    [ "$(podman inspect --format '{{.HostConfig.NetworkMode}}' tnone)" = none ]
+    podman rm -f -t 0 tnone >/dev/null
 }
