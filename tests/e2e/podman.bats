@@ -74,6 +74,10 @@ restores_in_b() { # archive name last-count
     [ "$status" -eq 0 ]
     [[ "$output" == *"made by Podman: it has no ctrmig.manifest"* ]] || { echo "$output"; false; }
     wait_for_line_b pweb $((last + 1))
+    local id
+    id=$(b inspect --format '{{.Id}}' pweb)
+    [ "$(cat "$ROOT_B/containers/$id/upper/root/new")" = made ]
+    b diff pweb | grep -qx 'D /etc/group'
     # Podman's network is not here: a new address on ctrmig's
     [[ "$(b inspect --format '{{.NetworkSettings.IPAddress}}' pweb)" == 10.99.* ]]
     b rm -f pweb >/dev/null
@@ -143,6 +147,31 @@ restores_in_b() { # archive name last-count
     assert_one_line_error
     # Podman gives a privileged container the host's devices
     [[ "$output" == *"privileged mode (--privileged)"* || "$output" == *"has devices"* ]] || { echo "$output"; false; }
+    [ "$(store_contents "$ROOT_B")" = "$before" ]
+    ! grep -q " $ROOT_B/" /proc/self/mounts
+}
+
+@test "a foreign archive's hook or device: refused in one line, nothing made" {
+    podman_counter phook
+    podman container checkpoint -e "$BATS_TEST_TMPDIR/hook.tar.zst" phook >/dev/null
+    # Podman writes the hooks of its hooks folders into spec.dump; this
+    # host has none, so the test puts one there
+    local d="$BATS_TEST_TMPDIR/hook" before
+    mkdir -p "$d" && tar -C "$d" -xf "$BATS_TEST_TMPDIR/hook.tar.zst"
+    jq '.hooks = {"prestart": [{"path": "/bin/true"}]}' "$d/spec.dump" > "$d/s" && mv "$d/s" "$d/spec.dump"
+    (cd "$d" && tar -cf "$BATS_TEST_TMPDIR/hook.tar" $(ls -A))
+    before=$(store_contents "$ROOT_B")
+    run b restore -i "$BATS_TEST_TMPDIR/hook.tar" --trust-archive-config
+    assert_one_line_error
+    [[ "$output" == *"spec.dump asks for prestart hooks"* ]] || { echo "$output"; false; }
+    [ "$(store_contents "$ROOT_B")" = "$before" ]
+
+    podman rm -f pdev >/dev/null 2>&1 || true
+    podman run -d --name pdev --device /dev/zero:/dev/myzero "${PODMAN_LIMITS[@]}" busybox sleep 1000 >/dev/null
+    podman container checkpoint -e "$BATS_TEST_TMPDIR/dev.tar.zst" pdev >/dev/null
+    run b restore -i "$BATS_TEST_TMPDIR/dev.tar.zst" --device /dev/zero:/dev/myzero
+    assert_one_line_error
+    [[ "$output" == *"container pdev has devices"* ]] || { echo "$output"; false; }
     [ "$(store_contents "$ROOT_B")" = "$before" ]
     ! grep -q " $ROOT_B/" /proc/self/mounts
 }
