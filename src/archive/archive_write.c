@@ -239,6 +239,10 @@ static json_t *spec_dump(struct cm_store *st, json_t *rec, struct cm_error *err)
 	 * know from here; the value is the container's own name. */
 	json_object_set_new(ann, "io.kubernetes.cri.container-name",
 			    json_string(cm_json_str(rec, "name")));
+	/* CRI-O's restore requires the Kubernetes annotations the container
+	 * was made with, as a JSON object (server/container_restore.go); a
+	 * ctrmig container had none. */
+	json_object_set_new(ann, "io.kubernetes.cri-o.Annotations", json_string("{}"));
 	/* paths on this host */
 	json_object_del(spec, "hooks");
 	json_object_del(ann, "org.criu.config");

@@ -162,7 +162,9 @@ load archive_helpers
     run checkpointctl inspect --metadata "$BATS_TEST_TMPDIR/c.tar.zst"
     [ "$status" -eq 0 ]
     [[ "$output" == *"io.container.manager: ctrmig"* ]]
-    # the image's id as CRI-O restores it: 64 hex, no prefix
+    # what CRI-O's restore requires: its annotations key, and the image's id
+    # as it takes it (64 hex, no prefix)
+    tar -xOf "$BATS_TEST_TMPDIR/c.tar.zst" spec.dump | jq -e '.annotations["io.kubernetes.cri-o.Annotations"] == "{}"'
     tar -xOf "$BATS_TEST_TMPDIR/c.tar.zst" config.dump |
         jq -e --arg i "$(ctrmig inspect --format '{{.Image}}' web)" '.rootfsImageRef == ($i | ltrimstr("sha256:"))'
     # The address is in network.status, Podman's format, where checkpointctl's
