@@ -192,10 +192,9 @@ json_t *cm_foreign_record(json_t *cfg, json_t *spec, const char *engine, struct 
 	}
 	json_object_set_new(config, "tmpfs", tmpfs);
 	json_object_set_new(config, "volumes", volumes);
-	json_t *args = json_object_get(process, "args");
-	json_object_set(config, "cmd", args ? args : json_array());
-	json_object_set(config, "env", json_is_array(json_object_get(process, "env")) ? json_object_get(process, "env")
-										   : json_array());
+	json_t *args = json_object_get(process, "args"), *env = json_object_get(process, "env");
+	json_object_set_new(config, "cmd", args ? json_incref(args) : json_array());
+	json_object_set_new(config, "env", json_is_array(env) ? json_incref(env) : json_array());
 	json_object_set_new(config, "workdir", json_string(cm_json_str(process, "cwd") ? cm_json_str(process, "cwd") : "/"));
 	const char *hostname = cm_json_str(spec, "hostname");
 	if (hostname)
