@@ -174,26 +174,36 @@ static json_t *config_dump(json_t *rec, const char *which, bool with_previous)
 					 "exit_code", "finished_at" };
 	for (size_t i = 0; i < sizeof(runtime_fields) / sizeof(runtime_fields[0]); i++)
 		json_object_del(record, runtime_fields[i]);
-	json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:{s:s, s:i, s:o}}", "id",
-			 cm_json_str(rec, "id"), "name", cm_json_str(rec, "name"), "rootfsImage",
-			 cm_json_str(image, "digest"), "rootfsImageRef", cm_json_str(image, "digest"),
+	/* checkpointctl's fields as CRI-O fills them: rootfsImage the image as
+	 * the user named it, rootfsImageRef its id (the config digest's 64 hex,
+	 * which CRI-O's restore takes as the image and refuses in any other
+	 * form), rootfsImageName a name it can be pulled by. */
+	const char *image_id = cm_json_str(image, "id");
+	const char *image_name = cm_json_str(image, "name") ? cm_json_str(image, "name") : image_id;
+	json_t *j = json_pack("{s:s, s:s, s:s?, s:s?, s:s, s:s, s:s, s:b, s:{s:s, s:i, s:o}}", "id",
+			 cm_json_str(rec, "id"), "name", cm_json_str(rec, "name"), "rootfsImage", image_name,
 			 "rootfsImageName", cm_json_str(image, "name"), "runtime", "runc",
 			 "createdTime", cm_json_str(rec, "created"), "checkpointedTime",
 			 cm_json_str(ckpt, "time"), "restored", 0, "ctrmig", "version", CM_VERSION,
 			 "format", CM_ARCHIVE_FORMAT, "record", record);
+	if (image_id && strlen(image_id) == 64 && cm_is_hex(image_id))
+		json_object_set_new(j, "rootfsImageRef", json_string(image_id));
 	if (with_previous)
 		json_object_set_new(json_object_get(j, "ctrmig"), "with_previous", json_true());
 	/* What `podman container restore -i` reads (libpod's ContainerConfig;
 	 * unknown keys it ignores): the base by its id (the config digest, as
-	 * containers/storage names images), and a network of Podman's own. */
+	 * containers/storage names images), and a network of Podman's own.
+	 * ctrmig pins every container's own network namespace, --network none
+	 * too, so CRIU's images take it as external: Podman must make one
+	 * (createNetNS), which for none it leaves with lo down, where its own
+	 * none containers get theirs from runc with lo up. */
 	json_t *config = json_object_get(rec, "config");
 	const char *net = cm_json_str(config, "network");
 	bool own_net = !net || strcmp(net, "host");
 	bool cni = net && strcmp(net, "host") && strcmp(net, "none");
 	json_t *podman = json_pack("{s:s, s:s, s:b, s:s, s:s, s:i, s:i, s:I, s:b, s:{s:b, s:b}, s:s}",
-				   "rootfsImageID", cm_json_str(image, "id"), "RawImageName",
-				   cm_json_str(image, "name") ? cm_json_str(image, "name") : cm_json_str(image, "id"),
-				   "createNetNS", cni, "networkMode", cni ? "bridge" : own_net ? "none" : "host",
+				   "rootfsImageID", cm_json_str(image, "id"), "RawImageName", image_name,
+				   "createNetNS", own_net, "networkMode", cni ? "bridge" : own_net ? "none" : "host",
 				   "logDriver", "k8s-file", "stopSignal", 15, "stopTimeout", 10,
 				   "shmSize", (json_int_t)65536000, "createWorkingDir", 1, "idMappingsOptions",
 				   "HostUIDMapping", 1, "HostGIDMapping", 1, "cgroupsMode", "enabled");
@@ -216,6 +226,12 @@ static json_t *spec_dump(struct cm_store *st, json_t *rec, struct cm_error *err)
 		ann = json_object();
 		json_object_set_new(spec, "annotations", ann);
 	}
+	/* The creator and manager, as Podman and CRI-O mean the key. checkpointctl
+	 * knows only "libpod" and "cri-o" and labels any other value
+	 * "containerd"; "libpod" would buy the label "Podman" with a false
+	 * provenance that `checkpointctl build` then stamps on images
+	 * (org.criu.checkpoint.engine.name). `checkpointctl inspect --metadata`
+	 * shows this value. */
 	json_object_set_new(ann, "io.container.manager", json_string("ctrmig"));
 	json_object_set_new(ann, "org.ctrmig.version", json_string(CM_VERSION));
 	json_object_set_new(ann, "org.ctrmig.name", json_string(cm_json_str(rec, "name")));
@@ -223,6 +239,10 @@ static json_t *spec_dump(struct cm_store *st, json_t *rec, struct cm_error *err)
 	 * know from here; the value is the container's own name. */
 	json_object_set_new(ann, "io.kubernetes.cri.container-name",
 			    json_string(cm_json_str(rec, "name")));
+	/* CRI-O's restore requires the Kubernetes annotations the container
+	 * was made with, as a JSON object (server/container_restore.go); a
+	 * ctrmig container had none. */
+	json_object_set_new(ann, "io.kubernetes.cri-o.Annotations", json_string("{}"));
 	/* paths on this host */
 	json_object_del(spec, "hooks");
 	json_object_del(ann, "org.criu.config");

@@ -15,9 +15,13 @@
 #include <unistd.h>
 
 #define MEDIA_LAYER_TAR "application/vnd.oci.image.layer.v1.tar"
-/* The key each engine looks for: CRI-O's decides, the rest inform. */
+/* The keys engines look for: CRI-O's decides for CRI-O; podman's CLI takes
+ * an image as a checkpoint only with Podman's runtime key, whose value must
+ * be the runtime it runs (IsCheckpointImage in cmd/podman/utils); the rest
+ * inform. */
 #define CRIO_KEY "io.kubernetes.cri-o.annotations.checkpoint.name"
 #define CRIU_KEY "org.criu.checkpoint.container.name"
+#define PODMAN_RUNTIME_KEY "io.podman.annotations.checkpoint.runtime.name"
 
 json_t *cm_ckpt_image_annotations(json_t *rec)
 {
@@ -25,14 +29,15 @@ json_t *cm_ckpt_image_annotations(json_t *rec)
 	json_t *image = json_object_get(rec, "image");
 	const char *base = cm_json_str(image, "name") ? cm_json_str(image, "name") : "";
 	const char *base_id = cm_json_str(image, "id") ? cm_json_str(image, "id") : "";
-	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
 			 CRIO_KEY, name, "io.kubernetes.cri-o.annotations.checkpoint.rootfsImageName", base,
 			 "io.kubernetes.cri-o.annotations.checkpoint.rootfsImageID", base_id,
 			 CRIU_KEY, name, "org.criu.checkpoint.engine.name", "ctrmig",
 			 "org.criu.checkpoint.rootfsImageName", base, "org.criu.checkpoint.rootfsImageID", base_id,
 			 "org.criu.checkpoint.runtime.name", "runc", "io.podman.annotations.checkpoint.name", name,
 			 "io.podman.annotations.checkpoint.rootfsImageID", base_id,
-			 "io.podman.annotations.checkpoint.rootfsImageName", base, "org.ctrmig.checkpoint.id", id,
+			 "io.podman.annotations.checkpoint.rootfsImageName", base, PODMAN_RUNTIME_KEY, "runc",
+			 "org.ctrmig.checkpoint.id", id,
 			 "org.opencontainers.image.title", name);
 }
 

@@ -5,6 +5,7 @@
 #include "networks.h"
 #include "oci_spec.h"
 #include "store.h"
+#include "subnet.h"
 #include "util.h"
 
 #include <stdio.h>
@@ -93,6 +94,58 @@ static void caps_of(json_t *spec, json_t *config)
 	json_decref(add), json_decref(drop), json_decref(defaults);
 }
 
+/* One of Podman's published ports (newPortMappings: a range of ports, the
+ * protocols as "tcp,udp"), a mapping a port as ctrmig records them. */
+static int add_port_mapping(json_t *ports, json_t *m, const char *name, struct cm_error *err)
+{
+	const char *ip = cm_json_str(m, "host_ip") ? cm_json_str(m, "host_ip") : "";
+	const char *protocols = cm_json_str(m, "protocol") ? cm_json_str(m, "protocol") : "tcp";
+	json_int_t host = cm_json_int(m, "host_port", 0), ctr = cm_json_int(m, "container_port", 0);
+	json_int_t range = cm_json_int(m, "range", 1) > 1 ? cm_json_int(m, "range", 1) : 1;
+	uint32_t a;
+	if (!json_is_object(m) || host < 1 || ctr < 1 || host + range - 1 > 65535 || ctr + range - 1 > 65535)
+		return cm_err(err, 0, "config.dump: a published port of container %s is not valid", name);
+	if (*ip && !cm_ipv4_parse(ip, &a))
+		return cm_err(err, 0, "container %s publishes port %lld on %.64s, which is no IPv4 address: "
+				      "ctrmig publishes on IPv4 only", name, (long long)host, ip);
+	cm_autofree char *list = cm_strdup(protocols);
+	char *save = NULL;
+	for (char *p = strtok_r(list, ",", &save); p; p = strtok_r(NULL, ",", &save)) {
+		if (strcmp(p, "tcp") && strcmp(p, "udp"))
+			return cm_err(err, 0, "container %s publishes %.16s port %lld, which ctrmig does not have "
+					      "(tcp and udp only)", name, p, (long long)host);
+		for (json_int_t k = 0; k < range; k++) {
+			if (json_array_size(ports) == 1024)
+				return cm_err(err, 0, "container %s publishes more than 1024 ports", name);
+			json_array_append_new(ports, json_pack("{s:s, s:I, s:I, s:s}", "host_ip", ip, "host_port",
+							       host + k, "container_port", ctr + k, "protocol", p));
+		}
+	}
+	return 0;
+}
+
+/* Its published host ports, which the restore's -p must allow, as for an
+ * unsigned archive of ctrmig's. */
+static int ports_of(json_t *cfg, const char *name, json_t *config, struct cm_error *err)
+{
+	json_t *list = json_object_get(cfg, "newPortMappings"), *m;
+	size_t i;
+	/* Podman 3's form, which Podman 4 still declares but leaves null */
+	if (json_array_size(json_object_get(cfg, "portMappings")) && !json_array_size(list))
+		return cm_err(err, 0, "container %s publishes ports in Podman 3's form, which ctrmig does not read",
+			      name);
+	if (!list || json_is_null(list))
+		return 0;
+	if (!json_is_array(list))
+		return cm_err(err, 0, "config.dump: newPortMappings is not a list");
+	json_t *ports = json_array();
+	json_object_set_new(config, "ports", ports);
+	json_array_foreach(list, i, m)
+		if (add_port_mapping(ports, m, name, err) < 0)
+			return -1;
+	return 0;
+}
+
 json_t *cm_foreign_record(json_t *cfg, json_t *spec, const char *engine, struct cm_error *err)
 {
 	const char *id = cm_json_str(cfg, "id"), *name = cm_json_str(cfg, "name");
@@ -139,10 +192,9 @@ json_t *cm_foreign_record(json_t *cfg, json_t *spec, const char *engine, struct 
 	}
 	json_object_set_new(config, "tmpfs", tmpfs);
 	json_object_set_new(config, "volumes", volumes);
-	json_t *args = json_object_get(process, "args");
-	json_object_set(config, "cmd", args ? args : json_array());
-	json_object_set(config, "env", json_is_array(json_object_get(process, "env")) ? json_object_get(process, "env")
-										   : json_array());
+	json_t *args = json_object_get(process, "args"), *env = json_object_get(process, "env");
+	json_object_set_new(config, "cmd", args ? json_incref(args) : json_array());
+	json_object_set_new(config, "env", json_is_array(env) ? json_incref(env) : json_array());
 	json_object_set_new(config, "workdir", json_string(cm_json_str(process, "cwd") ? cm_json_str(process, "cwd") : "/"));
 	const char *hostname = cm_json_str(spec, "hostname");
 	if (hostname)
@@ -166,6 +218,10 @@ json_t *cm_foreign_record(json_t *cfg, json_t *spec, const char *engine, struct 
 	if (json_is_true(json_object_get(cfg, "privileged")))
 		json_object_set_new(config, "privileged", json_true());
 	caps_of(spec, config);
+	if (has_net && net_path && ports_of(cfg, name, config, err) < 0) {
+		json_decref(config);
+		return NULL;
+	}
 	if (json_is_true(json_object_get(process, "terminal")))
 		json_object_set_new(config, "tty", json_true());
 	if (json_is_true(json_object_get(cfg, "stdin")))

@@ -10,6 +10,8 @@ setup() {
 }
 
 teardown() {
+    # what a test file made beyond the stores (networks, say), even after a failure
+    if declare -F teardown_more >/dev/null; then teardown_more || true; fi
     umount "$BATS_TEST_TMPDIR/small" 2>/dev/null || true
     "$CTRMIG_BIN" --root "$ROOT_B" rm -af >/dev/null 2>&1 || true
     grep -o " $ROOT_B/[^ ]*" /proc/self/mounts | sort -r | while read -r m; do umount -l "$m"; done

@@ -27,6 +27,7 @@ teardown_file() { stop_registry; }
     jq -e '.annotations["io.kubernetes.cri-o.annotations.checkpoint.name"] == "web"' "$m"
     jq -e '.annotations["org.criu.checkpoint.container.name"] == "web"' "$m"
     jq -e '.annotations["io.podman.annotations.checkpoint.name"] == "web"' "$m"
+    jq -e '.annotations["io.podman.annotations.checkpoint.runtime.name"] == "runc"' "$m"
     jq -e '.layers | length == 1' "$m"
     # the layer is the archive: its files at the root
     local layer
@@ -82,4 +83,29 @@ teardown_file() { stop_registry; }
     podman rmi -f "$REGISTRY/ctrmig/podman-ckpt:1" >/dev/null 2>&1 || true
     b restore --tls-verify=false "$REGISTRY/ctrmig/podman-ckpt:1" >/dev/null
     wait_for_line_b pimg $((last + 1))
+}
+
+@test "Podman restores ctrmig's checkpoint image, pulled from the registry" {
+    command -v podman >/dev/null || need "podman not installed (make deps)"
+    # the base image, the same id in Podman's storage and ctrmig's
+    ctrmig image save -o "$BATS_TEST_TMPDIR/busybox.tar" busybox
+    podman load -q -i "$BATS_TEST_TMPDIR/busybox.tar" >/dev/null
+    ctrmig run -d --name cimg busybox sh -c "$COUNTER" >/dev/null
+    wait_for_count cimg 3
+    ctrmig checkpoint --create-image "$REGISTRY/ctrmig/cimg-ckpt:1" cimg >/dev/null
+    local last i n=0
+    last=$(last_count cimg)
+    ctrmig image push --tls-verify=false "$REGISTRY/ctrmig/cimg-ckpt:1"
+    ctrmig rm cimg >/dev/null
+    podman rm -f cimg >/dev/null 2>&1 || true
+    podman pull -q --tls-verify=false "$REGISTRY/ctrmig/cimg-ckpt:1" >/dev/null
+    podman container restore "$REGISTRY/ctrmig/cimg-ckpt:1" >/dev/null
+    for i in $(seq 100); do
+        n=$(podman logs cimg 2>/dev/null | tail -n 1)
+        [ "${n:-0}" -gt "$last" ] 2>/dev/null && break
+        sleep 0.1
+    done
+    [ "$(podman logs cimg | head -n 1)" = $((last + 1)) ]
+    podman rm -f -t 0 cimg >/dev/null
+    podman rmi -f "$REGISTRY/ctrmig/cimg-ckpt:1" >/dev/null 2>&1 || true
 }

@@ -5,6 +5,7 @@
 bats_require_minimum_version 1.5.0
 load helpers
 load archive_helpers
+load net_helpers
 
 # This host lets root raise no limit past its own (Podman's defaults ask
 # for more), so the containers Podman makes here name theirs.
@@ -24,6 +25,19 @@ setup_file() {
 
 teardown_file() {
     podman rm -af >/dev/null 2>&1 || true
+}
+
+# A Podman network's subnet, away from Podman's 10.88.0.0/16 and ctrmig's
+# 10.99.0.0/16, and its name, the same in Podman and in store B.
+PNET=ctrmig-e2e-pnet
+PNET_SUBNET=10.89.77.0/24
+
+# Both networks, and so both bridges with their routes, go after each test.
+teardown_more() {
+    podman rm -f pport >/dev/null 2>&1 || true
+    podman network rm -f "$PNET" >/dev/null 2>&1 || true
+    b rm -f pport >/dev/null 2>&1 || true
+    b network rm "$PNET" >/dev/null 2>&1 || true
 }
 
 podman_counter() { # name [podman run args...]
@@ -60,6 +74,10 @@ restores_in_b() { # archive name last-count
     [ "$status" -eq 0 ]
     [[ "$output" == *"made by Podman: it has no ctrmig.manifest"* ]] || { echo "$output"; false; }
     wait_for_line_b pweb $((last + 1))
+    local id
+    id=$(b inspect --format '{{.Id}}' pweb)
+    [ "$(cat "$ROOT_B/containers/$id/upper/root/new")" = made ]
+    b diff pweb | grep -qx 'D /etc/group'
     # Podman's network is not here: a new address on ctrmig's
     [[ "$(b inspect --format '{{.NetworkSettings.IPAddress}}' pweb)" == 10.99.* ]]
     b rm -f pweb >/dev/null
@@ -133,23 +151,97 @@ restores_in_b() { # archive name last-count
     ! grep -q " $ROOT_B/" /proc/self/mounts
 }
 
-@test "Podman restores ctrmig's archive (podman container restore -i): the counter goes on" {
-    ctrmig run -d --name tw busybox sh -c "$COUNTER" >/dev/null
-    wait_for_count tw 3
-    ctrmig checkpoint -e "$BATS_TEST_TMPDIR/ours.tar.zst" tw >/dev/null
+@test "a foreign archive's hook or device: refused in one line, nothing made" {
+    podman_counter phook
+    podman container checkpoint -e "$BATS_TEST_TMPDIR/hook.tar.zst" phook >/dev/null
+    # Podman writes the hooks of its hooks folders into spec.dump; this
+    # host has none, so the test puts one there
+    local d="$BATS_TEST_TMPDIR/hook" before
+    mkdir -p "$d" && tar -C "$d" -xf "$BATS_TEST_TMPDIR/hook.tar.zst"
+    jq '.hooks = {"prestart": [{"path": "/bin/true"}]}' "$d/spec.dump" > "$d/s" && mv "$d/s" "$d/spec.dump"
+    (cd "$d" && tar -cf "$BATS_TEST_TMPDIR/hook.tar" $(ls -A))
+    before=$(store_contents "$ROOT_B")
+    run b restore -i "$BATS_TEST_TMPDIR/hook.tar" --trust-archive-config
+    assert_one_line_error
+    [[ "$output" == *"spec.dump asks for prestart hooks"* ]] || { echo "$output"; false; }
+    [ "$(store_contents "$ROOT_B")" = "$before" ]
+
+    podman rm -f pdev >/dev/null 2>&1 || true
+    podman run -d --name pdev --device /dev/zero:/dev/myzero "${PODMAN_LIMITS[@]}" busybox sleep 1000 >/dev/null
+    podman container checkpoint -e "$BATS_TEST_TMPDIR/dev.tar.zst" pdev >/dev/null
+    run b restore -i "$BATS_TEST_TMPDIR/dev.tar.zst" --device /dev/zero:/dev/myzero
+    assert_one_line_error
+    [[ "$output" == *"container pdev has devices"* ]] || { echo "$output"; false; }
+    [ "$(store_contents "$ROOT_B")" = "$before" ]
+    ! grep -q " $ROOT_B/" /proc/self/mounts
+}
+
+@test "Podman's archive on a network of the same name and subnet here: its address, MAC and ports (-p)" {
+    teardown_more
+    podman network create --subnet "$PNET_SUBNET" "$PNET" >/dev/null
+    podman run -d --name pport --network "$PNET" -p 127.0.0.1::80 "${PODMAN_LIMITS[@]}" busybox \
+        sh -c "$HTTP_COUNTER" >/dev/null
+    local port ip mac before
+    port=$(podman port pport 80/tcp | cut -d: -f2)
+    ip=$(podman inspect pport | jq -r --arg n "$PNET" '.[0].NetworkSettings.Networks[$n].IPAddress')
+    mac=$(podman inspect pport | jq -r --arg n "$PNET" '.[0].NetworkSettings.Networks[$n].MacAddress')
+    [[ "$ip" == 10.89.77.* ]]
+    [ "$(fetch "http://127.0.0.1:$port")" = 1 ]
+    podman container checkpoint -e "$BATS_TEST_TMPDIR/port.tar.zst" pport >/dev/null
+    # Another host has no Podman network on that subnet: removing it takes
+    # its bridge and route, which a ctrmig network of the same subnet here
+    # would clash with (ctrmig refuses a subnet the host routes elsewhere).
+    podman rm pport >/dev/null
+    podman network rm "$PNET" >/dev/null
+    b network create --subnet "$PNET_SUBNET" "$PNET" >/dev/null
+    # ctrmig's bridge, never Podman's cni-podmanN or netavark's podmanN
+    [[ "$(b network inspect "$PNET" | jq -r '.[0].network_interface')" == ctrmig[0-9]* ]]
+    # Host ports are a grant, as in ctrmig's own unsigned archives.
+    before=$(store_contents "$ROOT_B")
+    run b restore -i "$BATS_TEST_TMPDIR/port.tar.zst"
+    assert_one_line_error
+    [[ "$output" == *"host ports 127.0.0.1:$port->80/tcp (-p"* ]] || { echo "$output"; false; }
+    [ "$(store_contents "$ROOT_B")" = "$before" ]
+    b restore -i "$BATS_TEST_TMPDIR/port.tar.zst" -p "127.0.0.1:$port:80" >/dev/null
+    [ "$(b inspect --format '{{.NetworkSettings.IPAddress}}' pport)" = "$ip" ]
+    [ "$(b inspect --format '{{.NetworkSettings.MacAddress}}' pport)" = "$mac" ]
+    [ "$(b port pport)" = "80/tcp -> 127.0.0.1:$port" ]
+    # the count goes on, through the published port and at the address
+    [ "$(fetch "http://127.0.0.1:$port")" = 2 ]
+    [ "$(fetch "http://$ip")" = 3 ]
+}
+
+# ctrmig checkpoints a counter into an archive, Podman restores it, and the
+# count goes on from where it was.
+podman_restores_ours() { # name [ctrmig run args...]
+    local name=$1
+    shift
+    ctrmig run -d --name "$name" "$@" busybox sh -c "$COUNTER" >/dev/null
+    wait_for_count "$name" 3
+    ctrmig checkpoint -e "$BATS_TEST_TMPDIR/$name.tar.zst" "$name" >/dev/null
     local last
-    last=$(last_count tw)
-    ctrmig rm tw >/dev/null
-    podman rm -f tw >/dev/null 2>&1 || true
-    podman container restore -i "$BATS_TEST_TMPDIR/ours.tar.zst" >/dev/null
+    last=$(last_count "$name")
+    ctrmig rm "$name" >/dev/null
+    podman rm -f "$name" >/dev/null 2>&1 || true
+    podman container restore -i "$BATS_TEST_TMPDIR/$name.tar.zst" >/dev/null
     local i n=0
     for i in $(seq 100); do
-        n=$(podman logs tw 2>/dev/null | tail -n 1)
+        n=$(podman logs "$name" 2>/dev/null | tail -n 1)
         [ "${n:-0}" -gt "$last" ] 2>/dev/null && break
         sleep 0.1
     done
     [ "$n" -gt "$last" ]
     # it went on from the count: the first line Podman logged follows it
-    [ "$(podman logs tw | head -n 1)" = $((last + 1)) ]
+    [ "$(podman logs "$name" | head -n 1)" = $((last + 1)) ]
+}
+
+@test "Podman restores ctrmig's archive (podman container restore -i): the counter goes on" {
+    podman_restores_ours tw
     podman rm -f tw >/dev/null
+}
+
+@test "Podman restores ctrmig's archive of a container without a network" {
+    podman_restores_ours tnone --network none
+    [ "$(podman inspect --format '{{.HostConfig.NetworkMode}}' tnone)" = none ]
+    podman rm -f -t 0 tnone >/dev/null
 }
