@@ -405,9 +405,7 @@ int cm_mig_lazy_check(struct cm_store *st, json_t *rec, struct cm_error *err)
 	if (!cm_criu_has_feature("uffd-noncoop"))
 		return cm_err(err, 0, "this kernel has no userfaultfd with non-cooperative events "
 				      "('criu check --feature uffd-noncoop' fails)");
-	if (pipe_too_small(err) < 0)
-		return -1;
-	if (cm_criu_conf_ensure(st, err) < 0)
+	if (cm_criu_conf_ensure(st, err) < 0 || pipe_too_small(err) < 0)
 		return -1;
 	cm_autofree char *bundle = cm_store_ctr_path(st, cm_json_str(rec, "id"), "bundle/config.json");
 	json_t *spec = cm_json_load(bundle, NULL);

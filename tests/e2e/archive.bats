@@ -428,19 +428,6 @@ as_with_previous() { # archive out
     nsenter -t "$pid" -m -r /bin/ls /etc/group
 }
 
-# Waits until a container's log, as the given ctrmig function reads it, has a
-# line starting with word, and prints the rest of its last such line.
-log_word() { # ctrmig-function container word
-    local i v
-    for i in $(seq 100); do
-        v=$("$1" logs "$2" 2>/dev/null | sed -n "s/^$3 //p" | tail -n 1)
-        [ -n "$v" ] && { echo "$v"; return 0; }
-        sleep 0.1
-    done
-    echo "$2 never logged '$3'" >&2
-    return 1
-}
-
 @test "restore -i --lazy: running before its memory is in, every page right after, then the checkpoint goes" {
     import_memhold_image ctrmig
     import_memhold_image b

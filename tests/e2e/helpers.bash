@@ -48,6 +48,19 @@ import_memhold_image() { # ctrmig-function
     "$1" image import "$dir" memhold >/dev/null
 }
 
+# Waits until a container's log, as the given ctrmig function reads it, has a
+# line starting with word, and prints the rest of its last such line.
+log_word() { # ctrmig-function container word
+    local i v
+    for i in $(seq 100); do
+        v=$("$1" logs "$2" 2>/dev/null | sed -n "s/^$3 //p" | tail -n 1)
+        [ -n "$v" ] && { echo "$v"; return 0; }
+        sleep 0.1
+    done
+    echo "$2 never logged '$3'" >&2
+    return 1
+}
+
 # Leaves the store with a "busybox" image; most tests start from there.
 setup_store() {
     CTR_ROOT=$(mktemp -d /tmp/ctrmig-e2e.XXXXXX)

@@ -41,6 +41,8 @@ setup() {
 }
 
 teardown() {
+    [ -z "${STOPPED:-}" ] || kill -CONT "$STOPPED"
+    pipes_back
     [ -z "${SSHD_DIR:-}" ] || sshd_stop "$SSHD_DIR"
     "$CTRMIG_BIN" --root "$ROOT_B" rm -af >/dev/null 2>&1 || true
     grep -o " $ROOT_B/[^ ]*" /proc/self/mounts | sort -r | while read -r m; do umount -l "$m"; done
@@ -226,7 +228,7 @@ SH
     [ "$(fetch "http://$hp/")" = 2 ]
 }
 
-@test "--pre-copy is refused with its reason, --lazy says not yet; bad destinations and a target without ctrmig change nothing" {
+@test "--pre-copy is refused with its reason, --lazy on one host with an address too; bad destinations and a target without ctrmig change nothing" {
     ctrmig run -d --name web busybox sh -c "$COUNTER" >/dev/null
     local pid
     pid=$(ctrmig inspect --format '{{.State.Pid}}' web)
@@ -237,9 +239,10 @@ SH
     else
         [[ "$output" == *"--pre-copy needs dirty-memory tracking"*"mem_dirty_track"* ]]
     fi
+    # on one host the frozen source keeps its address while the pages go
     run mig --lazy web "$DEST"
     assert_one_line_error
-    [[ "$output" == *"--lazy is not implemented yet"* ]]
+    [[ "$output" == *"the frozen source keeps its address"*"move it without --lazy" ]]
     run mig web "ssh://-oProxyCommand=true"
     assert_one_line_error
     [[ "$output" == *"not a valid"* ]]
@@ -257,5 +260,103 @@ SH
     assert_one_line_error
     [[ "$output" == *"$DEST: ssh failed: "*"Permission denied"* ]]
     [ "$(ctrmig inspect --format '{{.State.Pid}}' web)" = "$pid" ]
+    assert_runs_only a
+}
+
+# ---- --lazy ------------------------------------------------------------------
+
+# CRIU's lazy page server needs 4 MiB pipes; root on this VM lacks
+# CAP_SYS_RESOURCE, so the kernel's limit must allow them (restored after).
+big_pipes() {
+    cat /proc/sys/fs/pipe-max-size > "$BATS_TEST_TMPDIR/pipe-max-size"
+    [ "$(cat /proc/sys/fs/pipe-max-size)" -ge 4194304 ] || echo 4194304 > /proc/sys/fs/pipe-max-size
+}
+pipes_back() {
+    [ ! -f "$BATS_TEST_TMPDIR/pipe-max-size" ] || cat "$BATS_TEST_TMPDIR/pipe-max-size" > /proc/sys/fs/pipe-max-size
+}
+
+# A memhold container (tests/tools/memhold.c) of $1 MiB without a network
+# (one host: see the refusal above); prints the sum of its memory.
+memhold_here() {
+    import_memhold_image ctrmig
+    import_memhold_image b
+    ctrmig run -d --network none --name mem memhold memhold "$1" >/dev/null
+    log_word ctrmig mem ready
+}
+
+@test "--lazy: 256 MiB move with the memory following; every page right there, the source gone once all are in, less downtime than plain" {
+    big_pipes
+    local sum plain
+    sum=$(memhold_here 256)
+    run mig --lazy --print-stats mem "$DEST"
+    pipes_back
+    [ "$status" -eq 0 ] || { echo "$output" >&2; return 1; }
+    local lazy
+    lazy=$(jq -e 'select(.mode == "lazy" and .bytes_sent > 268435456) | .downtime' <<< "$output")
+    # the dump returned only once the pages were all taken: nothing is left here
+    assert_runs_only b
+    ! pgrep -f "__lazy-serve.*$ROOT_B" >/dev/null
+    b exec mem kill -USR1 1
+    [ "$(log_word b mem sum)" = "$sum" ]
+    # the same container moved back in plain mode: its whole memory in the downtime
+    plain=$(b migrate --print-stats --to-root "$CTR_ROOT" mem | jq .downtime)
+    [ "$lazy" -lt "$plain" ] || { echo "lazy downtime ${lazy}us, plain ${plain}us" >&2; return 1; }
+    ctrmig exec mem kill -USR1 1
+    [ "$(log_word ctrmig mem sum)" = "$sum" ]
+}
+
+@test "--lazy: the page transfer cut after the restore there: the container runs here again, its copy there is gone" {
+    big_pipes
+    local sum pid
+    sum=$(memhold_here 512)
+    pid=$(ctrmig inspect --format '{{.State.Pid}}' mem)
+    mig --lazy mem "$DEST" > "$BATS_TEST_TMPDIR/out" 2>&1 &
+    local mig_pid=$! i serve= daemon=
+    # The restore there has ended (its command is gone, the daemon still
+    # runs): hold the source's relay (a thread of migrate) while the pages
+    # are still going, and cut the daemon's connection.
+    for i in $(seq 2000); do
+        serve=$(pgrep -f "__lazy-serve.*$ROOT_B" | head -n 1)
+        [ -n "$serve" ] && ! pgrep -f "root $ROOT_B restore -i -" >/dev/null && break
+        sleep 0.005
+    done
+    STOPPED=$(pgrep -f "^$CTRMIG_BIN --root $CTR_ROOT migrate")
+    kill -STOP "$STOPPED"
+    daemon=$(pgrep -P "$serve" | head -n 1)
+    [ -n "$daemon" ] || { echo "every page was in before the cut" >&2; return 1; }
+    [ "$(b inspect --format '{{.State.Status}}' mem)" = running ]
+    kill -9 "$daemon"
+    kill -CONT "$STOPPED"
+    STOPPED=
+    status=0
+    wait "$mig_pid" || status=$?
+    pipes_back
+    output=$(cat "$BATS_TEST_TMPDIR/out")
+    assert_one_line_error
+    [[ "$output" == *"mem runs here again, its copy there was removed" ]]
+    assert_runs_only a
+    [ "$(ctrmig inspect --format '{{.State.Pid}}' mem)" = "$pid" ]
+    # CRIU resumed it whole: its memory is its own
+    ctrmig exec mem kill -USR1 1
+    [ "$(log_word ctrmig mem sum)" = "$sum" ]
+}
+
+@test "--lazy is refused before anything stops when CRIU's page server could not work or would listen on every interface" {
+    ctrmig run -d --network none --name mem busybox sleep 1000 >/dev/null
+    local pid
+    pid=$(ctrmig inspect --format '{{.State.Pid}}' mem)
+    cat /proc/sys/fs/pipe-max-size > "$BATS_TEST_TMPDIR/pipe-max-size"
+    echo 1048576 > /proc/sys/fs/pipe-max-size
+    run mig --lazy mem "$DEST"
+    pipes_back
+    assert_one_line_error
+    [[ "$output" == *"sysctl fs.pipe-max-size=4194304"* ]]
+    big_pipes
+    sed -i '/^address/d' "$CTR_ROOT/criu.conf"
+    run mig --lazy mem "$DEST"
+    pipes_back
+    assert_one_line_error
+    [[ "$output" == *"add the line 'address 127.0.0.1' to $CTR_ROOT/criu.conf" ]]
+    [ "$(ctrmig inspect --format '{{.State.Pid}}' mem)" = "$pid" ]
     assert_runs_only a
 }
