@@ -250,9 +250,11 @@ struct lazy_move {
 static int lazy_images_ready(void *arg, json_t *rec, struct cm_error *err)
 {
 	struct lazy_move *m = arg;
+	cm_debug("migrate --lazy: images complete %.3fs after the freeze", cm_monotonic_seconds() - m->t0);
 	struct cm_export_opts eo = { .fd = m->rr.in, .written = &m->res->bytes,
 				     .compression = m->o->compression, .include_image = m->o->include_image };
 	int ret = cm_archive_export(m->st, rec, &eo, err);
+	cm_debug("migrate --lazy: archive sent %.3fs after the freeze", cm_monotonic_seconds() - m->t0);
 	struct cm_error remote = { 0 };
 	int rret = remote_restore_finish(&m->rr, &remote);
 	m->res->downtime = cm_monotonic_seconds() - m->t0;

@@ -7,11 +7,12 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
-#include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 /* CRIU 4.2's request header (criu/page-xfer.c, struct page_server_iov:
@@ -21,11 +22,18 @@
 #define PS_IOV_CLOSE 0x1023u
 
 struct cm_page_relay {
-	pthread_t thread;
+	pid_t pid;
 	int listen_fd, server_port;
 	int abort_pipe[2];
+	int result_pipe[2];
+	bool parent_gone; /* migrate died: a session under way goes on to its end */
 	bool closed; /* the daemon's last request was the close */
 	unsigned long long bytes; /* from CRIU to the daemon */
+};
+
+struct relay_result {
+	bool closed;
+	unsigned long long bytes;
 };
 
 static int loopback_socket(int port, bool do_listen)
@@ -105,10 +113,18 @@ static void watch(struct header_watch *w, const unsigned char *data, size_t len,
 	}
 }
 
+/* The abort pipe: a byte is an abort; its end (migrate died) is not, once
+ * a session is under way. */
 static bool aborted(struct cm_page_relay *r)
 {
 	struct pollfd p = { .fd = r->abort_pipe[0], .events = POLLIN };
-	return poll(&p, 1, 0) == 1;
+	if (poll(&p, 1, 0) != 1)
+		return false;
+	char c;
+	if (read(r->abort_pipe[0], &c, 1) == 1)
+		return true;
+	r->parent_gone = true;
+	return false;
 }
 
 /* Carries the session both ways until it ends. */
@@ -121,13 +137,13 @@ static void carry(struct cm_page_relay *r, int client, int server)
 	while (buf) {
 		struct pollfd p[3] = { { .fd = server, .events = POLLIN },
 				       { .fd = client_done ? -1 : client, .events = POLLIN },
-				       { .fd = r->abort_pipe[0], .events = POLLIN } };
+				       { .fd = r->parent_gone ? -1 : r->abort_pipe[0], .events = POLLIN } };
 		if (poll(p, 3, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			break;
 		}
-		if (p[2].revents)
+		if (p[2].revents && aborted(r))
 			break;
 		if (p[1].revents) {
 			ssize_t n = read(client, buf, SIZE);
@@ -163,32 +179,48 @@ static void carry(struct cm_page_relay *r, int client, int server)
 	close(client);
 }
 
-static void *relay_main(void *arg)
+static void relay_main(struct cm_page_relay *r)
 {
-	struct cm_page_relay *r = arg;
 	struct pollfd p[2] = { { .fd = r->listen_fd, .events = POLLIN },
 			       { .fd = r->abort_pipe[0], .events = POLLIN } };
 	while (poll(p, 2, -1) < 0 && errno == EINTR)
 		;
+	/* an abort, or migrate gone, before the daemon came: end it all */
 	int client = -1;
 	if (!p[1].revents && p[0].revents)
 		client = accept4(r->listen_fd, NULL, NULL, SOCK_CLOEXEC);
 	close(r->listen_fd);
-	r->listen_fd = -1;
 	int server = loopback_socket(r->server_port, false);
 	if (client < 0 || aborted(r)) {
-		/* nobody came: CRIU's page server waits in accept() until told */
+		/* CRIU's page server waits in accept() until told */
 		if (client >= 0)
 			close(client);
 		break_session(server);
-		return NULL;
+		return;
 	}
 	if (server < 0) {
 		close(client);
-		return NULL;
+		return;
 	}
 	carry(r, client, server);
-	return NULL;
+}
+
+/* Everything but the fds the relay uses goes: a copy of a pipe's write end
+ * would keep the remote restore from ever seeing the end of its archive. */
+static void keep_only(const int *keep, int n)
+{
+	int prev = 2;
+	for (int fd = 3; fd < 1 << 16; fd++) {
+		bool kept = false;
+		for (int i = 0; i < n; i++)
+			kept |= keep[i] == fd;
+		if (!kept)
+			continue;
+		if (fd > prev + 1)
+			close_range((unsigned)prev + 1, (unsigned)fd - 1, 0);
+		prev = fd;
+	}
+	close_range((unsigned)prev + 1, ~0U, 0);
 }
 
 struct cm_page_relay *cm_page_relay_start(int server_port, int *port, struct cm_error *err)
@@ -200,7 +232,7 @@ struct cm_page_relay *cm_page_relay_start(int server_port, int *port, struct cm_
 	}
 	r->server_port = server_port;
 	r->listen_fd = loopback_socket(0, true);
-	if (r->listen_fd < 0 || pipe2(r->abort_pipe, O_CLOEXEC) < 0) {
+	if (r->listen_fd < 0 || pipe2(r->abort_pipe, O_CLOEXEC) < 0 || pipe2(r->result_pipe, O_CLOEXEC) < 0) {
 		cm_err(err, errno, "listen on 127.0.0.1");
 		if (r->listen_fd >= 0)
 			close(r->listen_fd);
@@ -208,15 +240,33 @@ struct cm_page_relay *cm_page_relay_start(int server_port, int *port, struct cm_
 		return NULL;
 	}
 	*port = bound_port(r->listen_fd);
-	int e = pthread_create(&r->thread, NULL, relay_main, r);
-	if (e) {
-		cm_err(err, e, "start the page relay");
+	/* A process of its own, out of the terminal's process group: if migrate
+	 * is killed in the middle, a transfer under way still ends as it should
+	 * (CRIU would take the end of the connection for success). */
+	r->pid = fork();
+	if (r->pid < 0) {
+		cm_err(err, errno, "start the page relay");
 		close(r->listen_fd);
-		close(r->abort_pipe[0]);
-		close(r->abort_pipe[1]);
 		free(r);
 		return NULL;
 	}
+	if (r->pid == 0) {
+		setsid();
+		signal(SIGINT, SIG_IGN);
+		signal(SIGTERM, SIG_IGN);
+		signal(SIGHUP, SIG_IGN);
+		signal(SIGPIPE, SIG_IGN);
+		int keep[] = { r->listen_fd, r->abort_pipe[0], r->result_pipe[1] };
+		keep_only(keep, 3);
+		close(STDIN_FILENO);
+		relay_main(r);
+		struct relay_result res = { .closed = r->closed, .bytes = r->bytes };
+		(void)!write(r->result_pipe[1], &res, sizeof(res));
+		_exit(0);
+	}
+	close(r->listen_fd);
+	close(r->abort_pipe[0]);
+	close(r->result_pipe[1]);
 	return r;
 }
 
@@ -230,12 +280,17 @@ bool cm_page_relay_finish(struct cm_page_relay *r, unsigned long long *bytes)
 {
 	if (!r)
 		return false;
-	pthread_join(r->thread, NULL);
-	bool closed = r->closed;
+	struct relay_result res = { 0 };
+	ssize_t n;
+	while ((n = read(r->result_pipe[0], &res, sizeof(res))) < 0 && errno == EINTR)
+		;
+	if (n != sizeof(res))
+		memset(&res, 0, sizeof(res));
+	waitpid(r->pid, NULL, 0);
 	if (bytes)
-		*bytes = r->bytes;
-	close(r->abort_pipe[0]);
+		*bytes = res.bytes;
 	close(r->abort_pipe[1]);
+	close(r->result_pipe[0]);
 	free(r);
-	return closed;
+	return res.closed;
 }

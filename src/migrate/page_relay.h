@@ -10,7 +10,11 @@
  * container on both hosts. The relay passes an end on only after the
  * daemon's closing request; any other end, or an abort before the daemon
  * came, reaches CRIU as a broken request, so that CRIU fails the dump and
- * lets the container run on here. */
+ * lets the container run on here.
+ *
+ * The relay is a process of its own that ignores the terminal's signals:
+ * migrate killed while pages move does not end the session badly; migrate
+ * killed before the daemon came ends it (the container runs on here). */
 #ifndef CM_MIGRATE_PAGE_RELAY_H
 #define CM_MIGRATE_PAGE_RELAY_H
 

@@ -181,6 +181,11 @@ void cm_mig_target_free(struct cm_mig_target *t)
 static void ctrmig_words(const struct cm_mig_target *t, const char *const args[], struct cm_argv *w)
 {
 	cm_argv_add(w, t->ctrmig);
+	/* --log-level debug here is debug there too: one story of a move */
+	if (cm_log_level == CM_LOG_DEBUG) {
+		cm_argv_add(w, "--log-level");
+		cm_argv_add(w, "debug");
+	}
 	if (t->root) {
 		cm_argv_add(w, "--root");
 		cm_argv_add(w, t->root);

@@ -7,6 +7,8 @@
 
 #include <errno.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <stdlib.h>
 
 /* A statistics file is a service image: the service magic (the common one
  * from older CRIUs), the stats magic, then one entry, decoded by protobuf-c. */
@@ -140,14 +142,40 @@ bool cm_criu_found(void)
 	return cm_on_path("criu");
 }
 
+/* Which criu a check ran: the first on PATH, by its inode and time, so that
+ * an upgrade asks again. */
+static char *criu_identity(void)
+{
+	const char *path = getenv("PATH");
+	cm_autofree char *copy = cm_strdup(path ? path : "/usr/sbin:/usr/bin:/sbin:/bin");
+	char *save = NULL;
+	for (char *dir = strtok_r(copy, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
+		cm_autofree char *bin = cm_path_join(dir, "criu");
+		struct stat sb;
+		if (stat(bin, &sb) == 0 && S_ISREG(sb.st_mode))
+			return cm_strfmt("%s %lu %lld.%09ld", bin, (unsigned long)sb.st_ino, (long long)sb.st_mtim.tv_sec,
+					 sb.st_mtim.tv_nsec);
+	}
+	return NULL;
+}
+
 bool cm_criu_has_feature(const char *feature)
 {
+	/* A feature present stays so until reboot (/run is volatile) or a new
+	 * criu: each check costs a CRIU start (~30 ms), on a restore's path. */
+	cm_autofree char *id = criu_identity();
+	cm_autofree char *cache = cm_strfmt("/run/ctrmig/criu-feature.%s", feature);
+	cm_autofree char *known = id ? cm_read_file_max(cache, 4096, NULL, NULL) : NULL;
+	if (known && !strcmp(known, id))
+		return true;
 	char *argv[] = { "criu", "check", "--feature", (char *)feature, NULL };
 	struct cm_spawn_result res;
 	if (cm_spawn_capture(argv, &res, NULL) < 0)
 		return false;
 	bool ok = res.status == 0;
 	cm_spawn_result_free(&res);
+	if (ok && id && cm_mkdir_p("/run/ctrmig", 0700, NULL) == 0)
+		cm_write_file_atomic(cache, id, strlen(id), 0600, NULL);
 	return ok;
 }
 

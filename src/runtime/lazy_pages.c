@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -94,6 +95,10 @@ int cm_lazy_serve_main(int argc, char **argv)
 		memcpy(address, page_server, (size_t)(colon - page_server));
 		port = colon + 1;
 	}
+	/* The folder this restore made: a later restore of the same id makes
+	 * another at the same path, which is not ours to remove. */
+	struct stat made;
+	bool have_made = stat(images, &made) == 0;
 	/* Outlive the restore that started us, out of its terminal's reach. */
 	setsid();
 	signal(SIGPIPE, SIG_IGN);
@@ -143,7 +148,9 @@ int cm_lazy_serve_main(int argc, char **argv)
 		cm_cgroup_kill_all(cgroup);
 	/* every page is in: the checkpoint may go now, as a restore without
 	 * --lazy lets it go at once */
-	if (remove_images && WIFEXITED(status) && WEXITSTATUS(status) == 0)
+	struct stat now;
+	if (remove_images && whole && have_made && stat(images, &now) == 0 && now.st_ino == made.st_ino &&
+	    now.st_dev == made.st_dev)
 		cm_rm_rf(images, NULL);
 	return WIFEXITED(status) ? WEXITSTATUS(status) : CM_EXIT_ERROR;
 }

@@ -41,7 +41,7 @@ setup() {
 }
 
 teardown() {
-    [ -z "${STOPPED:-}" ] || kill -CONT "$STOPPED"
+    [ -z "${STOPPED:-}" ] || kill -CONT $STOPPED
     pipes_back
     [ -z "${SSHD_DIR:-}" ] || sshd_stop "$SSHD_DIR"
     "$CTRMIG_BIN" --root "$ROOT_B" rm -af >/dev/null 2>&1 || true
@@ -313,20 +313,20 @@ memhold_here() {
     mig --lazy mem "$DEST" > "$BATS_TEST_TMPDIR/out" 2>&1 &
     local mig_pid=$! i serve= daemon=
     # The restore there has ended (its command is gone, the daemon still
-    # runs): hold the source's relay (a thread of migrate) while the pages
+    # runs): hold migrate and its page relay (a child of it) while the pages
     # are still going, and cut the daemon's connection.
     for i in $(seq 2000); do
         serve=$(pgrep -f "__lazy-serve.*$ROOT_B" | head -n 1)
         [ -n "$serve" ] && ! pgrep -f "root $ROOT_B restore -i -" >/dev/null && break
         sleep 0.005
     done
-    STOPPED=$(pgrep -f "^$CTRMIG_BIN --root $CTR_ROOT migrate")
-    kill -STOP "$STOPPED"
+    STOPPED=$(pgrep -f "^$CTRMIG_BIN --root $CTR_ROOT migrate" | tr '\n' ' ')
+    kill -STOP $STOPPED
     daemon=$(pgrep -P "$serve" | head -n 1)
     [ -n "$daemon" ] || { echo "every page was in before the cut" >&2; return 1; }
     [ "$(b inspect --format '{{.State.Status}}' mem)" = running ]
     kill -9 "$daemon"
-    kill -CONT "$STOPPED"
+    kill -CONT $STOPPED
     STOPPED=
     status=0
     wait "$mig_pid" || status=$?
@@ -339,6 +339,28 @@ memhold_here() {
     # CRIU resumed it whole: its memory is its own
     ctrmig exec mem kill -USR1 1
     [ "$(log_word ctrmig mem sum)" = "$sum" ]
+}
+
+@test "--lazy: migrate killed while the pages move: the transfer still ends whole, the container runs there only" {
+    big_pipes
+    local sum
+    sum=$(memhold_here 512)
+    mig --lazy mem "$DEST" > "$BATS_TEST_TMPDIR/out" 2>&1 &
+    local i serve=
+    for i in $(seq 2000); do
+        serve=$(pgrep -f "__lazy-serve.*$ROOT_B" | head -n 1)
+        [ -n "$serve" ] && ! pgrep -f "root $ROOT_B restore -i -" >/dev/null && break
+        sleep 0.005
+    done
+    # migrate itself, not its page relay (a child in a session of its own)
+    pkill -9 -f -s "$(ps -o sid= -p $$ | tr -d ' ')" "^$CTRMIG_BIN --root $CTR_ROOT migrate"
+    for i in $(seq 300); do pgrep -f "__lazy-serve.*$ROOT_B" >/dev/null || break; sleep 0.1; done
+    pipes_back
+    [ "$(b inspect --format '{{.State.Status}}' mem)" = running ]
+    b exec mem kill -USR1 1
+    [ "$(log_word b mem sum)" = "$sum" ]
+    # here it is not running: CRIU ended it once the last page had gone
+    [ "$(ctrmig inspect --format '{{.State.Status}}' mem)" != running ]
 }
 
 @test "--lazy is refused before anything stops when CRIU's page server could not work or would listen on every interface" {
