@@ -183,7 +183,7 @@ int cm_cmd_migrate(struct cm_store *st, int argc, char **argv, struct cm_error *
 
 static const char preflight_usage[] =
 	"Usage: ctrmig __migrate-preflight --id ID --name NAME --image JSON [--network NET [--ip IP]]\n"
-	"                                  [--include-image] [--lazy] < cpuinfo.img\n"
+	"                                  [--include-image] [--lazy] [--signer KEY] < cpuinfo.img\n"
 	"(run by 'ctrmig migrate' on its target; answers JSON)\n";
 
 /* stdin (the source's `criu cpuinfo dump`) into dir/cpuinfo.img. */
@@ -212,6 +212,7 @@ int cm_cmd_migrate_preflight(struct cm_store *st, int argc, char **argv, struct 
 		{ "ip", required_argument, NULL, 'I' },
 		{ "include-image", no_argument, NULL, 'x' },
 		{ "lazy", no_argument, NULL, 'L' },
+		{ "signer", required_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -227,6 +228,7 @@ int cm_cmd_migrate_preflight(struct cm_store *st, int argc, char **argv, struct 
 		case 'I': req.ip = optarg; break;
 		case 'x': req.include_image = true; break;
 		case 'L': req.lazy = true; break;
+		case 'S': req.signer = optarg; break;
 		case 'h': return 0;
 		default: return -1;
 		}

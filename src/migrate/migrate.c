@@ -5,6 +5,8 @@
 #include "container.h"
 #include "criu.h"
 #include "criu_conf.h"
+#include "ctr_config.h"
+#include "ctr_net.h"
 #include "error.h"
 #include "image.h"
 #include "jsonio.h"
@@ -340,6 +342,15 @@ static int move_lazy(struct cm_store *st, json_t *rec, const struct cm_mig_targe
 		      cleaned ? " and its copy there was removed" : "");
 }
 
+static bool has_address(struct cm_store *st, json_t *rec)
+{
+	json_t *status = cm_ctr_net_status(st, cm_json_str(rec, "id"));
+	struct cm_net_address a;
+	bool has = status && cm_net_status_address(status, &a) && *a.ip;
+	json_decref(status);
+	return has;
+}
+
 int cm_migrate(struct cm_store *st, json_t *rec, const struct cm_mig_target *t,
 	       const struct cm_mig_opts *o, struct cm_mig_result *res, struct cm_error *err)
 {
@@ -361,12 +372,32 @@ int cm_migrate(struct cm_store *st, json_t *rec, const struct cm_mig_target *t,
 		return cm_err_wrap(err, "migrate %s: %s", name, t->display);
 	cm_autofree char *boot = cm_mig_boot_id();
 	res->same_host = boot && !strcmp(boot, cm_json_str(answer, "boot_id"));
+	/* Untrusted there, the archive gets only what a bare restore -i grants:
+	 * see now what the restore there would refuse after the freeze. */
+	if (!cm_json_bool(answer, "signer_trusted")) {
+		struct cm_grant_opts none = { 0 };
+		struct cm_error e = { 0 };
+		json_t *granted = cm_config_grant(json_object_get(rec, "config"), &none, &e);
+		json_decref(granted);
+		if (!granted) {
+			json_decref(answer);
+			/* "the archive asks for X: give those flags, ..." */
+			cm_autofree char *what = cm_strdup(e.msg ? e.msg : "?");
+			char *cut = strstr(what, ": give those flags");
+			if (cut)
+				*cut = '\0';
+			cm_error_clear(&e);
+			return cm_err(err, 0, "migrate %s: %s does not trust this host's signing key, and without that "
+					      "trust %s: 'ctrmig trust key' here prints the key, 'ctrmig trust add' "
+					      "takes it there",
+				      name, t->display, what);
+		}
+	}
 	res->target_version = cm_strdup(cm_json_str(answer, "version"));
 	json_decref(answer);
 	res->preflight = cm_monotonic_seconds() - start;
 	/* The frozen source holds its address until the last page has gone. */
-	if (o->lazy && res->same_host && cm_json_str(json_object_get(rec, "config"), "network") &&
-	    strcmp(cm_json_str(json_object_get(rec, "config"), "network"), "none"))
+	if (o->lazy && res->same_host && has_address(st, rec))
 		return cm_err(err, 0, "migrate %s --lazy: on one host the frozen source keeps its address "
 				      "until the last page has gone, so the copy cannot take it; move it "
 				      "without --lazy",

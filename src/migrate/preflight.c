@@ -9,6 +9,9 @@
 #include "net_opts.h"
 #include "networks.h"
 #include "proc_spawn.h"
+#include "trust.h"
+#include "trust_keys.h"
+#include <openssl/evp.h>
 #include "skopeo.h"
 #include "store.h"
 #include "target.h"
@@ -149,16 +152,36 @@ static void check_network(struct cm_store *st, const struct cm_mig_request *req,
 	json_decref(config);
 }
 
+/* Would this host take an archive signed by the source's key as trusted? */
+static bool check_signer(const struct cm_mig_request *req, json_t *problems)
+{
+	if (!req->signer)
+		return false;
+	struct cm_error e = { 0 };
+	cm_autofree char *signer = NULL;
+	int verdict = cm_trust_key_verdict(req->signer, &signer, &e);
+	bool required = false;
+	if (verdict < 0 || cm_trust_policy_requires_signature(&required, &e) < 0)
+		problem(problems, cm_strdup(e.msg));
+	else if (required && verdict != CM_TRUST_TRUSTED)
+		problem(problems, cm_strfmt("its policy requires a trusted signature, and the source's key %s is "
+					    "not trusted there ('ctrmig trust add' it there)",
+					    signer));
+	cm_error_clear(&e);
+	return verdict == CM_TRUST_TRUSTED;
+}
+
 json_t *cm_mig_preflight_answer(struct cm_store *st, const struct cm_mig_request *req)
 {
 	json_t *problems = json_array();
+	bool trusted = check_signer(req, problems);
 	check_tools(st, req, problems);
 	check_name(st, req, problems);
 	check_image(st, req, problems);
 	check_network(st, req, problems);
 	cm_autofree char *boot = cm_mig_boot_id();
-	return json_pack("{s:s, s:i, s:s, s:o}", "version", CM_VERSION, "format", CM_ARCHIVE_FORMAT,
-			 "boot_id", boot ? boot : "", "problems", problems);
+	return json_pack("{s:s, s:i, s:s, s:b, s:o}", "version", CM_VERSION, "format", CM_ARCHIVE_FORMAT,
+			 "boot_id", boot ? boot : "", "signer_trusted", trusted, "problems", problems);
 }
 
 /* ---- the source's side ----------------------------------------------------- */
@@ -249,6 +272,17 @@ int cm_mig_preflight(struct cm_store *st, json_t *rec, const struct cm_mig_targe
 		cm_argv_add(&args, "--include-image");
 	if (lazy)
 		cm_argv_add(&args, "--lazy");
+	/* the key the archive will be signed with (made now if need be) */
+	EVP_PKEY *key = cm_trust_host_key(true, NULL);
+	cm_autofree char *signer = NULL;
+	if (key) {
+		unsigned char pub[CM_TRUST_PUB_LEN];
+		cm_trust_raw_public(key, pub);
+		signer = cm_trust_key_base64(pub);
+		EVP_PKEY_free(key);
+		cm_argv_add(&args, "--signer");
+		cm_argv_add(&args, signer);
+	}
 	struct cm_argv argv = { 0 };
 	cm_mig_target_argv(t, (const char *const *)args.v, &argv);
 	cm_argv_free(&args);

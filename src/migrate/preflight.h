@@ -5,7 +5,11 @@
  *   `criu cpuinfo check` against this host's `criu cpuinfo dump`;
  *   the container's name and id free; the base image there (by digest),
  *   pullable there by its repository digest, or sent along (--include-image);
- *   the container's network there, its address in that subnet and free. */
+ *   the container's network there, its address in that subnet and free;
+ *   whether it trusts this host's signing key (answer "signer_trusted"), and
+ *   if its policy requires that. Without that trust the archive's grants
+ *   (published ports, host folders, privileges) would be refused there after
+ *   the freeze: the source checks them against the answer before it stops. */
 #ifndef CM_MIGRATE_PREFLIGHT_H
 #define CM_MIGRATE_PREFLIGHT_H
 
@@ -23,6 +27,7 @@ struct cm_mig_request {
 	const char *network, *ip;  /* NULL when the container has no address */
 	bool include_image;
 	bool lazy;                 /* migrate --lazy: userfaultfd there too */
+	const char *signer;        /* this host's public key (base64): trusted there? */
 	const char *cpuinfo_dir;   /* holds cpuinfo.img from the source, or NULL */
 };
 

@@ -199,3 +199,16 @@ int cm_trust_verify(json_t *sig, const void *data, size_t len, char **signer, st
 		free(name);
 	return verdict;
 }
+
+int cm_trust_key_verdict(const char *key64, char **signer, struct cm_error *err)
+{
+	unsigned char pub[CM_TRUST_PUB_LEN];
+	*signer = NULL;
+	if (b64_decode_exact(key64, pub, CM_TRUST_PUB_LEN) < 0)
+		return cm_err(err, 0, "the key is not %d bytes in base64", CM_TRUST_PUB_LEN);
+	char *name = NULL;
+	if (trusted_name(pub, &name, err) < 0)
+		return -1;
+	*signer = name ? name : cm_trust_fingerprint(pub);
+	return name ? CM_TRUST_TRUSTED : CM_TRUST_UNTRUSTED;
+}

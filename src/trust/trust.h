@@ -41,6 +41,11 @@ enum cm_trust_verdict {
  * UNTRUSTED the key's fingerprint, for UNSIGNED NULL. */
 int cm_trust_verify(json_t *sig, const void *data, size_t len, char **signer, struct cm_error *err);
 
+/* The verdict cm_trust_verify would give a valid signature by this key (the
+ * raw public key in base64): migrate's preflight asks it of the target
+ * before anything stops. *signer as there. */
+int cm_trust_key_verdict(const char *key64, char **signer, struct cm_error *err);
+
 /* "SHA256:" and the unpadded base64 of the sha256 of the raw public key,
  * in the manner of ssh's fingerprints. The caller frees it. */
 char *cm_trust_fingerprint(const unsigned char pub[32]);

@@ -214,18 +214,45 @@ SH
     [ "$(ctrmig logs web | grep -cx 1)" = 1 ]
 }
 
-@test "the restore there refuses the archive after the freeze: the container runs here again, with its port" {
+@test "a published port where this host's key is not trusted: refused in preflight, nothing stopped" {
+    ctrmig run -d --name web -p 127.0.0.1::80 busybox sh -c "$HTTP_COUNTER" >/dev/null
+    local hp pid
+    hp=$(ctrmig port web 80/tcp)
+    pid=$(ctrmig inspect --format '{{.State.Pid}}' web)
+    # store B does not trust this store's key: a published port is a grant
+    run mig web "$DEST"
+    assert_one_line_error
+    [[ "$output" == *"does not trust this host's signing key, and without that trust the archive asks for host ports"*"'ctrmig trust add' takes it there" ]]
+    [ "$(ctrmig inspect --format '{{.State.Pid}}' web)" = "$pid" ]
+    assert_runs_only a
+    [ "$(fetch "http://$hp/")" = 1 ]
+}
+
+@test "the restore there fails after the freeze (the name taken meanwhile): the container runs here again, with its port" {
     ctrmig run -d --name web -p 127.0.0.1::80 busybox sh -c "$HTTP_COUNTER" >/dev/null
     local hp
     hp=$(ctrmig port web 80/tcp)
     [ "$(fetch "http://$hp/")" = 1 ]
-    # store B does not trust this store's key: a published port is a grant
-    run mig web "$DEST"
+    ctrmig trust key | b trust add - --name store-a >/dev/null
+    # ctrmig there, with someone taking the name between preflight and restore
+    cat > "$BATS_TEST_TMPDIR/racing-ctrmig" <<SH
+#!/bin/sh
+case "\$*" in *" restore -i -"*)
+    CTRMIG_CONFIG_DIR='$ROOT_B/conf' '$CTRMIG_BIN' --root '$ROOT_B' run -d --name web busybox sleep 1000 >/dev/null ;;
+esac
+exec '$BATS_TEST_TMPDIR/remote-ctrmig' "\$@"
+SH
+    chmod +x "$BATS_TEST_TMPDIR/racing-ctrmig"
+    run ctrmig migrate --ssh-command "$SSH_CMD" --remote-root "$ROOT_B" \
+        --remote-ctrmig "$BATS_TEST_TMPDIR/racing-ctrmig" web "$DEST"
     assert_one_line_error
-    [[ "$output" == *"the restore there failed: "*"host ports"*"; web runs here again, the target has nothing" ]]
-    assert_runs_only a
+    [[ "$output" == *"the restore there failed: "*"web"*"; web runs here again, the target has nothing" ]]
     [ "$(ctrmig port web 80/tcp)" = "$hp" ]
     [ "$(fetch "http://$hp/")" = 2 ]
+    # the other container named web there is not ours to remove
+    [ "$(b inspect --format '{{.Config.Cmd}}' web)" = "[sleep 1000]" ]
+    b rm -f web >/dev/null
+    assert_runs_only a
 }
 
 @test "--pre-copy is refused with its reason, --lazy on one host with an address too; bad destinations and a target without ctrmig change nothing" {
