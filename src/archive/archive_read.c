@@ -98,37 +98,57 @@ static int check_member_size(struct unpacked *u, int dirfd, const char *name, in
 	return 0;
 }
 
+/* pwrite until all of it is written: a short write is a full disk. */
+static int write_at(int fd, const char *buf, size_t len, uint64_t off)
+{
+	while (len > 0) {
+		ssize_t n = pwrite(fd, buf, len, (off_t)off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (n == 0)
+				errno = ENOSPC;
+			return -1;
+		}
+		buf += n, len -= (size_t)n, off += (uint64_t)n;
+	}
+	return 0;
+}
+
 static int write_member(struct archive *a, struct archive_entry *e, int dirfd, const char *name,
 			json_t *seen, struct cm_error *err)
 {
-	cm_autoclose int fd = openat(dirfd, name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	cm_autoclose int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return cm_err(err, errno, "member %s", name);
-	/* Hashed from the file as written, on another core: what CRIU will read. */
-	struct cm_hash_thread *h = cm_hash_thread_start(fd, (uint64_t)archive_entry_size(e), err);
+	/* Hashed on another core from the very bytes written, as they are
+	 * written: what CRIU will read, read once. */
+	struct cm_hash_thread *h = cm_hash_thread_start((uint64_t)archive_entry_size(e), err);
 	if (!h)
 		return -1;
-	const void *buf;
-	size_t size;
-	la_int64_t offset, total = 0;
-	int r, ret = 0;
-	while ((r = archive_read_data_block(a, &buf, &size, &offset)) == ARCHIVE_OK) {
-		if (pwrite(fd, buf, size, offset) != (ssize_t)size) {
+	uint64_t total = 0;
+	int ret = 0;
+	for (;;) {
+		size_t cap;
+		char *buf = cm_hash_thread_buffer(h, &cap);
+		la_ssize_t n = archive_read_data(a, buf, cap);
+		if (n == 0)
+			break;
+		if (n < 0) {
+			ret = cm_err(err, 0, "member %s: %s", name, archive_error_string(a));
+			break;
+		}
+		cm_hash_thread_push(h, (size_t)n);
+		if (write_at(fd, buf, (size_t)n, total) < 0) {
 			ret = cm_err(err, errno, "member %s: write", name);
 			break;
 		}
-		total = offset + (la_int64_t)size;
-		cm_hash_thread_advance(h, (uint64_t)total);
+		total += (uint64_t)n;
 		/* the archive's own bytes read so far, against its size */
 		cm_progress_set((uint64_t)archive_filter_bytes(a, -1));
 	}
-	if (ret == 0 && r != ARCHIVE_EOF)
-		ret = cm_err(err, 0, "member %s: %s", name, archive_error_string(a));
-	if (ret == 0 && ftruncate(fd, total) < 0) /* a sparse member may end in a hole */
-		ret = cm_err(err, errno, "member %s: write", name);
 	char hex[65];
-	if (cm_hash_thread_finish(h, (uint64_t)total, hex, ret == 0 ? err : NULL) < 0 && ret == 0)
-		ret = cm_err_wrap(err, "member %s", name);
+	cm_hash_thread_finish(h, hex, NULL);
 	/* Recorded, or refused: an unrecorded member would escape the manifest. */
 	if (ret == 0 && json_object_set_new(seen, name, json_pack("{s:I, s:s}", "size", (json_int_t)total,
 								  "sha256", hex)) < 0)

@@ -80,7 +80,8 @@ static int add_buffer(struct packer *p, const char *name, const char *data, size
 	return 0;
 }
 
-/* Streams an open file into the archive; another core hashes it meanwhile. */
+/* Streams an open file into the archive, reading it once: another core
+ * hashes each buffer while the compressor takes it. */
 static int add_fd(struct packer *p, const char *name, int fd, struct cm_error *err)
 {
 	struct stat sb;
@@ -91,22 +92,23 @@ static int add_fd(struct packer *p, const char *name, int fd, struct cm_error *e
 	archive_entry_free(e);
 	if (r < ARCHIVE_WARN)
 		return cm_err(err, 0, "%s: %s", name, why(p->a));
-	struct cm_hash_thread *h = cm_hash_thread_start(fd, (uint64_t)sb.st_size, err);
+	struct cm_hash_thread *h = cm_hash_thread_start((uint64_t)sb.st_size, err);
 	if (!h)
 		return -1;
-	cm_hash_thread_advance(h, (uint64_t)sb.st_size);
-	static char buf[1 << 20];
 	int64_t left = sb.st_size;
 	off_t off = 0;
 	int ret = 0;
 	while (left > 0) {
-		ssize_t n = pread(fd, buf, left < (int64_t)sizeof(buf) ? (size_t)left : sizeof(buf), off);
+		size_t cap;
+		char *buf = cm_hash_thread_buffer(h, &cap);
+		ssize_t n = pread(fd, buf, left < (int64_t)cap ? (size_t)left : cap, off);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
 			ret = cm_err(err, n < 0 ? errno : 0, "%s: %s", name, n < 0 ? "read" : "shrank while read");
 			break;
 		}
+		cm_hash_thread_push(h, (size_t)n);
 		if (archive_write_data(p->a, buf, (size_t)n) != n) {
 			ret = cm_err(err, 0, "%s: %s", name, why(p->a));
 			break;
@@ -116,8 +118,7 @@ static int add_fd(struct packer *p, const char *name, int fd, struct cm_error *e
 		cm_progress_add((uint64_t)n);
 	}
 	char hex[65];
-	if (cm_hash_thread_finish(h, (uint64_t)sb.st_size, hex, ret == 0 ? err : NULL) < 0 && ret == 0)
-		ret = cm_err_wrap(err, "%s", name);
+	cm_hash_thread_finish(h, hex, NULL);
 	if (ret == 0)
 		cm_manifest_add(p->manifest, name, (uint64_t)sb.st_size, hex);
 	return ret;
