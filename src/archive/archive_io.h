@@ -44,6 +44,9 @@ struct cm_import_opts {
 	bool ignore_rootfs;   /* leave the file system as the base image has it */
 	struct cm_grant_opts grants; /* what the command line allows the archive */
 	int tls_verify;       /* for pulling the base: -1 registries.conf, 0 plain HTTP allowed, 1 TLS */
+	/* CRIU's images only pass through (restore -i, without -k): stage them
+	 * in memory where it allows (mem_stage.h); the record points there. */
+	bool stage_in_memory;
 };
 
 /* The reader's first stage, which cm_archive_import starts with and the

@@ -615,6 +615,9 @@ int cm_cmd_restore(struct cm_store *st, int argc, char **argv, struct cm_error *
 	}
 	json_t *recs;
 	if (io.input) {
+		/* Its images are read once, by this restore, then deleted: in
+		 * memory if it allows. Kept (-k) or served later (--lazy), on disk. */
+		io.stage_in_memory = !o.keep && !o.lazy;
 		json_t *rec = cm_archive_import(st, &io, err);
 		if (!rec)
 			goto out;

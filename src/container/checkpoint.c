@@ -6,6 +6,7 @@
 #include "error.h"
 #include "jsonio.h"
 #include "lazy_pages.h"
+#include "mem_stage.h"
 #include "monitor.h"
 #include "oci_spec.h"
 #include "ports.h"
@@ -457,8 +458,12 @@ int cm_ckpt_restore(struct cm_store *st, json_t *rec, const struct cm_restore_op
 	 * --keep; named checkpoints stay until 'checkpoint rm', as in Docker. */
 	json_t *ckpt = json_object_get(rec, "checkpoint");
 	if (uses_up) {
-		/* with --lazy, the page server removes them once all pages are in */
-		if (!o->lazy)
+		/* with --lazy, the page server removes them once all pages are in;
+		 * images restore -i staged in memory go with their stage */
+		cm_autofree char *mem = cm_mem_stage_of(st, images);
+		if (mem)
+			cm_mem_stage_remove(mem, true);
+		else if (!o->lazy)
 			cm_rm_rf_background(images, NULL);
 		json_object_set_new(ckpt, "restorable", json_false());
 	}
