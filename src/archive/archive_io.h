@@ -12,6 +12,7 @@
 
 struct cm_store;
 struct cm_error;
+struct cm_dump_hash;
 
 struct cm_export_opts {
 	const char *output;      /* a file, "-" for stdout, or NULL for fd */
@@ -22,6 +23,9 @@ struct cm_export_opts {
 	bool include_image;      /* carry the base image as image.tar */
 	bool pre_checkpoint;     /* the pre-checkpoint (pre-checkpoint/), not the checkpoint */
 	const char *sign_key;    /* an Ed25519 PEM key to sign with; NULL: this host's */
+	/* Page images hashed behind CRIU's writer (dump_hash.h), which the
+	 * export finishes and frees; or NULL. */
+	struct cm_dump_hash *follower;
 };
 
 int cm_archive_export(struct cm_store *st, json_t *rec, const struct cm_export_opts *o,

@@ -1,5 +1,6 @@
 #include "archive_io.h"
 #include "criu.h"
+#include "dump_hash.h"
 #include "error.h"
 #include "hash_thread.h"
 #include "image.h"
@@ -41,10 +42,19 @@ static const char *why(struct archive *a)
 	return buf;
 }
 
+/* A member streamed while the follower hashes it: its digest comes at the end. */
+struct pending {
+	char *name, *path;
+	struct stat sb; /* as it was streamed */
+};
+
 struct packer {
 	struct archive *a;
 	json_t *manifest;
 	time_t now;
+	struct cm_dump_hash *follower; /* or NULL */
+	struct pending *pending;
+	size_t n_pending;
 };
 
 static struct archive_entry *header(struct packer *p, const char *name, mode_t type, int64_t size)
@@ -80,13 +90,119 @@ static int add_buffer(struct packer *p, const char *name, const char *data, size
 	return 0;
 }
 
+static bool same_file(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
+	       a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
+	       a->st_ctim.tv_sec == b->st_ctim.tv_sec && a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
+}
+
+/* Streams a page image that the follower hashes: it is only read and
+ * compressed here, and must not change meanwhile. */
+static int add_followed(struct packer *p, const char *name, const char *path, int fd, const struct stat *sb,
+			struct cm_error *err)
+{
+	struct archive_entry *e = header(p, name, AE_IFREG, sb->st_size);
+	int r = archive_write_header(p->a, e);
+	archive_entry_free(e);
+	if (r < ARCHIVE_WARN)
+		return cm_err(err, 0, "%s: %s", name, why(p->a));
+	static char buf[1 << 20];
+	for (off_t off = 0; off < sb->st_size;) {
+		size_t want = sb->st_size - off < (off_t)sizeof(buf) ? (size_t)(sb->st_size - off) : sizeof(buf);
+		ssize_t n = pread(fd, buf, want, off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return cm_err(err, n < 0 ? errno : 0, "%s: %s", name, n < 0 ? "read" : "shrank while read");
+		if (archive_write_data(p->a, buf, (size_t)n) != n)
+			return cm_err(err, 0, "%s: %s", name, why(p->a));
+		off += n;
+		cm_progress_add((uint64_t)n);
+	}
+	struct stat after;
+	if (fstat(fd, &after) < 0 || !same_file(sb, &after))
+		return cm_err(err, 0, "%s: changed while read", name);
+	p->pending = cm_realloc(p->pending, (p->n_pending + 1) * sizeof(*p->pending));
+	p->pending[p->n_pending++] = (struct pending){ cm_strdup(name), cm_strdup(path), *sb };
+	return 0;
+}
+
+/* The digest of a file that must still be as it was streamed, read again:
+ * for a page image the follower gave up on. */
+static int hash_again(const struct pending *pd, char hex[65], struct cm_error *err)
+{
+	cm_autoclose int fd = open(pd->path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	struct stat sb;
+	if (fd < 0 || fstat(fd, &sb) < 0)
+		return cm_err(err, errno, "%s", pd->name);
+	struct cm_hash_thread *h = same_file(&sb, &pd->sb) ? cm_hash_thread_start(0, err) : NULL;
+	if (!h)
+		return h || !same_file(&sb, &pd->sb) ? cm_err(err, 0, "%s: changed while read", pd->name) : -1;
+	int ret = 0;
+	for (off_t off = 0; ret == 0 && off < sb.st_size;) {
+		size_t cap;
+		char *buf = cm_hash_thread_buffer(h, &cap);
+		ssize_t n = pread(fd, buf, sb.st_size - off < (off_t)cap ? (size_t)(sb.st_size - off) : cap, off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			ret = cm_err(err, n < 0 ? errno : 0, "%s: %s", pd->name, n < 0 ? "read" : "shrank while read");
+		else
+			cm_hash_thread_push(h, (size_t)n), off += n;
+	}
+	cm_hash_thread_finish(h, hex, NULL);
+	if (ret == 0 && (fstat(fd, &sb) < 0 || !same_file(&sb, &pd->sb)))
+		ret = cm_err(err, 0, "%s: changed while read", pd->name);
+	return ret;
+}
+
+/* The digests of the members streamed while the follower hashed them. */
+static int resolve_pending(struct packer *p, struct cm_error *err)
+{
+	if (!p->follower)
+		return 0;
+	json_t *digests = cm_dump_hash_finish(cm_steal_ptr(&p->follower));
+	int ret = 0;
+	for (size_t i = 0; ret == 0 && i < p->n_pending; i++) {
+		struct pending *pd = &p->pending[i];
+		char again[65];
+		const char *hex = cm_dump_hash_lookup(digests, pd->path, &pd->sb);
+		if (!hex) {
+			cm_debug("%s: hashed again, not while CRIU wrote it", pd->name);
+			ret = hash_again(pd, again, err);
+			hex = again;
+		}
+		if (ret == 0)
+			cm_manifest_add(p->manifest, pd->name, (uint64_t)pd->sb.st_size, hex);
+	}
+	json_decref(digests);
+	return ret;
+}
+
+static void packer_free(struct packer *p)
+{
+	if (p->follower)
+		json_decref(cm_dump_hash_finish(cm_steal_ptr(&p->follower)));
+	for (size_t i = 0; i < p->n_pending; i++) {
+		free(p->pending[i].name);
+		free(p->pending[i].path);
+	}
+	free(p->pending);
+	archive_write_free(p->a);
+	json_decref(p->manifest);
+}
+
 /* Streams an open file into the archive, reading it once: another core
- * hashes each buffer while the compressor takes it. */
-static int add_fd(struct packer *p, const char *name, int fd, struct cm_error *err)
+ * hashes each buffer while the compressor takes it, unless path was hashed
+ * already, as it is now (a page image hashed behind CRIU's writer). */
+static int add_fd(struct packer *p, const char *name, const char *path, int fd, struct cm_error *err)
 {
 	struct stat sb;
 	if (fstat(fd, &sb) < 0)
 		return cm_err(err, errno, "%s", name);
+	if (path && p->follower && cm_dump_hash_follows(p->follower, path))
+		return add_followed(p, name, path, fd, &sb, err);
 	struct archive_entry *e = header(p, name, AE_IFREG, sb.st_size);
 	int r = archive_write_header(p->a, e);
 	archive_entry_free(e);
@@ -129,7 +245,7 @@ static int add_file(struct packer *p, const char *name, const char *path, struct
 	cm_autoclose int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)
 		return cm_err(err, errno, "open %s", path);
-	return add_fd(p, name, fd, err);
+	return add_fd(p, name, path, fd, err);
 }
 
 /* Whether a dump was made --with-previous: CRIU linked it to its parent. */
@@ -248,7 +364,7 @@ static int add_rootfs_diff(struct packer *p, struct cm_store *st, json_t *rec, s
 		return -1;
 	int ret = lseek(fd, 0, SEEK_SET) < 0 ? cm_err(err, errno, "rewind") : 0;
 	if (ret == 0)
-		ret = add_fd(p, "rootfs-diff.tar", fd, err);
+		ret = add_fd(p, "rootfs-diff.tar", NULL, fd, err);
 	if (ret == 0)
 		ret = add_json(p, "deleted.files", deleted, err);
 	json_decref(deleted);
@@ -276,7 +392,7 @@ static int add_image(struct packer *p, struct cm_store *st, json_t *rec, struct 
 			return cm_err_wrap(err, "image.tar");
 		if (lseek(fd, 0, SEEK_SET) < 0)
 			return cm_err(err, errno, "rewind");
-		return add_fd(p, "image.tar", fd, err);
+		return add_fd(p, "image.tar", NULL, fd, err);
 	}
 	cm_autofree char *layout = cm_path_join(dir, "image-layout");
 	cm_rm_rf(layout, NULL);
@@ -398,6 +514,8 @@ static int write_members(struct packer *p, struct cm_store *st, json_t *rec,
 		ret = add_rootfs_diff(p, st, rec, err);
 	if (ret == 0 && !o->pre_checkpoint && o->include_image)
 		ret = add_image(p, st, rec, err);
+	if (ret == 0)
+		ret = resolve_pending(p, err);
 	if (ret == 0) {
 		/* The manifest, then its signature, end the archive: one that has
 		 * them is whole. The signature covers the manifest's exact bytes. */
@@ -475,24 +593,37 @@ int cm_archive_export_check(const struct cm_export_opts *o, struct cm_error *err
 	return 0;
 }
 
-int cm_archive_export(struct cm_store *st, json_t *rec, const struct cm_export_opts *o,
-		      struct cm_error *err)
+/* What cannot be exported at all, before anything is written. */
+static int export_refused(struct cm_store *st, json_t *rec, const struct cm_export_opts *o,
+			  struct cm_error *err)
 {
 	const char *name = cm_json_str(rec, "name");
 	cm_autofree char *images = archive_images(st, rec, o);
 	if (!cm_criu_dump_complete(images))
-		return cm_err(err, 0, "export %s: the container has no %s; run 'ctrmig checkpoint %s%s' first",
-			      name, o->pre_checkpoint ? "pre-checkpoint" : "checkpoint",
+		return cm_err(err, 0, "the container has no %s; run 'ctrmig checkpoint %s%s' first",
+			      o->pre_checkpoint ? "pre-checkpoint" : "checkpoint",
 			      o->pre_checkpoint ? "-P " : "", name);
-	bool to_fd = !o->output, to_stdout = to_fd || !strcmp(o->output, "-");
-	if (!to_fd && to_stdout && isatty(STDOUT_FILENO))
-		return cm_err(err, 0, "export %s: refusing to write an archive to a terminal", name);
+	if (o->output && !strcmp(o->output, "-") && isatty(STDOUT_FILENO))
+		return cm_err(err, 0, "refusing to write an archive to a terminal");
+	return 0;
+}
 
+int cm_archive_export(struct cm_store *st, json_t *rec, const struct cm_export_opts *o,
+		      struct cm_error *err)
+{
+	const char *name = cm_json_str(rec, "name");
+	bool to_fd = !o->output, to_stdout = to_fd || !strcmp(o->output, "-");
 	int fd = to_fd ? o->fd : STDOUT_FILENO;
 	bool unnamed = false;
-	if (!to_stdout && (fd = open_output(o->output, &unnamed, err)) < 0)
+	if (export_refused(st, rec, o, err) < 0 ||
+	    (!to_stdout && (fd = open_output(o->output, &unnamed, err)) < 0)) {
+		if (o->follower)
+			json_decref(cm_dump_hash_finish(o->follower));
 		return cm_err_wrap(err, "export %s", name);
-	struct packer p = { .a = archive_write_new(), .manifest = cm_manifest_new(), .now = time(NULL) };
+	}
+	double t0 = cm_monotonic_seconds();
+	struct packer p = { .a = archive_write_new(), .manifest = cm_manifest_new(), .now = time(NULL),
+			    .follower = o->follower };
 	archive_write_set_format_pax_restricted(p.a);
 	/* Unpadded even on a pipe: zeros after the zstd frame are not zstd. */
 	archive_write_set_bytes_in_last_block(p.a, 1);
@@ -506,10 +637,12 @@ int cm_archive_export(struct cm_store *st, json_t *rec, const struct cm_export_o
 		ret = cm_err(err, 0, "%s", why(p.a));
 	if (o->written)
 		*o->written = (unsigned long long)archive_filter_bytes(p.a, -1);
-	archive_write_free(p.a);
-	json_decref(p.manifest);
-	if (!to_stdout)
+	packer_free(&p);
+	cm_debug("export %s: archive written after %.3fs", name, cm_monotonic_seconds() - t0);
+	if (!to_stdout) {
 		ret = finish_output(fd, o->output, unnamed, ret, err);
+		cm_debug("export %s: synced and named after %.3fs", name, cm_monotonic_seconds() - t0);
+	}
 	if (ret < 0)
 		return cm_err_wrap(err, "export %s to %s", name,
 				   to_fd ? "the stream" : to_stdout ? "standard output" : o->output);

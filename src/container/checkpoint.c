@@ -193,8 +193,12 @@ int cm_ckpt_dump(struct cm_store *st, json_t *rec, const struct cm_ckpt_opts *o,
 	signals_hold(&saved);
 	double t0 = cm_monotonic_seconds();
 	struct cm_spawn_result out;
+	if (o->watch)
+		o->watch(o->watch_arg, images);
 	int ret = cm_spawn_capture(a.v, &out, err);
 	res->runtime_seconds = cm_monotonic_seconds() - t0;
+	if (o->watch)
+		o->watch(o->watch_arg, NULL);
 	cm_debug("checkpoint %s: runc took %.3fs", name, res->runtime_seconds);
 	cm_argv_free(&a);
 	if (ret == 0 && out.status != 0) {

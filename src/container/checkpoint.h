@@ -20,6 +20,11 @@ struct cm_ckpt_opts {
 	bool wait_released;
 	const char *name;       /* a named checkpoint, or NULL for the container's own */
 	const char *parent_dir; /* where named checkpoints live; NULL: <ctr>/checkpoints */
+	/* If set: called with the image folder, fresh and empty, right before
+	 * runc checkpoint starts, and with NULL once it returned, whatever
+	 * happened (checkpoint -e reads behind CRIU's writer). */
+	void (*watch)(void *arg, const char *images);
+	void *watch_arg;
 };
 
 struct cm_restore_opts {
