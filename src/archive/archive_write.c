@@ -533,6 +533,36 @@ static int write_members(struct packer *p, struct cm_store *st, json_t *rec,
 	return ret;
 }
 
+/* Where the archive's bytes go. To a file, the disk starts writing them out
+ * every few MiB (sync_file_range: no wait, no fsync), so that the one fsync
+ * at the end finds little left to write. */
+struct output {
+	int fd;
+	bool file;
+	uint64_t written, started;
+};
+
+#define WRITEBACK_STEP (8ULL << 20)
+
+static la_ssize_t output_write(struct archive *a, void *arg, const void *buf, size_t len)
+{
+	struct output *out = arg;
+	ssize_t n;
+	while ((n = write(out->fd, buf, len)) < 0 && errno == EINTR)
+		;
+	if (n < 0) {
+		archive_set_error(a, errno, "Write error");
+		return -1;
+	}
+	out->written += (uint64_t)n;
+	if (out->file && out->written - out->started >= WRITEBACK_STEP) {
+		sync_file_range(out->fd, (off_t)out->started, (off_t)(out->written - out->started),
+				SYNC_FILE_RANGE_WRITE);
+		out->started = out->written;
+	}
+	return n;
+}
+
 /* The output file is made unnamed (O_TMPFILE) where the file system allows,
  * so that a killed export leaves no file with process memory in it; it gets
  * its name only once it is complete. Elsewhere FILE.tmp, renamed. */
@@ -627,8 +657,10 @@ int cm_archive_export(struct cm_store *st, json_t *rec, const struct cm_export_o
 	archive_write_set_format_pax_restricted(p.a);
 	/* Unpadded even on a pipe: zeros after the zstd frame are not zstd. */
 	archive_write_set_bytes_in_last_block(p.a, 1);
+	struct stat out_sb;
+	struct output out = { .fd = fd, .file = fstat(fd, &out_sb) == 0 && S_ISREG(out_sb.st_mode) };
 	int ret = set_compression(p.a, o->compression, err);
-	if (ret == 0 && archive_write_open_fd(p.a, fd) != ARCHIVE_OK)
+	if (ret == 0 && archive_write_open2(p.a, &out, NULL, output_write, NULL, NULL) != ARCHIVE_OK)
 		ret = cm_err(err, 0, "%s", why(p.a));
 	if (ret == 0)
 		ret = write_members(&p, st, rec, o, err);
