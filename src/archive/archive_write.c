@@ -431,7 +431,10 @@ static int set_compression(struct archive *a, const char *c, struct cm_error *er
 {
 	if (!c || !strcmp(c, "zstd")) {
 		archive_write_add_filter_zstd(a);
-		archive_write_set_filter_option(a, "zstd", "compression-level", "3");
+		/* Level 1: on memory-like data (README, Speed) a third less CPU
+		 * than level 3 for archives 10-15% larger, and the CPU, not the
+		 * disk, sets the pace; random pages cost the same at any level. */
+		archive_write_set_filter_option(a, "zstd", "compression-level", "1");
 		/* All cores; a libarchive without the option stays single-threaded. */
 		char threads[16];
 		snprintf(threads, sizeof(threads), "%ld", sysconf(_SC_NPROCESSORS_ONLN));
