@@ -352,19 +352,90 @@ static int add_json(struct packer *p, const char *name, json_t *j, struct cm_err
 	return add_buffer(p, name, text, strlen(text), err);
 }
 
-static int add_rootfs_diff(struct packer *p, struct cm_store *st, json_t *rec, struct cm_error *err)
+/* The rootfs diff's bytes on their way into the archive: hashed on another
+ * core and compressed as the inner tar is made, never stored on their own. */
+struct diff_stream {
+	struct packer *p;
+	struct cm_hash_thread *h; /* NULL: only counting (the sizing pass) */
+	uint64_t bytes;
+	bool failed; /* the outer archive refused them; why(p->a) says why */
+};
+
+static la_ssize_t diff_stream_write(struct archive *inner, void *arg, const void *data, size_t len)
 {
-	cm_autofree char *dir = cm_store_ctr_dir(st, cm_json_str(rec, "id"));
-	cm_autofree char *upper = cm_path_join(dir, "upper");
+	struct diff_stream *s = arg;
+	for (size_t done = 0; s->h && done < len;) {
+		size_t cap;
+		char *buf = cm_hash_thread_buffer(s->h, &cap);
+		size_t n = len - done < cap ? len - done : cap;
+		memcpy(buf, (const char *)data + done, n);
+		cm_hash_thread_push(s->h, n);
+		if (archive_write_data(s->p->a, buf, n) != (la_ssize_t)n) {
+			s->failed = true;
+			archive_set_error(inner, EIO, "rootfs-diff.tar: %s", why(s->p->a));
+			return -1;
+		}
+		done += n;
+	}
+	s->bytes += len;
+	return (la_ssize_t)len;
+}
+
+/* The inner tar streamed: once to count its bytes (no file read), which the
+ * member's header needs first, then for real. A stopped container's upper
+ * folder does not change between the two; if it did, the export fails. */
+static int stream_rootfs_diff(struct packer *p, const char *upper, json_t **deleted, struct cm_error *err)
+{
+	struct diff_stream count = { p, NULL, 0, false };
+	json_t *first = cm_rootfs_diff_stream(upper, diff_stream_write, &count, true, err);
+	if (!first)
+		return -1;
+	json_decref(first);
+	struct archive_entry *e = header(p, "rootfs-diff.tar", AE_IFREG, (int64_t)count.bytes);
+	int r = archive_write_header(p->a, e);
+	archive_entry_free(e);
+	if (r < ARCHIVE_WARN)
+		return cm_err(err, 0, "rootfs-diff.tar: %s", why(p->a));
+	struct diff_stream real = { p, cm_hash_thread_start(count.bytes, err), 0, false };
+	if (!real.h)
+		return -1;
+	*deleted = cm_rootfs_diff_stream(upper, diff_stream_write, &real, false, err);
+	char hex[65];
+	cm_hash_thread_finish(real.h, hex, NULL);
+	if (!*deleted)
+		return -1;
+	if (real.bytes != count.bytes) {
+		json_decref(cm_steal_ptr(deleted));
+		return cm_err(err, 0, "rootfs-diff.tar: the container's files changed while they were read");
+	}
+	cm_manifest_add(p->manifest, "rootfs-diff.tar", real.bytes, hex);
+	return 0;
+}
+
+/* The inner tar kept in a temporary file first: the container still runs
+ * (checkpoint -R), and its files may change between two passes. */
+static int spool_rootfs_diff(struct packer *p, const char *dir, const char *upper, json_t **deleted,
+			     struct cm_error *err)
+{
 	cm_autoclose int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return cm_err(err, errno, "temporary file in %s", dir);
-	json_t *deleted = cm_rootfs_diff_write(upper, fd, err);
-	if (!deleted)
+	if (!(*deleted = cm_rootfs_diff_write(upper, fd, err)))
 		return -1;
 	int ret = lseek(fd, 0, SEEK_SET) < 0 ? cm_err(err, errno, "rewind") : 0;
 	if (ret == 0)
 		ret = add_fd(p, "rootfs-diff.tar", NULL, fd, err);
+	return ret;
+}
+
+static int add_rootfs_diff(struct packer *p, struct cm_store *st, json_t *rec, struct cm_error *err)
+{
+	cm_autofree char *dir = cm_store_ctr_dir(st, cm_json_str(rec, "id"));
+	cm_autofree char *upper = cm_path_join(dir, "upper");
+	const char *state = cm_json_str(rec, "state");
+	json_t *deleted = NULL;
+	int ret = state && !strcmp(state, "checkpointed") ? stream_rootfs_diff(p, upper, &deleted, err)
+							  : spool_rootfs_diff(p, dir, upper, &deleted, err);
 	if (ret == 0)
 		ret = add_json(p, "deleted.files", deleted, err);
 	json_decref(deleted);
