@@ -65,39 +65,71 @@ static uint64_t meminfo(const char *text, const char *key)
 	return p ? strtoull(p + strlen(key), NULL, 10) << 10 : 0;
 }
 
-/* A number in a cgroup file, or UINT64_MAX for "max" or none. */
+/* A number in a cgroup file, or UINT64_MAX for "max", none, or v1's
+ * "no limit" (a page-rounded 2^63). */
 static uint64_t cgroup_value(const char *dir, const char *file)
 {
 	cm_autofree char *path = cm_path_join(dir, file);
 	cm_autofree char *text = cm_read_file_max(path, 64, NULL, NULL);
 	if (!text || !strncmp(text, "max", 3))
 		return UINT64_MAX;
-	return strtoull(text, NULL, 10);
+	uint64_t v = strtoull(text, NULL, 10);
+	return v >= (1ULL << 62) ? UINT64_MAX : v;
 }
 
-/* The least room left under memory.max, in ctrmig's cgroup and each one
- * above it (cgroup v2): tmpfs pages are charged to whoever writes them. */
+/* The memory controller's folder for ctrmig's cgroup, and the names of its
+ * limit and usage files: cgroup v2's unified tree, or v1's memory tree. */
+static char *memory_cgroup(const char **max, const char **cur, size_t *root_len)
+{
+	cm_autofree char *own = cm_read_file_max("/proc/self/cgroup", 1 << 16, NULL, NULL);
+	for (char *line = own, *next; line && *line; line = next) {
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		char *c1 = strchr(line, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+		if (!c2)
+			continue;
+		*c2 = '\0';
+		const char *ctrls = c1 + 1, *path = c2 + 1;
+		if (!strcmp(line, "0") && !*ctrls) {
+			*max = "memory.max", *cur = "memory.current";
+			*root_len = strlen("/sys/fs/cgroup");
+			return cm_strfmt("/sys/fs/cgroup%s", path);
+		}
+		for (const char *k = ctrls; k; k = strchr(k, ',') ? strchr(k, ',') + 1 : NULL) {
+			if (!strncmp(k, "memory", 6) && (k[6] == ',' || !k[6])) {
+				*max = "memory.limit_in_bytes", *cur = "memory.usage_in_bytes";
+				*root_len = strlen("/sys/fs/cgroup/memory");
+				return cm_strfmt("/sys/fs/cgroup/memory%s", path);
+			}
+		}
+	}
+	return NULL;
+}
+
+/* The least room left under the memory limit of ctrmig's cgroup and each
+ * one above it, less a margin: tmpfs pages are charged to whoever writes
+ * them. UINT64_MAX without a limit. */
 static uint64_t cgroup_room(void)
 {
-	cm_autofree char *own = cm_read_file_max("/proc/self/cgroup", 4096, NULL, NULL);
-	const char *p = own ? strstr(own, "0::/") : NULL;
-	if (!p)
+	const char *max_file = NULL, *cur_file = NULL;
+	size_t root_len = 0;
+	cm_autofree char *dir = memory_cgroup(&max_file, &cur_file, &root_len);
+	if (!dir)
 		return UINT64_MAX;
-	cm_autofree char *dir = cm_strfmt("/sys/fs/cgroup%.*s", (int)strcspn(p + 3, "\n"), p + 3);
 	uint64_t room = UINT64_MAX;
 	for (;;) {
-		uint64_t max = cgroup_value(dir, "memory.max");
-		uint64_t cur = cgroup_value(dir, "memory.current");
+		uint64_t max = cgroup_value(dir, max_file), cur = cgroup_value(dir, cur_file);
 		if (max != UINT64_MAX && cur != UINT64_MAX) {
 			uint64_t left = cur < max ? max - cur : 0;
-			/* the same margin inside the cgroup as outside */
+			/* the same kind of margin inside the cgroup as outside */
 			uint64_t margin = max / 8 > SLACK ? max / 8 : SLACK;
 			left = left > margin ? left - margin : 0;
 			if (left < room)
 				room = left;
 		}
 		char *slash = strrchr(dir, '/');
-		if (!slash || slash - dir <= (ptrdiff_t)strlen("/sys/fs/cgroup"))
+		if (strlen(dir) <= root_len || !slash || (size_t)(slash - dir) < root_len)
 			break;
 		*slash = '\0';
 	}
