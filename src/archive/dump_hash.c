@@ -115,16 +115,17 @@ static void *follow(void *arg)
 	struct cm_dump_hash *h = arg;
 	/* Only the time CRIU leaves: its dump is the freeze, and comes first. */
 	struct sched_param idle = { 0 };
-	pthread_setschedparam(pthread_self(), SCHED_IDLE, &idle);
+	pthread_mutex_lock(&h->lock);
+	if (!h->done)
+		pthread_setschedparam(pthread_self(), SCHED_IDLE, &idle);
+	pthread_mutex_unlock(&h->lock);
 	while (!is_done(h)) {
 		find_new(h);
 		if (!catch_up(h, PASS_CHUNKS))
 			usleep(IDLE_US);
 	}
-	/* CRIU has closed them all: the rest, to the end, at full speed now,
-	 * beside the export that streams them. */
-	struct sched_param normal = { 0 };
-	pthread_setschedparam(pthread_self(), SCHED_OTHER, &normal);
+	/* CRIU has closed them all (and cm_dump_hash_criu_done made this a
+	 * normal thread again): the rest, to the end, beside the export. */
 	find_new(h);
 	pthread_mutex_lock(&h->lock);
 	h->listed = true;
@@ -170,15 +171,20 @@ static json_int_t ns(const struct timespec *t)
 
 void cm_dump_hash_criu_done(struct cm_dump_hash *h)
 {
+	/* From here it is on the export's path: a normal thread at once, not
+	 * when it gets a turn at SCHED_IDLE on a busy machine. */
+	struct sched_param normal = { 0 };
 	pthread_mutex_lock(&h->lock);
+	if (!h->done)
+		pthread_setschedparam(h->thread, SCHED_OTHER, &normal);
 	h->done = true;
 	pthread_mutex_unlock(&h->lock);
 }
 
 bool cm_dump_hash_follows(struct cm_dump_hash *h, const char *path)
 {
+	cm_dump_hash_criu_done(h);
 	pthread_mutex_lock(&h->lock);
-	h->done = true;
 	while (!h->listed)
 		pthread_cond_wait(&h->changed, &h->lock);
 	pthread_mutex_unlock(&h->lock);
