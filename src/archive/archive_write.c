@@ -136,9 +136,11 @@ static int hash_again(const struct pending *pd, char hex[65], struct cm_error *e
 	struct stat sb;
 	if (fd < 0 || fstat(fd, &sb) < 0)
 		return cm_err(err, errno, "%s", pd->name);
-	struct cm_hash_thread *h = same_file(&sb, &pd->sb) ? cm_hash_thread_start(0, err) : NULL;
+	if (!same_file(&sb, &pd->sb))
+		return cm_err(err, 0, "%s: changed while read", pd->name);
+	struct cm_hash_thread *h = cm_hash_thread_start((uint64_t)sb.st_size, err);
 	if (!h)
-		return h || !same_file(&sb, &pd->sb) ? cm_err(err, 0, "%s: changed while read", pd->name) : -1;
+		return -1;
 	int ret = 0;
 	for (off_t off = 0; ret == 0 && off < sb.st_size;) {
 		size_t cap;
