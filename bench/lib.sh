@@ -40,11 +40,22 @@ settle() {
     local i
     for i in $(seq 200); do
         # shellcheck disable=SC2086 # every store the bench uses
-        [ -z "$(find $root ${root_b:-} -maxdepth 3 -name '.trash-*' -print -quit 2>/dev/null)" ] && break
+        [ -z "$(find $root ${root_b:-} -maxdepth 3 -name '.trash-*' -print -quit 2>/dev/null)" ] &&
+            [ -z "$(mem_stages "$root" ${root_b:-})" ] && break
         sleep 0.05
     done
     sync
     sleep 1
+}
+
+# The folders on /dev/shm where restore -i stages the stores' CRIU images
+# (src/store/mem_stage.h); a used-up one is deleted in the background.
+mem_stages() { # root...
+    local r h
+    for r in "$@"; do
+        h=$(printf %s "$r" | sha256sum | cut -c1-12)
+        find /dev/shm -maxdepth 1 -name "ctrmig-$h-*"
+    done
 }
 
 # A duration in microseconds from --print-stats output, in seconds.

@@ -12,6 +12,7 @@
 
 struct cm_store;
 struct cm_error;
+struct cm_dump_hash;
 
 struct cm_export_opts {
 	const char *output;      /* a file, "-" for stdout, or NULL for fd */
@@ -22,6 +23,9 @@ struct cm_export_opts {
 	bool include_image;      /* carry the base image as image.tar */
 	bool pre_checkpoint;     /* the pre-checkpoint (pre-checkpoint/), not the checkpoint */
 	const char *sign_key;    /* an Ed25519 PEM key to sign with; NULL: this host's */
+	/* Page images hashed behind CRIU's writer (dump_hash.h), which the
+	 * export finishes and frees; or NULL. */
+	struct cm_dump_hash *follower;
 };
 
 int cm_archive_export(struct cm_store *st, json_t *rec, const struct cm_export_opts *o,
@@ -44,6 +48,9 @@ struct cm_import_opts {
 	bool ignore_rootfs;   /* leave the file system as the base image has it */
 	struct cm_grant_opts grants; /* what the command line allows the archive */
 	int tls_verify;       /* for pulling the base: -1 registries.conf, 0 plain HTTP allowed, 1 TLS */
+	/* CRIU's images only pass through (restore -i, without -k): stage them
+	 * in memory where it allows (mem_stage.h); the record points there. */
+	bool stage_in_memory;
 };
 
 /* The reader's first stage, which cm_archive_import starts with and the

@@ -16,6 +16,7 @@
 #include "pull.h"
 #include "oci_layout.h"
 #include "manifest.h"
+#include "mem_stage.h"
 #include "progress.h"
 #include "oci_spec.h"
 #include "rootfs.h"
@@ -29,11 +30,13 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 
@@ -52,7 +55,84 @@ struct unpacked {
 	json_t *sig;     /* ctrmig.manifest.sig, or NULL */
 	uint64_t pages;  /* bytes of memory images so far */
 	size_t members;
+	/* With a stage in memory (restore -i): checkpoint/ goes there instead
+	 * of dir, while it fits (mem_stage.h), else back to dir. */
+	char *mem;       /* the stage, or NULL */
+	int mem_fd;      /* open on it */
+	uint64_t mem_bytes; /* in it so far */
 };
+
+/* Where checkpoint/ is, once unpacked: in the stage or in dir. */
+static char *images_dir(const struct unpacked *u)
+{
+	return cm_path_join(u->mem ? u->mem : u->dir, "checkpoint");
+}
+
+static bool is_images_member(const char *name)
+{
+	return !strncmp(name, "checkpoint", 10) && (!name[10] || name[10] == '/');
+}
+
+/* Copies one file from the stage into the same name under dirfd. */
+static int copy_out(int from_dir, int to_dir, const char *name, struct cm_error *err)
+{
+	cm_autoclose int in = openat(from_dir, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	cm_autoclose int out = openat(to_dir, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	struct stat sb;
+	if (in < 0 || out < 0 || fstat(in, &sb) < 0)
+		return cm_err(err, errno, "member %s: move to disk", name);
+	for (off_t left = sb.st_size; left > 0;) {
+		ssize_t n = sendfile(out, in, NULL, (size_t)left);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return cm_err(err, n < 0 ? errno : ENOSPC, "member %s: move to disk", name);
+		left -= n;
+	}
+	return 0;
+}
+
+/* The stage is full: what it holds of checkpoint/ moves to dir, and the
+ * rest of the archive follows it there. */
+static int spill_to_disk(struct unpacked *u, int dirfd, struct cm_error *err)
+{
+	cm_debug("staging the rest of checkpoint/ on disk: %llu MiB in memory so far",
+		 (unsigned long long)(u->mem_bytes >> 20));
+	cm_autofree char *images = images_dir(u);
+	cm_autoclose int from = open(images, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	DIR *d = from >= 0 ? fdopendir(dup(from)) : NULL;
+	int ret = mkdirat(dirfd, "checkpoint", 0700) < 0 && errno != EEXIST
+			  ? cm_err(err, errno, "member checkpoint") : 0;
+	cm_autoclose int to = ret == 0 ? openat(dirfd, "checkpoint", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) : -1;
+	if (ret == 0 && (from < 0 || to < 0 || !d))
+		ret = cm_err(err, errno, "move checkpoint/ to disk");
+	struct dirent *de;
+	while (ret == 0 && (de = readdir(d)))
+		if (de->d_name[0] != '.')
+			ret = copy_out(from, to, de->d_name, err);
+	if (d)
+		closedir(d);
+	close(u->mem_fd);
+	cm_mem_stage_remove(u->mem, false);
+	free(cm_steal_ptr(&u->mem));
+	u->mem_fd = -1;
+	return ret;
+}
+
+/* The folder a member goes into: the stage for checkpoint/ while it fits
+ * (a file whose size would not fit moves the stage to disk first), else
+ * the staging folder on disk. */
+static int member_dir(struct unpacked *u, int dirfd, const char *name, int64_t declared,
+		      struct cm_error *err)
+{
+	if (!u->mem || !is_images_member(name))
+		return dirfd;
+	uint64_t size = declared < 0 ? 0 : (uint64_t)declared;
+	if (!cm_mem_stage_fits(u->mem, u->mem_bytes, size))
+		return spill_to_disk(u, dirfd, err) < 0 ? -1 : dirfd;
+	u->mem_bytes += size;
+	return u->mem_fd;
+}
 
 /* MemTotal + SwapTotal: a checkpoint holding more memory cannot be restored here. */
 static uint64_t memory_and_swap(void)
@@ -98,37 +178,57 @@ static int check_member_size(struct unpacked *u, int dirfd, const char *name, in
 	return 0;
 }
 
+/* pwrite until all of it is written: a short write is a full disk. */
+static int write_at(int fd, const char *buf, size_t len, uint64_t off)
+{
+	while (len > 0) {
+		ssize_t n = pwrite(fd, buf, len, (off_t)off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (n == 0)
+				errno = ENOSPC;
+			return -1;
+		}
+		buf += n, len -= (size_t)n, off += (uint64_t)n;
+	}
+	return 0;
+}
+
 static int write_member(struct archive *a, struct archive_entry *e, int dirfd, const char *name,
 			json_t *seen, struct cm_error *err)
 {
-	cm_autoclose int fd = openat(dirfd, name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	cm_autoclose int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return cm_err(err, errno, "member %s", name);
-	/* Hashed from the file as written, on another core: what CRIU will read. */
-	struct cm_hash_thread *h = cm_hash_thread_start(fd, (uint64_t)archive_entry_size(e), err);
+	/* Hashed on another core from the very bytes written, as they are
+	 * written: what CRIU will read, read once. */
+	struct cm_hash_thread *h = cm_hash_thread_start((uint64_t)archive_entry_size(e), err);
 	if (!h)
 		return -1;
-	const void *buf;
-	size_t size;
-	la_int64_t offset, total = 0;
-	int r, ret = 0;
-	while ((r = archive_read_data_block(a, &buf, &size, &offset)) == ARCHIVE_OK) {
-		if (pwrite(fd, buf, size, offset) != (ssize_t)size) {
+	uint64_t total = 0;
+	int ret = 0;
+	for (;;) {
+		size_t cap;
+		char *buf = cm_hash_thread_buffer(h, &cap);
+		la_ssize_t n = archive_read_data(a, buf, cap);
+		if (n == 0)
+			break;
+		if (n < 0) {
+			ret = cm_err(err, 0, "member %s: %s", name, archive_error_string(a));
+			break;
+		}
+		cm_hash_thread_push(h, (size_t)n);
+		if (write_at(fd, buf, (size_t)n, total) < 0) {
 			ret = cm_err(err, errno, "member %s: write", name);
 			break;
 		}
-		total = offset + (la_int64_t)size;
-		cm_hash_thread_advance(h, (uint64_t)total);
+		total += (uint64_t)n;
 		/* the archive's own bytes read so far, against its size */
 		cm_progress_set((uint64_t)archive_filter_bytes(a, -1));
 	}
-	if (ret == 0 && r != ARCHIVE_EOF)
-		ret = cm_err(err, 0, "member %s: %s", name, archive_error_string(a));
-	if (ret == 0 && ftruncate(fd, total) < 0) /* a sparse member may end in a hole */
-		ret = cm_err(err, errno, "member %s: write", name);
 	char hex[65];
-	if (cm_hash_thread_finish(h, (uint64_t)total, hex, ret == 0 ? err : NULL) < 0 && ret == 0)
-		ret = cm_err_wrap(err, "member %s", name);
+	cm_hash_thread_finish(h, hex, NULL);
 	/* Recorded, or refused: an unrecorded member would escape the manifest. */
 	if (ret == 0 && json_object_set_new(seen, name, json_pack("{s:I, s:s}", "size", (json_int_t)total,
 								  "sha256", hex)) < 0)
@@ -211,8 +311,13 @@ static int unpack_outer(const char *input, struct unpacked *u, struct cm_error *
 			ret = -1;
 			break;
 		}
+		int to = member_dir(u, dirfd, name, kind == CM_MEMBER_DIR ? 0 : archive_entry_size(e), err);
+		if (to < 0) {
+			ret = -1;
+			break;
+		}
 		if (kind == CM_MEMBER_DIR) {
-			if (mkdirat(dirfd, name, 0700) < 0 && errno != EEXIST)
+			if (mkdirat(to, name, 0700) < 0 && errno != EEXIST)
 				ret = cm_err(err, errno, "member %s", name);
 			continue;
 		}
@@ -234,18 +339,18 @@ static int unpack_outer(const char *input, struct unpacked *u, struct cm_error *
 		/* the folders may come without their own entries */
 		for (char *slash = strchr(name, '/'); slash && ret == 0; slash = strchr(slash + 1, '/')) {
 			*slash = '\0';
-			if (mkdirat(dirfd, name, 0700) < 0 && errno != EEXIST)
+			if (mkdirat(to, name, 0700) < 0 && errno != EEXIST)
 				ret = cm_err(err, errno, "member %s", name);
 			*slash = '/';
 		}
 		if (ret == 0)
-			ret = check_member_size(u, dirfd, name, archive_entry_size(e), err);
+			ret = check_member_size(u, to, name, archive_entry_size(e), err);
 		/* ctrmig writes none, and a few bytes of sparse map would make it
 		 * write and hash a file as large as the free space, all holes. */
 		if (ret == 0 && archive_entry_sparse_count(e) > 0)
 			ret = cm_err(err, 0, "member %s: sparse files do not belong in a checkpoint archive", name);
 		if (ret == 0)
-			ret = write_member(a, e, dirfd, name, u->seen, err);
+			ret = write_member(a, e, to, name, u->seen, err);
 	}
 	archive_read_free(a);
 	cm_progress_done();
@@ -286,8 +391,12 @@ static int check_signature(struct unpacked *u, struct cm_grant_opts *g, struct c
 	return 0;
 }
 
+/* Frees what u holds; a stage stays (the caller removes it, or hands it on). */
 static void unpacked_free(struct unpacked *u)
 {
+	if (u->mem)
+		close(u->mem_fd);
+	free(u->mem);
 	free(u->dir);
 	free(u->manifest_text);
 	json_decref(u->seen);
@@ -509,10 +618,8 @@ static int check_user(struct cm_store *st, json_t *config, json_t *image, struct
 /* The record and the runc config ctrmig builds from it, at the final paths. */
 static int write_container(struct cm_store *st, const char *stage, const char *id, const char *name,
 			   json_t *old, json_t *config, json_t *image, bool image_imported,
-			   const char *input, struct cm_error *err)
+			   const char *images, const char *input, struct cm_error *err)
 {
-	cm_autofree char *final = cm_store_ctr_dir(st, id);
-	cm_autofree char *images = cm_path_join(final, "checkpoint");
 	/* Its own network namespace here, wherever the archived one was. */
 	if (cm_json_str(config, "netns")) {
 		cm_autofree char *netns = cm_store_netns_path(st, id);
@@ -578,9 +685,8 @@ static int save_in(const char *dir, const char *name, json_t *j, struct cm_error
 /* CRIU checks the mode of the root folder at restore; it may differ from
  * what the image gives here (another engine's, an older ctrmig's 0755):
  * the upper folder takes the mode CRIU recorded. */
-static int root_mode_as_dumped(const char *stage, struct cm_error *err)
+static int root_mode_as_dumped(const char *stage, const char *images, struct cm_error *err)
 {
-	cm_autofree char *images = cm_path_join(stage, "checkpoint");
 	cm_autofree char *upper = cm_path_join(stage, "upper");
 	uint32_t mode;
 	struct cm_error e = { 0 };
@@ -658,16 +764,17 @@ static int apply_rootfs(struct cm_store *st, struct unpacked *u, const char *sta
 	return ret;
 }
 
-/* The CRIU images and statistics, from the unpacked archive into the new container. */
+/* The CRIU images and statistics, from the unpacked archive into the new
+ * container (images staged in memory stay there). */
 static int move_checkpoint(struct unpacked *u, const char *stage, struct cm_error *err)
 {
-	cm_autofree char *raw_ckpt = cm_path_join(u->dir, "checkpoint");
+	cm_autofree char *raw_ckpt = images_dir(u);
 	cm_autofree char *ckpt = cm_path_join(stage, "checkpoint");
 	cm_autofree char *raw_stats = cm_path_join(u->dir, "stats-dump");
 	cm_autofree char *stats = cm_path_join(stage, "checkpoint-work/stats-dump");
 	if (!cm_criu_dump_complete(raw_ckpt))
 		return cm_err(err, 0, "member checkpoint/inventory.img: missing, the checkpoint is not complete");
-	if (rename(raw_ckpt, ckpt) < 0 || (cm_path_exists(raw_stats) && rename(raw_stats, stats) < 0))
+	if ((!u->mem && rename(raw_ckpt, ckpt) < 0) || (cm_path_exists(raw_stats) && rename(raw_stats, stats) < 0))
 		return cm_err(err, errno, "move the checkpoint into place");
 	return 0;
 }
@@ -675,7 +782,7 @@ static int move_checkpoint(struct unpacked *u, const char *stage, struct cm_erro
 static bool is_pre_checkpoint_archive(struct unpacked *u)
 {
 	cm_autofree char *pre = cm_path_join(u->dir, "pre-checkpoint");
-	cm_autofree char *ckpt = cm_path_join(u->dir, "checkpoint");
+	cm_autofree char *ckpt = images_dir(u);
 	return cm_path_exists(pre) && !cm_path_exists(ckpt);
 }
 
@@ -741,18 +848,28 @@ json_t *cm_archive_import(struct cm_store *st, const struct cm_import_opts *o, s
 	if (cm_random_id(rnd, err) < 0 || cm_random_id(id_buf, err) < 0)
 		return NULL;
 	const char *what = !strcmp(o->input, "-") ? "standard input" : o->input;
+	double t0 = cm_monotonic_seconds();
 	cm_autofree char *staging = cm_strfmt("%s/containers/.import-%.16s", st->root, rnd);
 	struct unpacked u = { .dir = cm_path_join(staging, "raw"), .store = st->root, .seen = json_object() };
 	json_t *config = NULL, *spec = NULL, *image = NULL, *rec = NULL, *ctr_config = NULL;
 	json_t *net_status = NULL, *foreign = NULL;
-	cm_autofree char *stage = NULL, *final = NULL;
+	cm_autofree char *stage = NULL, *final = NULL, *images = NULL, *staged_images = NULL;
 	bool image_imported = false;
 	const char *id = NULL, *name = NULL;
 
 	struct cm_grant_opts grants = o->grants;
+	/* CRIU's images in memory when they only pass through; not when a
+	 * pre-checkpoint, on disk, must sit beside them (CRIU's parent link). */
+	if (o->stage_in_memory && !o->previous && (u.mem = cm_mem_stage_create(st)) &&
+	    (u.mem_fd = open(u.mem, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
+		cm_mem_stage_remove(u.mem, false);
+		free(cm_steal_ptr(&u.mem));
+	}
 	if (cm_mkdir_p(u.dir, 0700, err) < 0 || unpack_outer(o->input, &u, err) < 0 ||
 	    check_signature(&u, &grants, err) < 0)
 		goto fail;
+	cm_debug("import %s: archive read and checked after %.3fs, images %s", what,
+		 cm_monotonic_seconds() - t0, u.mem ? u.mem : "on disk");
 	if (!u.manifest) {
 		/* another engine's, or a truncated one of ctrmig's */
 		struct cm_error e = { 0 };
@@ -833,12 +950,15 @@ json_t *cm_archive_import(struct cm_store *st, const struct cm_import_opts *o, s
 	}
 	if (cm_ctr_upper_mode(st, stage, NULL, err) < 0)
 		goto fail;
+	/* the images: in the stage in memory, or in the container's folder */
+	images = u.mem ? images_dir(&u) : cm_path_join(final, "checkpoint");
+	staged_images = u.mem ? cm_strdup(images) : cm_path_join(stage, "checkpoint");
 	if (move_checkpoint(&u, stage, err) < 0 ||
 	    (o->previous && import_previous(o->previous, staging, stage, cm_json_str(old, "id"), err) < 0) ||
-	    write_container(st, stage, id, name, old, ctr_config, image, image_imported, o->input, err) < 0 ||
+	    write_container(st, stage, id, name, old, ctr_config, image, image_imported, images, o->input, err) < 0 ||
 	    (net_status && save_in(stage, "network.status", net_status, err) < 0) ||
 	    (!o->ignore_rootfs && apply_rootfs(st, &u, stage, image, engine != NULL, err) < 0) ||
-	    (engine && apply_devshm(&u, stage, err) < 0) || root_mode_as_dumped(stage, err) < 0)
+	    (engine && apply_devshm(&u, stage, err) < 0) || root_mode_as_dumped(stage, staged_images, err) < 0)
 		goto fail;
 	if (rename(stage, final) < 0) {
 		cm_err(err, errno, "store container in %s", final);
@@ -846,6 +966,7 @@ json_t *cm_archive_import(struct cm_store *st, const struct cm_import_opts *o, s
 	}
 	cm_fsync_dir_of(final);
 	cm_rm_rf(staging, NULL);
+	cm_debug("import %s: done after %.3fs", what, cm_monotonic_seconds() - t0);
 	rec = cm_store_find_ctr(st, id, err);
 	/* One line, once it is in (a refusal stays one line): nothing in it
 	 * was signed or could be checked against a manifest. */
@@ -861,6 +982,8 @@ fail:
 		cm_rm_rf(stage, NULL);
 	}
 	cm_rm_rf(staging, NULL);
+	if (u.mem)
+		cm_mem_stage_remove(u.mem, false);
 	if (image_imported)
 		cm_image_remove(st, cm_json_str(image, "id"), NULL);
 out:

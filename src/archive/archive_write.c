@@ -1,5 +1,6 @@
 #include "archive_io.h"
 #include "criu.h"
+#include "dump_hash.h"
 #include "error.h"
 #include "hash_thread.h"
 #include "image.h"
@@ -41,10 +42,19 @@ static const char *why(struct archive *a)
 	return buf;
 }
 
+/* A member streamed while the follower hashes it: its digest comes at the end. */
+struct pending {
+	char *name, *path;
+	struct stat sb; /* as it was streamed */
+};
+
 struct packer {
 	struct archive *a;
 	json_t *manifest;
 	time_t now;
+	struct cm_dump_hash *follower; /* or NULL */
+	struct pending *pending;
+	size_t n_pending;
 };
 
 static struct archive_entry *header(struct packer *p, const char *name, mode_t type, int64_t size)
@@ -80,33 +90,143 @@ static int add_buffer(struct packer *p, const char *name, const char *data, size
 	return 0;
 }
 
-/* Streams an open file into the archive; another core hashes it meanwhile. */
-static int add_fd(struct packer *p, const char *name, int fd, struct cm_error *err)
+static bool same_file(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
+	       a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
+	       a->st_ctim.tv_sec == b->st_ctim.tv_sec && a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
+}
+
+/* Streams a page image that the follower hashes: it is only read and
+ * compressed here, and must not change meanwhile. */
+static int add_followed(struct packer *p, const char *name, const char *path, int fd, const struct stat *sb,
+			struct cm_error *err)
+{
+	struct archive_entry *e = header(p, name, AE_IFREG, sb->st_size);
+	int r = archive_write_header(p->a, e);
+	archive_entry_free(e);
+	if (r < ARCHIVE_WARN)
+		return cm_err(err, 0, "%s: %s", name, why(p->a));
+	static char buf[1 << 20];
+	for (off_t off = 0; off < sb->st_size;) {
+		size_t want = sb->st_size - off < (off_t)sizeof(buf) ? (size_t)(sb->st_size - off) : sizeof(buf);
+		ssize_t n = pread(fd, buf, want, off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return cm_err(err, n < 0 ? errno : 0, "%s: %s", name, n < 0 ? "read" : "shrank while read");
+		if (archive_write_data(p->a, buf, (size_t)n) != n)
+			return cm_err(err, 0, "%s: %s", name, why(p->a));
+		off += n;
+		cm_progress_add((uint64_t)n);
+	}
+	struct stat after;
+	if (fstat(fd, &after) < 0 || !same_file(sb, &after))
+		return cm_err(err, 0, "%s: changed while read", name);
+	p->pending = cm_realloc(p->pending, (p->n_pending + 1) * sizeof(*p->pending));
+	p->pending[p->n_pending++] = (struct pending){ cm_strdup(name), cm_strdup(path), *sb };
+	return 0;
+}
+
+/* The digest of a file that must still be as it was streamed, read again:
+ * for a page image the follower gave up on. */
+static int hash_again(const struct pending *pd, char hex[65], struct cm_error *err)
+{
+	cm_autoclose int fd = open(pd->path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	struct stat sb;
+	if (fd < 0 || fstat(fd, &sb) < 0)
+		return cm_err(err, errno, "%s", pd->name);
+	if (!same_file(&sb, &pd->sb))
+		return cm_err(err, 0, "%s: changed while read", pd->name);
+	struct cm_hash_thread *h = cm_hash_thread_start((uint64_t)sb.st_size, err);
+	if (!h)
+		return -1;
+	int ret = 0;
+	for (off_t off = 0; ret == 0 && off < sb.st_size;) {
+		size_t cap;
+		char *buf = cm_hash_thread_buffer(h, &cap);
+		ssize_t n = pread(fd, buf, sb.st_size - off < (off_t)cap ? (size_t)(sb.st_size - off) : cap, off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			ret = cm_err(err, n < 0 ? errno : 0, "%s: %s", pd->name, n < 0 ? "read" : "shrank while read");
+		else
+			cm_hash_thread_push(h, (size_t)n), off += n;
+	}
+	cm_hash_thread_finish(h, hex, NULL);
+	if (ret == 0 && (fstat(fd, &sb) < 0 || !same_file(&sb, &pd->sb)))
+		ret = cm_err(err, 0, "%s: changed while read", pd->name);
+	return ret;
+}
+
+/* The digests of the members streamed while the follower hashed them. */
+static int resolve_pending(struct packer *p, struct cm_error *err)
+{
+	if (!p->follower)
+		return 0;
+	json_t *digests = cm_dump_hash_finish(cm_steal_ptr(&p->follower));
+	int ret = 0;
+	for (size_t i = 0; ret == 0 && i < p->n_pending; i++) {
+		struct pending *pd = &p->pending[i];
+		char again[65];
+		const char *hex = cm_dump_hash_lookup(digests, pd->path, &pd->sb);
+		if (!hex) {
+			cm_debug("%s: hashed again, not while CRIU wrote it", pd->name);
+			ret = hash_again(pd, again, err);
+			hex = again;
+		}
+		if (ret == 0)
+			cm_manifest_add(p->manifest, pd->name, (uint64_t)pd->sb.st_size, hex);
+	}
+	json_decref(digests);
+	return ret;
+}
+
+static void packer_free(struct packer *p)
+{
+	if (p->follower)
+		json_decref(cm_dump_hash_finish(cm_steal_ptr(&p->follower)));
+	for (size_t i = 0; i < p->n_pending; i++) {
+		free(p->pending[i].name);
+		free(p->pending[i].path);
+	}
+	free(p->pending);
+	archive_write_free(p->a);
+	json_decref(p->manifest);
+}
+
+/* Streams an open file into the archive, reading it once: another core
+ * hashes each buffer while the compressor takes it, unless path was hashed
+ * already, as it is now (a page image hashed behind CRIU's writer). */
+static int add_fd(struct packer *p, const char *name, const char *path, int fd, struct cm_error *err)
 {
 	struct stat sb;
 	if (fstat(fd, &sb) < 0)
 		return cm_err(err, errno, "%s", name);
+	if (path && p->follower && cm_dump_hash_follows(p->follower, path))
+		return add_followed(p, name, path, fd, &sb, err);
 	struct archive_entry *e = header(p, name, AE_IFREG, sb.st_size);
 	int r = archive_write_header(p->a, e);
 	archive_entry_free(e);
 	if (r < ARCHIVE_WARN)
 		return cm_err(err, 0, "%s: %s", name, why(p->a));
-	struct cm_hash_thread *h = cm_hash_thread_start(fd, (uint64_t)sb.st_size, err);
+	struct cm_hash_thread *h = cm_hash_thread_start((uint64_t)sb.st_size, err);
 	if (!h)
 		return -1;
-	cm_hash_thread_advance(h, (uint64_t)sb.st_size);
-	static char buf[1 << 20];
 	int64_t left = sb.st_size;
 	off_t off = 0;
 	int ret = 0;
 	while (left > 0) {
-		ssize_t n = pread(fd, buf, left < (int64_t)sizeof(buf) ? (size_t)left : sizeof(buf), off);
+		size_t cap;
+		char *buf = cm_hash_thread_buffer(h, &cap);
+		ssize_t n = pread(fd, buf, left < (int64_t)cap ? (size_t)left : cap, off);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
 			ret = cm_err(err, n < 0 ? errno : 0, "%s: %s", name, n < 0 ? "read" : "shrank while read");
 			break;
 		}
+		cm_hash_thread_push(h, (size_t)n);
 		if (archive_write_data(p->a, buf, (size_t)n) != n) {
 			ret = cm_err(err, 0, "%s: %s", name, why(p->a));
 			break;
@@ -116,8 +236,7 @@ static int add_fd(struct packer *p, const char *name, int fd, struct cm_error *e
 		cm_progress_add((uint64_t)n);
 	}
 	char hex[65];
-	if (cm_hash_thread_finish(h, (uint64_t)sb.st_size, hex, ret == 0 ? err : NULL) < 0 && ret == 0)
-		ret = cm_err_wrap(err, "%s", name);
+	cm_hash_thread_finish(h, hex, NULL);
 	if (ret == 0)
 		cm_manifest_add(p->manifest, name, (uint64_t)sb.st_size, hex);
 	return ret;
@@ -128,7 +247,7 @@ static int add_file(struct packer *p, const char *name, const char *path, struct
 	cm_autoclose int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)
 		return cm_err(err, errno, "open %s", path);
-	return add_fd(p, name, fd, err);
+	return add_fd(p, name, path, fd, err);
 }
 
 /* Whether a dump was made --with-previous: CRIU linked it to its parent. */
@@ -255,19 +374,90 @@ static int add_json(struct packer *p, const char *name, json_t *j, struct cm_err
 	return add_buffer(p, name, text, strlen(text), err);
 }
 
+/* The rootfs diff's bytes on their way into the archive: hashed on another
+ * core and compressed as the inner tar is made, never stored on their own. */
+struct diff_stream {
+	struct packer *p;
+	struct cm_hash_thread *h; /* NULL: only counting (the sizing pass) */
+	uint64_t bytes;
+	bool failed; /* the outer archive refused them; why(p->a) says why */
+};
+
+static la_ssize_t diff_stream_write(struct archive *inner, void *arg, const void *data, size_t len)
+{
+	struct diff_stream *s = arg;
+	for (size_t done = 0; s->h && done < len;) {
+		size_t cap;
+		char *buf = cm_hash_thread_buffer(s->h, &cap);
+		size_t n = len - done < cap ? len - done : cap;
+		memcpy(buf, (const char *)data + done, n);
+		cm_hash_thread_push(s->h, n);
+		if (archive_write_data(s->p->a, buf, n) != (la_ssize_t)n) {
+			s->failed = true;
+			archive_set_error(inner, EIO, "rootfs-diff.tar: %s", why(s->p->a));
+			return -1;
+		}
+		done += n;
+	}
+	s->bytes += len;
+	return (la_ssize_t)len;
+}
+
+/* The inner tar streamed: once to count its bytes (no file read), which the
+ * member's header needs first, then for real. A stopped container's upper
+ * folder does not change between the two; if it did, the export fails. */
+static int stream_rootfs_diff(struct packer *p, const char *upper, json_t **deleted, struct cm_error *err)
+{
+	struct diff_stream count = { p, NULL, 0, false };
+	json_t *first = cm_rootfs_diff_stream(upper, diff_stream_write, &count, true, err);
+	if (!first)
+		return -1;
+	json_decref(first);
+	struct archive_entry *e = header(p, "rootfs-diff.tar", AE_IFREG, (int64_t)count.bytes);
+	int r = archive_write_header(p->a, e);
+	archive_entry_free(e);
+	if (r < ARCHIVE_WARN)
+		return cm_err(err, 0, "rootfs-diff.tar: %s", why(p->a));
+	struct diff_stream real = { p, cm_hash_thread_start(count.bytes, err), 0, false };
+	if (!real.h)
+		return -1;
+	*deleted = cm_rootfs_diff_stream(upper, diff_stream_write, &real, false, err);
+	char hex[65];
+	cm_hash_thread_finish(real.h, hex, NULL);
+	if (!*deleted)
+		return -1;
+	if (real.bytes != count.bytes) {
+		json_decref(cm_steal_ptr(deleted));
+		return cm_err(err, 0, "rootfs-diff.tar: the container's files changed while they were read");
+	}
+	cm_manifest_add(p->manifest, "rootfs-diff.tar", real.bytes, hex);
+	return 0;
+}
+
+/* The inner tar kept in a temporary file first: the container still runs
+ * (checkpoint -R), and its files may change between two passes. */
+static int spool_rootfs_diff(struct packer *p, const char *dir, const char *upper, json_t **deleted,
+			     struct cm_error *err)
+{
+	cm_autoclose int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return cm_err(err, errno, "temporary file in %s", dir);
+	if (!(*deleted = cm_rootfs_diff_write(upper, fd, err)))
+		return -1;
+	int ret = lseek(fd, 0, SEEK_SET) < 0 ? cm_err(err, errno, "rewind") : 0;
+	if (ret == 0)
+		ret = add_fd(p, "rootfs-diff.tar", NULL, fd, err);
+	return ret;
+}
+
 static int add_rootfs_diff(struct packer *p, struct cm_store *st, json_t *rec, struct cm_error *err)
 {
 	cm_autofree char *dir = cm_store_ctr_dir(st, cm_json_str(rec, "id"));
 	cm_autofree char *upper = cm_path_join(dir, "upper");
-	cm_autoclose int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return cm_err(err, errno, "temporary file in %s", dir);
-	json_t *deleted = cm_rootfs_diff_write(upper, fd, err);
-	if (!deleted)
-		return -1;
-	int ret = lseek(fd, 0, SEEK_SET) < 0 ? cm_err(err, errno, "rewind") : 0;
-	if (ret == 0)
-		ret = add_fd(p, "rootfs-diff.tar", fd, err);
+	const char *state = cm_json_str(rec, "state");
+	json_t *deleted = NULL;
+	int ret = state && !strcmp(state, "checkpointed") ? stream_rootfs_diff(p, upper, &deleted, err)
+							  : spool_rootfs_diff(p, dir, upper, &deleted, err);
 	if (ret == 0)
 		ret = add_json(p, "deleted.files", deleted, err);
 	json_decref(deleted);
@@ -295,7 +485,7 @@ static int add_image(struct packer *p, struct cm_store *st, json_t *rec, struct 
 			return cm_err_wrap(err, "image.tar");
 		if (lseek(fd, 0, SEEK_SET) < 0)
 			return cm_err(err, errno, "rewind");
-		return add_fd(p, "image.tar", fd, err);
+		return add_fd(p, "image.tar", NULL, fd, err);
 	}
 	cm_autofree char *layout = cm_path_join(dir, "image-layout");
 	cm_rm_rf(layout, NULL);
@@ -334,7 +524,10 @@ static int set_compression(struct archive *a, const char *c, struct cm_error *er
 {
 	if (!c || !strcmp(c, "zstd")) {
 		archive_write_add_filter_zstd(a);
-		archive_write_set_filter_option(a, "zstd", "compression-level", "3");
+		/* Level 1: on memory-like data (README, Speed) a third less CPU
+		 * than level 3 for archives 10-15% larger, and the CPU, not the
+		 * disk, sets the pace; random pages cost the same at any level. */
+		archive_write_set_filter_option(a, "zstd", "compression-level", "1");
 		/* All cores; a libarchive without the option stays single-threaded. */
 		char threads[16];
 		snprintf(threads, sizeof(threads), "%ld", sysconf(_SC_NPROCESSORS_ONLN));
@@ -417,6 +610,8 @@ static int write_members(struct packer *p, struct cm_store *st, json_t *rec,
 		ret = add_rootfs_diff(p, st, rec, err);
 	if (ret == 0 && !o->pre_checkpoint && o->include_image)
 		ret = add_image(p, st, rec, err);
+	if (ret == 0)
+		ret = resolve_pending(p, err);
 	if (ret == 0) {
 		/* The manifest, then its signature, end the archive: one that has
 		 * them is whole. The signature covers the manifest's exact bytes. */
@@ -432,6 +627,36 @@ static int write_members(struct packer *p, struct cm_store *st, json_t *rec,
 	json_decref(spec);
 	cm_progress_done();
 	return ret;
+}
+
+/* Where the archive's bytes go. To a file, the disk starts writing them out
+ * every few MiB (sync_file_range: no wait, no fsync), so that the one fsync
+ * at the end finds little left to write. */
+struct output {
+	int fd;
+	bool file;
+	uint64_t written, started;
+};
+
+#define WRITEBACK_STEP (8ULL << 20)
+
+static la_ssize_t output_write(struct archive *a, void *arg, const void *buf, size_t len)
+{
+	struct output *out = arg;
+	ssize_t n;
+	while ((n = write(out->fd, buf, len)) < 0 && errno == EINTR)
+		;
+	if (n < 0) {
+		archive_set_error(a, errno, "Write error");
+		return -1;
+	}
+	out->written += (uint64_t)n;
+	if (out->file && out->written - out->started >= WRITEBACK_STEP) {
+		sync_file_range(out->fd, (off_t)out->started, (off_t)(out->written - out->started),
+				SYNC_FILE_RANGE_WRITE);
+		out->started = out->written;
+	}
+	return n;
 }
 
 /* The output file is made unnamed (O_TMPFILE) where the file system allows,
@@ -494,29 +719,44 @@ int cm_archive_export_check(const struct cm_export_opts *o, struct cm_error *err
 	return 0;
 }
 
-int cm_archive_export(struct cm_store *st, json_t *rec, const struct cm_export_opts *o,
-		      struct cm_error *err)
+/* What cannot be exported at all, before anything is written. */
+static int export_refused(struct cm_store *st, json_t *rec, const struct cm_export_opts *o,
+			  struct cm_error *err)
 {
 	const char *name = cm_json_str(rec, "name");
 	cm_autofree char *images = archive_images(st, rec, o);
 	if (!cm_criu_dump_complete(images))
-		return cm_err(err, 0, "export %s: the container has no %s; run 'ctrmig checkpoint %s%s' first",
-			      name, o->pre_checkpoint ? "pre-checkpoint" : "checkpoint",
+		return cm_err(err, 0, "the container has no %s; run 'ctrmig checkpoint %s%s' first",
+			      o->pre_checkpoint ? "pre-checkpoint" : "checkpoint",
 			      o->pre_checkpoint ? "-P " : "", name);
-	bool to_fd = !o->output, to_stdout = to_fd || !strcmp(o->output, "-");
-	if (!to_fd && to_stdout && isatty(STDOUT_FILENO))
-		return cm_err(err, 0, "export %s: refusing to write an archive to a terminal", name);
+	if (o->output && !strcmp(o->output, "-") && isatty(STDOUT_FILENO))
+		return cm_err(err, 0, "refusing to write an archive to a terminal");
+	return 0;
+}
 
+int cm_archive_export(struct cm_store *st, json_t *rec, const struct cm_export_opts *o,
+		      struct cm_error *err)
+{
+	const char *name = cm_json_str(rec, "name");
+	bool to_fd = !o->output, to_stdout = to_fd || !strcmp(o->output, "-");
 	int fd = to_fd ? o->fd : STDOUT_FILENO;
 	bool unnamed = false;
-	if (!to_stdout && (fd = open_output(o->output, &unnamed, err)) < 0)
+	if (export_refused(st, rec, o, err) < 0 ||
+	    (!to_stdout && (fd = open_output(o->output, &unnamed, err)) < 0)) {
+		if (o->follower)
+			json_decref(cm_dump_hash_finish(o->follower));
 		return cm_err_wrap(err, "export %s", name);
-	struct packer p = { .a = archive_write_new(), .manifest = cm_manifest_new(), .now = time(NULL) };
+	}
+	double t0 = cm_monotonic_seconds();
+	struct packer p = { .a = archive_write_new(), .manifest = cm_manifest_new(), .now = time(NULL),
+			    .follower = o->follower };
 	archive_write_set_format_pax_restricted(p.a);
 	/* Unpadded even on a pipe: zeros after the zstd frame are not zstd. */
 	archive_write_set_bytes_in_last_block(p.a, 1);
+	struct stat out_sb;
+	struct output out = { .fd = fd, .file = fstat(fd, &out_sb) == 0 && S_ISREG(out_sb.st_mode) };
 	int ret = set_compression(p.a, o->compression, err);
-	if (ret == 0 && archive_write_open_fd(p.a, fd) != ARCHIVE_OK)
+	if (ret == 0 && archive_write_open2(p.a, &out, NULL, output_write, NULL, NULL) != ARCHIVE_OK)
 		ret = cm_err(err, 0, "%s", why(p.a));
 	if (ret == 0)
 		ret = write_members(&p, st, rec, o, err);
@@ -525,10 +765,12 @@ int cm_archive_export(struct cm_store *st, json_t *rec, const struct cm_export_o
 		ret = cm_err(err, 0, "%s", why(p.a));
 	if (o->written)
 		*o->written = (unsigned long long)archive_filter_bytes(p.a, -1);
-	archive_write_free(p.a);
-	json_decref(p.manifest);
-	if (!to_stdout)
+	packer_free(&p);
+	cm_debug("export %s: archive written after %.3fs", name, cm_monotonic_seconds() - t0);
+	if (!to_stdout) {
 		ret = finish_output(fd, o->output, unnamed, ret, err);
+		cm_debug("export %s: synced and named after %.3fs", name, cm_monotonic_seconds() - t0);
+	}
 	if (ret < 0)
 		return cm_err_wrap(err, "export %s to %s", name,
 				   to_fd ? "the stream" : to_stdout ? "standard output" : o->output);

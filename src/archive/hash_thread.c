@@ -8,106 +8,127 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
+/* Buffers of CHUNK bytes, SLOTS of them: the caller fills one while the
+ * hasher works through the others. */
 #define CHUNK (1 << 20)
+#define SLOTS 4
+/* A member smaller than this is hashed as it comes, in one small buffer. */
+#define SMALL_CHUNK (64 << 10)
 
 struct cm_hash_thread {
 	pthread_t thread;
-	bool threaded;   /* small files are hashed at finish, on the caller's thread */
+	bool threaded;
+	size_t cap;
+	char *buf[SLOTS];
+	size_t len[SLOTS];
 	pthread_mutex_t lock;
-	pthread_cond_t more;
-	int fd;
-	uint64_t ready;  /* bytes the file holds so far */
-	bool done;       /* ready is the final size */
+	pthread_cond_t changed; /* a buffer pushed, one hashed, or the end */
+	uint64_t pushed, hashed; /* buffers, in order; slot = n % SLOTS */
+	bool done;
 	struct cm_sha256 sha;
-	uint64_t hashed; /* only the thread touches this, sha and buf */
-	int read_errno;  /* 0, an errno, or -1 for a file shorter than ready */
-	char *buf;
+	uint64_t bytes; /* hashed so far; only the hashing thread touches this and sha */
 };
 
 static void *hash_loop(void *arg)
 {
 	struct cm_hash_thread *h = arg;
+	pthread_mutex_lock(&h->lock);
 	for (;;) {
-		pthread_mutex_lock(&h->lock);
-		while (h->hashed >= h->ready && !h->done)
-			pthread_cond_wait(&h->more, &h->lock);
-		uint64_t ready = h->ready;
+		while (h->hashed == h->pushed && !h->done)
+			pthread_cond_wait(&h->changed, &h->lock);
+		if (h->hashed == h->pushed)
+			break; /* done, and all of it hashed */
+		size_t slot = h->hashed % SLOTS;
 		pthread_mutex_unlock(&h->lock);
-		if (h->hashed >= ready)
-			return NULL; /* done, and all of it hashed */
-		while (h->hashed < ready) {
-			size_t want = ready - h->hashed < CHUNK ? (size_t)(ready - h->hashed) : CHUNK;
-			ssize_t n = pread(h->fd, h->buf, want, (off_t)h->hashed);
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n <= 0) {
-				h->read_errno = n < 0 ? errno : -1;
-				return NULL;
-			}
-			cm_sha256_update(&h->sha, h->buf, (size_t)n);
-			h->hashed += (uint64_t)n;
-		}
+		cm_sha256_update(&h->sha, h->buf[slot], h->len[slot]);
+		h->bytes += h->len[slot];
+		pthread_mutex_lock(&h->lock);
+		h->hashed++;
+		pthread_cond_broadcast(&h->changed);
 	}
+	pthread_mutex_unlock(&h->lock);
+	return NULL;
 }
 
-struct cm_hash_thread *cm_hash_thread_start(int fd, uint64_t expected_size, struct cm_error *err)
+static void hash_free(struct cm_hash_thread *h)
+{
+	for (size_t i = 0; i < SLOTS; i++)
+		free(h->buf[i]);
+	pthread_mutex_destroy(&h->lock);
+	pthread_cond_destroy(&h->changed);
+	free(h);
+}
+
+struct cm_hash_thread *cm_hash_thread_start(uint64_t expected_size, struct cm_error *err)
 {
 	struct cm_hash_thread *h = calloc(1, sizeof(*h));
-	if (!h || !(h->buf = malloc(CHUNK))) {
-		free(h);
+	if (!h) {
 		cm_err(err, ENOMEM, "hash");
 		return NULL;
 	}
-	h->fd = fd;
 	pthread_mutex_init(&h->lock, NULL);
-	pthread_cond_init(&h->more, NULL);
-	cm_sha256_init(&h->sha);
+	pthread_cond_init(&h->changed, NULL);
 	/* A thread costs more than hashing the manifest's many small files. */
 	h->threaded = expected_size >= CHUNK;
+	h->cap = h->threaded ? CHUNK : SMALL_CHUNK;
+	for (size_t i = 0; i < (h->threaded ? SLOTS : 1); i++) {
+		if (!(h->buf[i] = malloc(h->cap))) {
+			hash_free(h);
+			cm_err(err, ENOMEM, "hash");
+			return NULL;
+		}
+	}
+	cm_sha256_init(&h->sha);
 	int e = h->threaded ? pthread_create(&h->thread, NULL, hash_loop, h) : 0;
 	if (e) {
 		char ignored[65];
 		cm_sha256_final_hex(&h->sha, ignored);
-		free(h->buf);
-		free(h);
+		hash_free(h);
 		cm_err(err, e, "start a hashing thread");
 		return NULL;
 	}
 	return h;
 }
 
-void cm_hash_thread_advance(struct cm_hash_thread *h, uint64_t ready)
+void *cm_hash_thread_buffer(struct cm_hash_thread *h, size_t *cap)
 {
+	*cap = h->cap;
+	if (!h->threaded)
+		return h->buf[0];
 	pthread_mutex_lock(&h->lock);
-	if (ready > h->ready) {
-		h->ready = ready;
-		pthread_cond_signal(&h->more);
+	while (h->pushed - h->hashed == SLOTS)
+		pthread_cond_wait(&h->changed, &h->lock);
+	size_t slot = h->pushed % SLOTS;
+	pthread_mutex_unlock(&h->lock);
+	return h->buf[slot];
+}
+
+void cm_hash_thread_push(struct cm_hash_thread *h, size_t len)
+{
+	if (!h->threaded) {
+		cm_sha256_update(&h->sha, h->buf[0], len);
+		h->bytes += len;
+		return;
 	}
+	pthread_mutex_lock(&h->lock);
+	h->len[h->pushed % SLOTS] = len;
+	h->pushed++;
+	pthread_cond_broadcast(&h->changed);
 	pthread_mutex_unlock(&h->lock);
 }
 
-int cm_hash_thread_finish(struct cm_hash_thread *h, uint64_t size, char hex[65], struct cm_error *err)
+void cm_hash_thread_finish(struct cm_hash_thread *h, char hex[65], uint64_t *total)
 {
-	pthread_mutex_lock(&h->lock);
-	h->ready = size;
-	h->done = true;
-	pthread_cond_signal(&h->more);
-	pthread_mutex_unlock(&h->lock);
-	if (h->threaded)
+	if (h->threaded) {
+		pthread_mutex_lock(&h->lock);
+		h->done = true;
+		pthread_cond_broadcast(&h->changed);
+		pthread_mutex_unlock(&h->lock);
 		pthread_join(h->thread, NULL);
-	else
-		hash_loop(h);
+	}
 	cm_sha256_final_hex(&h->sha, hex);
-	int ret = 0;
-	if (h->read_errno > 0)
-		ret = cm_err(err, h->read_errno, "read back to hash");
-	else if (h->read_errno < 0 || h->hashed != size)
-		ret = cm_err(err, 0, "shrank while read");
-	pthread_mutex_destroy(&h->lock);
-	pthread_cond_destroy(&h->more);
-	free(h->buf);
-	free(h);
-	return ret;
+	if (total)
+		*total = h->bytes;
+	hash_free(h);
 }

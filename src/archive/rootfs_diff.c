@@ -102,6 +102,7 @@ out:
 struct diff_tar {
 	struct archive *out;
 	json_t *deleted;
+	bool sizing; /* headers only: libarchive pads each entry's data with zeros */
 };
 
 static int add_to_diff(struct archive *in, struct archive_entry *e, const char *rel,
@@ -117,28 +118,45 @@ static int add_to_diff(struct archive *in, struct archive_entry *e, const char *
 	archive_entry_copy_pathname(e, rel);
 	if (archive_write_header(d->out, e) < ARCHIVE_WARN)
 		return cm_err(err, 0, "%s: %s", rel, archive_error_string(d->out));
-	if (archive_entry_size(e) > 0 && cm_archive_copy_data(in, d->out, rel, err) < 0)
+	if (!d->sizing && archive_entry_size(e) > 0 && cm_archive_copy_data(in, d->out, rel, err) < 0)
 		return -1;
 	return 0;
 }
 
+/* The walk into d->out, opened; closes it. */
+static json_t *write_diff(struct diff_tar *d, const char *upper_dir, int ret, struct cm_error *err)
+{
+	if (ret == 0)
+		ret = cm_rootfs_upper_walk(upper_dir, add_to_diff, d, err);
+	if (archive_write_close(d->out) < ARCHIVE_WARN && ret == 0)
+		ret = cm_err(err, 0, "write rootfs-diff.tar: %s", archive_error_string(d->out));
+	archive_write_free(d->out);
+	if (ret < 0) {
+		json_decref(d->deleted);
+		return NULL;
+	}
+	return d->deleted;
+}
+
 json_t *cm_rootfs_diff_write(const char *upper_dir, int out_fd, struct cm_error *err)
 {
-	struct diff_tar d = { archive_write_new(), json_array() };
+	struct diff_tar d = { archive_write_new(), json_array(), false };
 	int ret = 0;
 	archive_write_set_format_pax_restricted(d.out);
 	if (archive_write_open_fd(d.out, out_fd) != ARCHIVE_OK)
 		ret = cm_err(err, 0, "write rootfs-diff.tar: %s", archive_error_string(d.out));
-	else
-		ret = cm_rootfs_upper_walk(upper_dir, add_to_diff, &d, err);
-	if (archive_write_close(d.out) < ARCHIVE_WARN && ret == 0)
+	return write_diff(&d, upper_dir, ret, err);
+}
+
+json_t *cm_rootfs_diff_stream(const char *upper_dir, archive_write_callback *write, void *arg, bool sizing,
+			      struct cm_error *err)
+{
+	struct diff_tar d = { archive_write_new(), json_array(), sizing };
+	int ret = 0;
+	archive_write_set_format_pax_restricted(d.out);
+	if (archive_write_open2(d.out, arg, NULL, write, NULL, NULL) != ARCHIVE_OK)
 		ret = cm_err(err, 0, "write rootfs-diff.tar: %s", archive_error_string(d.out));
-	archive_write_free(d.out);
-	if (ret < 0) {
-		json_decref(d.deleted);
-		return NULL;
-	}
-	return d.deleted;
+	return write_diff(&d, upper_dir, ret, err);
 }
 
 /* ---- applying, inside the container root ------------------------------ */

@@ -4,7 +4,9 @@
 #ifndef CM_ROOTFS_DIFF_H
 #define CM_ROOTFS_DIFF_H
 
+#include <archive.h>
 #include <jansson.h>
+#include <stdbool.h>
 
 struct archive;
 struct archive_entry;
@@ -28,6 +30,13 @@ int cm_rootfs_upper_walk(const char *upper_dir, cm_upper_fn fn, void *arg, struc
 /* Writes the diff of upper_dir as a tar to out_fd; returns the deleted paths
  * (a JSON array of relative paths), or NULL with err set. */
 json_t *cm_rootfs_diff_write(const char *upper_dir, int out_fd, struct cm_error *err);
+
+/* The same tar, handed to write (libarchive's write callback, with arg) as
+ * it is made. With sizing, no file is read: each entry's data comes as
+ * zeros, so that the bytes counted are the tar's exact size, for a header
+ * that must say it before the tar itself is streamed. */
+json_t *cm_rootfs_diff_stream(const char *upper_dir, archive_write_callback *write, void *arg, bool sizing,
+			      struct cm_error *err);
 
 /* Applies deleted paths, then the diff tar, inside root (a mounted container
  * rootfs): in a child that chroots there, so that the container's own

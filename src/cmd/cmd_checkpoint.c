@@ -57,7 +57,7 @@ static const char checkpoint_usage[] =
 	"      --with-previous    final dump on top of the pre-checkpoint: only changed pages\n"
 	"      --print-stats      print timing and CRIU statistics as JSON on stdout\n"
 	"  -e, --export FILE|-    also write the checkpoint as one archive (- for stdout)\n"
-	"  -c, --compress ALGO    zstd (default, all cores), gzip or none\n"
+	"  -c, --compress ALGO    zstd (default, level 1, all cores), gzip (one core) or none\n"
 	"      --ignore-rootfs    leave the container's file changes out of the archive\n"
 	"      --include-image    put the base image in the archive too\n"
 	"      --sign-key FILE    sign with this Ed25519 key (default: this host's, see ctrmig-trust(1))\n"
@@ -619,6 +619,9 @@ int cm_cmd_restore(struct cm_store *st, int argc, char **argv, struct cm_error *
 	}
 	json_t *recs;
 	if (io.input) {
+		/* Its images are read once, by this restore, then deleted: in
+		 * memory if it allows. Kept (-k) or served later (--lazy), on disk. */
+		io.stage_in_memory = !o.keep && !o.lazy;
 		json_t *rec = cm_archive_import(st, &io, err);
 		if (!rec)
 			goto out;
@@ -649,7 +652,7 @@ static const char export_usage[] =
 	"\n"
 	"Options:\n"
 	"  -o, --output FILE|-    where to write (FILE.tmp, fsynced, renamed; mode 0600)\n"
-	"  -c, --compress ALGO    zstd (default, all cores), gzip or none\n"
+	"  -c, --compress ALGO    zstd (default, level 1, all cores), gzip (one core) or none\n"
 	"      --ignore-rootfs    leave the container's file changes out\n"
 	"      --include-image    put the base image in the archive too\n"
 	"  -P, --pre-checkpoint   the container's pre-checkpoint instead (memory only)\n"

@@ -7,6 +7,7 @@
 #include "error.h"
 #include "jsonio.h"
 #include "lazy_pages.h"
+#include "mem_stage.h"
 #include "monitor.h"
 #include "oci_spec.h"
 #include "ports.h"
@@ -245,6 +246,8 @@ int cm_ckpt_dump(struct cm_store *st, json_t *rec, const struct cm_ckpt_opts *o,
 	struct cm_spawn_result out;
 	int ret;
 	bool lazy_failed = false;
+	if (o->watch)
+		o->watch(o->watch_arg, images);
 	if (o->lazy_page_server) {
 		ro.lazy_page_server = o->lazy_page_server;
 		ro.status_fd = 3;
@@ -256,6 +259,8 @@ int cm_ckpt_dump(struct cm_store *st, json_t *rec, const struct cm_ckpt_opts *o,
 		ret = cm_spawn_capture(a.v, &out, err);
 	}
 	res->runtime_seconds = cm_monotonic_seconds() - t0;
+	if (o->watch)
+		o->watch(o->watch_arg, NULL);
 	cm_debug("checkpoint %s: runc took %.3fs", name, res->runtime_seconds);
 	cm_argv_free(&a);
 	if (ret == 0 && out.status != 0) {
@@ -529,8 +534,12 @@ int cm_ckpt_restore(struct cm_store *st, json_t *rec, const struct cm_restore_op
 	 * --keep; named checkpoints stay until 'checkpoint rm', as in Docker. */
 	json_t *ckpt = json_object_get(rec, "checkpoint");
 	if (uses_up) {
-		/* with --lazy, the page server removes them once all pages are in */
-		if (!o->lazy)
+		/* with --lazy, the page server removes them once all pages are in;
+		 * images restore -i staged in memory go with their stage */
+		cm_autofree char *mem = cm_mem_stage_of(st, images);
+		if (mem)
+			cm_mem_stage_remove(mem, true);
+		else if (!o->lazy)
 			cm_rm_rf_background(images, NULL);
 		json_object_set_new(ckpt, "restorable", json_false());
 	}

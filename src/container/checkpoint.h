@@ -30,6 +30,11 @@ struct cm_ckpt_opts {
 	const char *lazy_page_server;
 	int (*images_ready)(void *arg, json_t *rec, struct cm_error *err);
 	void *images_ready_arg;
+	/* If set: called with the image folder, fresh and empty, right before
+	 * runc checkpoint starts, and with NULL once it returned, whatever
+	 * happened (checkpoint -e reads behind CRIU's writer). */
+	void (*watch)(void *arg, const char *images);
+	void *watch_arg;
 };
 
 struct cm_restore_opts {

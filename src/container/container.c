@@ -4,6 +4,7 @@
 #include "error.h"
 #include "image.h"
 #include "jsonio.h"
+#include "mem_stage.h"
 #include "monitor.h"
 #include "ctr_net.h"
 #include "netns.h"
@@ -464,6 +465,10 @@ int cm_ctr_remove(struct cm_store *st, json_t *rec, bool force, struct cm_error 
 		cm_netns_remove(netns);
 	if (cm_store_remove_ctr(st, id, err) < 0)
 		return cm_err_wrap(err, "remove %s", name);
+	/* images restore -i staged in memory, if its restore never used them up */
+	cm_autofree char *mem = cm_mem_stage_of(st, cm_json_str(json_object_get(rec, "checkpoint"), "dir"));
+	if (mem)
+		cm_mem_stage_remove(mem, false);
 	cm_store_forget_runtime_if_empty(st);
 	return 0;
 }
@@ -513,6 +518,46 @@ static void release_stale_network(struct cm_store *st, json_t *rec)
 	cm_ctr_net_down(st, id);
 }
 
+/* A restore -i killed before its container ran leaves it checkpointed,
+ * its images in a stage in memory that cannot outlive the command: it is
+ * removed, as a failed restore -i removes it, and every stage of the store
+ * with it, but one that a runc restore the killed command started still
+ * reads. */
+static void recover_mem_stages(struct cm_store *st, json_t *recs)
+{
+	json_t *rec;
+	size_t i, n = 0;
+	const char **keep = cm_malloc((json_array_size(recs) + 1) * sizeof(*keep));
+	char **owned = cm_malloc((json_array_size(recs) + 1) * sizeof(*owned));
+	json_array_foreach(recs, i, rec) {
+		json_t *ckpt = json_object_get(rec, "checkpoint");
+		char *mem = cm_mem_stage_of(st, cm_json_str(ckpt, "dir"));
+		if (!mem)
+			continue;
+		struct cm_ctr_state s;
+		cm_ctr_state_get(st, rec, &s);
+		cm_ctr_state_free(&s);
+		cm_autofree char *runc_state = cm_path_join(st->runc_root, cm_json_str(rec, "id"));
+		if (s.status == CM_CTR_RUNNING || !cm_json_bool(ckpt, "restorable")) {
+			free(mem);
+		} else if (cm_path_exists(runc_state)) {
+			keep[n] = owned[n] = mem; /* runc restore is still at it */
+			n++;
+		} else {
+			cm_debug("removing %s: its restore -i was killed before it ran", cm_json_str(rec, "name"));
+			if (cm_ctr_remove(st, rec, true, NULL) == 0 && cm_json_bool(rec, "image_imported"))
+				cm_image_remove(st, cm_json_str(json_object_get(rec, "image"), "id"), NULL);
+			free(mem);
+		}
+	}
+	keep[n] = NULL;
+	cm_mem_stage_recover(st, keep);
+	for (i = 0; i < n; i++)
+		free(owned[i]);
+	free(owned);
+	free(keep);
+}
+
 void cm_ctr_recover(struct cm_store *st)
 {
 	clear_staging(st, "containers");
@@ -530,5 +575,6 @@ void cm_ctr_recover(struct cm_store *st)
 		json_object_del(rec, "launch_pending");
 		cm_store_save_ctr(st, rec, NULL);
 	}
+	recover_mem_stages(st, recs);
 	json_decref(recs);
 }

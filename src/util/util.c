@@ -153,6 +153,25 @@ int cm_rm_rf(const char *path, struct cm_error *err)
 	return 0;
 }
 
+/* Deletes path in a detached process (a grandchild, so that nobody is
+ * left to reap it), which holds none of our fds (the store lock). */
+static int rm_rf_detached(const char *path, struct cm_error *err)
+{
+	pid_t pid = fork();
+	if (pid < 0)
+		return cm_rm_rf(path, err);
+	if (pid == 0) {
+		if (fork() == 0) {
+			close_range(3, ~0U, 0);
+			setsid();
+			cm_rm_rf(path, NULL);
+		}
+		_exit(0);
+	}
+	waitpid(pid, NULL, 0);
+	return 0;
+}
+
 int cm_rm_rf_background(const char *path, struct cm_error *err)
 {
 	char rnd[65];
@@ -162,21 +181,12 @@ int cm_rm_rf_background(const char *path, struct cm_error *err)
 	cm_autofree char *trash = cm_strfmt("%s/.trash-%.16s", dirname(copy), rnd);
 	if (rename(path, trash) < 0)
 		return errno == ENOENT ? 0 : cm_err(err, errno, "remove %s", path);
-	pid_t pid = fork();
-	if (pid < 0)
-		return cm_rm_rf(trash, err);
-	if (pid == 0) {
-		/* The grandchild deletes; the child exits so nobody is left to reap. */
-		if (fork() == 0) {
-			/* Inherited fds include the store lock: do not hold it. */
-			close_range(3, ~0U, 0);
-			setsid();
-			cm_rm_rf(trash, NULL);
-		}
-		_exit(0);
-	}
-	waitpid(pid, NULL, 0);
-	return 0;
+	return rm_rf_detached(trash, err);
+}
+
+void cm_rm_rf_detached(const char *path)
+{
+	rm_rf_detached(path, NULL);
 }
 
 int cm_write_all(int fd, const void *buf, size_t len)

@@ -55,6 +55,10 @@ int cm_rm_rf(const char *path, struct cm_error *err);
 /* Renames path to a hidden name beside it at once, then deletes it in a
  * detached process: for large trees (checkpoint images) nobody waits on. */
 int cm_rm_rf_background(const char *path, struct cm_error *err);
+/* Deletes path in a detached process, under its own name: for a tree
+ * whose name says whose it is, so that the next command can finish the
+ * job if that process is killed. */
+void cm_rm_rf_detached(const char *path);
 
 int cm_write_all(int fd, const void *buf, size_t len);
 /* Reads a whole file; NUL-terminates. Returns NULL and sets err on failure. */

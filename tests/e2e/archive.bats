@@ -45,6 +45,38 @@ load archive_helpers
     [[ "$output" == *"already exists"* ]]
 }
 
+@test "restore -i stages the images in memory, on disk when they do not fit or stay, and leaves nothing" {
+    local at hash
+    at=$(counter_archive "$BATS_TEST_TMPDIR/c.tar.zst")
+    hash=$(printf %s "$ROOT_B" | sha256sum | cut -c1-12)
+    run b --log-level debug restore -i "$BATS_TEST_TMPDIR/c.tar.zst" -n m1
+    [ "$status" -eq 0 ]
+    [[ "$output" == *"images /dev/shm/ctrmig-$hash-"* ]]
+    wait_for_line_b m1 $((at + 1))
+    no_mem_stages "$ROOT_B"
+    # A cap the small images fit under but not the first memory pages: what
+    # is staged moves to disk, and the rest of the images follow it there.
+    local small
+    small=$(tar -tvf "$BATS_TEST_TMPDIR/c.tar.zst" | awk '$6 ~ /^checkpoint\/pages-/ { exit } $6 ~ /^checkpoint\// { n += $3 } END { print n + 1 }')
+    CTRMIG_MEM_STAGE_MAX=$small run b --log-level debug restore -i "$BATS_TEST_TMPDIR/c.tar.zst" -n m2
+    [ "$status" -eq 0 ]
+    [[ "$output" == *"staging the rest of checkpoint/ on disk"* ]]
+    [[ "$output" == *"images on disk"* ]]
+    wait_for_line_b m2 $((at + 1))
+    # off, or kept with -k: in the store
+    CTRMIG_MEM_STAGE_MAX=0 run b --log-level debug restore -i "$BATS_TEST_TMPDIR/c.tar.zst" -n m3
+    [ "$status" -eq 0 ]
+    [[ "$output" == *"images on disk"* ]]
+    run b --log-level debug restore -k -i "$BATS_TEST_TMPDIR/c.tar.zst" -n m4
+    [ "$status" -eq 0 ]
+    [[ "$output" == *"images on disk"* ]]
+    wait_for_line_b m4 $((at + 1))
+    b stop -t 0 m4 >/dev/null
+    run b restore m4
+    [ "$status" -eq 0 ]
+    [ -z "$(mem_stages "$ROOT_B")" ]
+}
+
 @test "streaming through a pipe: checkpoint -e - | restore -i -" {
     ctrmig run -d --name web busybox sh -c "$COUNTER" >/dev/null
     wait_for_count web 5

@@ -23,6 +23,21 @@ teardown() {
 # Store B is another host: its own configuration folder, so its own key.
 b() { CTRMIG_CONFIG_DIR="$ROOT_B/conf" "$CTRMIG_BIN" --root "$ROOT_B" "$@"; }
 
+# The folders on /dev/shm where restore -i stages a store's images (mem_stage.h).
+mem_stages() { # root
+    local hash
+    hash=$(printf %s "$1" | sha256sum | cut -c1-12)
+    find /dev/shm -maxdepth 1 -name "ctrmig-$hash-*"
+}
+
+# Waits until a store has no stage left (a used-up one goes in the background).
+no_mem_stages() { # root
+    local i
+    for i in $(seq 100); do [ -z "$(mem_stages "$1")" ] && return 0; sleep 0.05; done
+    echo "left on /dev/shm: $(mem_stages "$1")" >&2
+    return 1
+}
+
 # Everything under a store but its images and lock: what an import may leave.
 store_contents() { (cd "$1" && find containers -mindepth 1 | sort; find images -mindepth 1 -maxdepth 1 | sort); }
 
@@ -82,4 +97,5 @@ assert_rejected() { # archive pattern [more restore args...]
     [[ "$output" == *$2* ]] || { echo "expected '$2' in: $output" >&2; return 1; }
     [ "$(store_contents "$ROOT_B")" = "$before" ] || { echo "the store changed" >&2; return 1; }
     ! grep -q " $ROOT_B/" /proc/self/mounts
+    [ -z "$(mem_stages "$ROOT_B")" ] || { echo "left on /dev/shm: $(mem_stages "$ROOT_B")" >&2; return 1; }
 }

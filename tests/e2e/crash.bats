@@ -49,6 +49,14 @@ counting() { # name
         sleep "$d"
         kill -9 "$pid" 2>/dev/null || true
         wait "$pid" 2>/dev/null || true
+        sleep 1 # a runc restore the killed ctrmig started finishes on its own
+        # A locked command settles it: the copy runs, or it is gone with the
+        # images it staged in memory (they cannot outlive the command).
+        b rm no-such-container 2>/dev/null || true
+        local name="copy${d#0.}" state
+        state=$(b ps -a --format json | jq -r --arg n "$name" '.[] | select(.Names == $n) | .State')
+        [ -z "$state" ] || [ "$state" = running ] || { echo "after ${d}s: $name is $state" >&2; return 1; }
+        no_mem_stages "$ROOT_B"
         b rm -af >/dev/null
         [ -z "$(ls -A "$ROOT_B/containers")" ] || { echo "after ${d}s: $(ls -A "$ROOT_B/containers")" >&2; return 1; }
         ! grep -q " $ROOT_B/" /proc/self/mounts
