@@ -22,11 +22,14 @@ HELPER_DIR=${CTRMIG_HELPER_DIR:-/usr/local/libexec/ctrmig}
 # libclang-rt-14-dev (libFuzzer and the sanitizers' runtimes) build the fuzz targets.
 # tmux drives the terminal tests (run -it, exec -it); podman makes the
 # foreign archives ctrmig must restore (and is the benches' comparison);
-# libc6-dev's libc.a links exec's static helper.
+# libc6-dev's libc.a links exec's static helper (and the tests' memhold).
+# nftables' nft lifts the network lock CRIU leaves behind after a failed
+# lazy page transfer (migrate --lazy).
 PACKAGES=(build-essential pkg-config libarchive-dev libjansson-dev libssl-dev libprotobuf-c-dev
           protobuf-c-compiler runc iptables containernetworking-plugins
           busybox-static bats util-linux iproute2 procps zstd gzip tar jq
-          skopeo umoci docker-registry curl clang libclang-rt-14-dev tmux podman libc6-dev)
+          skopeo umoci docker-registry curl clang libclang-rt-14-dev tmux podman libc6-dev
+          nftables)
 
 say() { printf 'install-deps: %s\n' "$*"; }
 die() { printf 'install-deps: error: %s\n' "$*" >&2; exit 1; }
