@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -116,6 +117,37 @@ int cm_mkdir_p(const char *path, mode_t mode, struct cm_error *err)
 	return 0;
 }
 
+/* A folder on another file system than its parent is a mount point (a
+ * leftover bind mount, overlay or CRIU's cgroup yard): it is detached, never
+ * emptied, so that nothing is deleted through it. */
+static int mount_id(int dirfd, const char *path, unsigned long long *id)
+{
+	struct statx sx;
+	if (statx(dirfd, path, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, STATX_MNT_ID, &sx) < 0)
+		return -1;
+	/* a bind mount within one file system keeps its st_dev: the mount id tells */
+	*id = (sx.stx_mask & STATX_MNT_ID) ? sx.stx_mnt_id : ((unsigned long long)sx.stx_dev_major << 32 | sx.stx_dev_minor);
+	return 0;
+}
+
+static int detach_mount(int parent, int *fd, const char *name, struct cm_error *err)
+{
+	unsigned long long in, up;
+	if (mount_id(*fd, "", &in) < 0 || mount_id(*fd, "..", &up) < 0)
+		return cm_err(err, errno, "stat %s", name);
+	if (in == up)
+		return 0;
+	char where[64];
+	snprintf(where, sizeof(where), "/proc/self/fd/%d", *fd);
+	if (umount2(where, MNT_DETACH) < 0)
+		return cm_err(err, errno, "%s is a mount point, and it could not be detached", name);
+	close(*fd);
+	*fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (*fd < 0)
+		return cm_err(err, errno, "open %s", name);
+	return detach_mount(parent, fd, name, err);
+}
+
 static int rm_rf_at(int parent, const char *name, struct cm_error *err)
 {
 	if (unlinkat(parent, name, 0) == 0 || errno == ENOENT)
@@ -125,6 +157,11 @@ static int rm_rf_at(int parent, const char *name, struct cm_error *err)
 	int fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return cm_err(err, errno, "open %s", name);
+	if (detach_mount(parent, &fd, name, err) < 0) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
 	DIR *d = fdopendir(fd);
 	if (!d) {
 		close(fd);

@@ -176,3 +176,17 @@ read-only" ]
     [ "$status" -eq 0 ]
     [ "$(ctrmig inspect --format '{{.Name}}' "$output")" = "ctr-${output:0:12}" ]
 }
+
+@test "rm never deletes through a mount left in a container's folder: it is detached" {
+    local id keep="$BATS_TEST_TMPDIR/host-folder"
+    id=$(ctrmig create --name left busybox true)
+    mkdir -p "$keep" "$CTR_ROOT/containers/$id/leftover"
+    echo precious > "$keep/file"
+    # as a bind mount a killed CRIU or monitor could leave behind
+    mount --bind "$keep" "$CTR_ROOT/containers/$id/leftover"
+    run ctrmig rm left
+    [ "$status" -eq 0 ] || { umount -l "$CTR_ROOT/containers/$id/leftover"; echo "$output" >&2; return 1; }
+    [ "$(cat "$keep/file")" = precious ]
+    ! grep -q " $CTR_ROOT/containers/$id/leftover " /proc/self/mounts
+    [ ! -e "$CTR_ROOT/containers/$id" ]
+}
