@@ -316,14 +316,29 @@ static int move_lazy(struct cm_store *st, json_t *rec, const struct cm_mig_targe
 		remove_here(st, id, name, t);
 		return 0;
 	}
-	/* CRIU let the container run on here: the copy there, if any, goes. */
+	if (ret == 0) {
+		/* CRIU took the transfer for done and ended the container here,
+		 * but the relay's word is missing (it died): the copy there is
+		 * the only one, whatever it holds. It stays. */
+		return cm_err(err, 0, "the page transfer's end was not seen (the page relay ended early): %s is "
+				      "gone here; check its copy there ('ctrmig inspect %s' on %s)",
+			      name, name, t->display);
+	}
+	/* CRIU let the container run on here: the copy there, if any, goes.
+	 * Its memory has holes; this one is whole. */
 	struct cm_ctr_state s;
 	json_t *fresh = cm_store_find_ctr(st, id, NULL);
 	cm_ctr_state_get(st, fresh ? fresh : rec, &s);
 	cm_ctr_state_free(&s);
 	json_decref(fresh);
-	if (ret == 0)
-		cm_err(err, 0, "the page transfer did not end as CRIU's page server expects");
+	if (s.status != CM_CTR_RUNNING) {
+		/* not here either: whatever is there may be all that is left */
+		cm_autofree char *msg = cm_strdup(err->msg);
+		cm_error_clear(err);
+		return cm_err(err, 0, "%s; %s is %s here, and its copy there, if any, was kept: check it "
+				      "('ctrmig inspect %s' on %s)",
+			      msg, name, cm_ctr_status_name(s.status), name, t->display);
+	}
 	const char *args[] = { "__migrate-abort", id, NULL };
 	struct cm_spawn_io io;
 	struct cm_error e = { 0 };
@@ -333,13 +348,10 @@ static int move_lazy(struct cm_store *st, json_t *rec, const struct cm_mig_targe
 	cm_error_clear(&e);
 	cm_autofree char *msg = cm_strdup(err->msg);
 	cm_error_clear(err);
-	if (s.status == CM_CTR_RUNNING)
-		return cm_err(err, 0, "%s; %s runs here again%s", msg, name,
-			      !m.runs_there ? ", the target has nothing"
-			      : cleaned    ? ", its copy there was removed"
-					   : ", but its copy there could not be removed: 'ctrmig rm -f' it there");
-	return cm_err(err, 0, "%s; %s is %s here%s", msg, name, cm_ctr_status_name(s.status),
-		      cleaned ? " and its copy there was removed" : "");
+	return cm_err(err, 0, "%s; %s runs here again%s", msg, name,
+		      !m.runs_there ? ", the target has nothing"
+		      : cleaned    ? ", its copy there was removed"
+				   : ", but its copy there could not be removed: 'ctrmig rm -f' it there");
 }
 
 static bool has_address(struct cm_store *st, json_t *rec)
