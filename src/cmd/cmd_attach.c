@@ -45,12 +45,10 @@ int cm_cmd_attach(struct cm_store *st, int argc, char **argv, struct cm_error *e
 	if (!recs)
 		return -1;
 	json_t *rec = json_array_get(recs, 0);
-	struct cm_ctr_state s;
-	cm_ctr_state_get(st, rec, &s);
-	cm_ctr_state_free(&s);
+	enum cm_ctr_status now = cm_ctr_status_of(st, rec);
 	int ret;
 	bool detached;
-	if (s.status != CM_CTR_RUNNING)
+	if (now != CM_CTR_RUNNING)
 		ret = cm_err(err, 0, "attach %s: the container is not running", cm_json_str(rec, "name"));
 	else
 		ret = cm_attach_session(st, rec, &o, &detached, err);

@@ -127,11 +127,9 @@ static json_t *keep_status(struct cm_store *st, json_t *recs, bool running)
 	json_t *out = json_array(), *rec;
 	size_t i;
 	json_array_foreach(recs, i, rec) {
-		struct cm_ctr_state s;
-		cm_ctr_state_get(st, rec, &s);
-		cm_ctr_state_free(&s);
-		if ((s.status == CM_CTR_RUNNING) == running &&
-		    (running || s.status == CM_CTR_CHECKPOINTED))
+		enum cm_ctr_status now = cm_ctr_status_of(st, rec);
+		if ((now == CM_CTR_RUNNING) == running &&
+		    (running || now == CM_CTR_CHECKPOINTED))
 			json_array_append(out, rec);
 	}
 	json_decref(recs);
@@ -696,10 +694,8 @@ int cm_cmd_export(struct cm_store *st, int argc, char **argv, struct cm_error *e
 	if (!rec)
 		return -1;
 	/* A running container's files change while they are packed. */
-	struct cm_ctr_state s;
-	cm_ctr_state_get(st, rec, &s);
-	cm_ctr_state_free(&s);
-	if (s.status == CM_CTR_RUNNING && !o.pre_checkpoint) {
+	enum cm_ctr_status now = cm_ctr_status_of(st, rec);
+	if (now == CM_CTR_RUNNING && !o.pre_checkpoint) {
 		cm_err(err, 0, "export %s: the container is running: 'ctrmig checkpoint -e FILE %s' "
 			       "checkpoints and exports it", cm_json_str(rec, "name"), cm_json_str(rec, "name"));
 		json_decref(rec);

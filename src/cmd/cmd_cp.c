@@ -145,15 +145,13 @@ int cm_cmd_cp(struct cm_store *st, int argc, char **argv, struct cm_error *err)
 	if (!rec)
 		return -1;
 	const char *id = cm_json_str(rec, "id");
-	struct cm_ctr_state s;
-	cm_ctr_state_get(st, rec, &s);
-	cm_ctr_state_free(&s);
+	enum cm_ctr_status now = cm_ctr_status_of(st, rec);
 	/* A running container's root as its processes see it (volumes and tmpfs
 	 * included); a stopped one's layers, mounted for the copy. */
 	cm_autofree char *root = NULL;
 	bool mounted = false;
 	int ret = 0;
-	if (s.status == CM_CTR_RUNNING) {
+	if (now == CM_CTR_RUNNING) {
 		root = cm_strfmt("/proc/%d/root", (int)cm_json_int(rec, "pid", 0));
 	} else {
 		root = cm_store_ctr_path(st, id, "rootfs");

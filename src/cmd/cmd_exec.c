@@ -297,12 +297,10 @@ int cm_cmd_exec(struct cm_store *st, int argc, char **argv, struct cm_error *err
 	for (int i = first; i < argc; i++)
 		json_array_append_new(a.args, json_string(argv[i]));
 	const char *name = cm_json_str(rec, "name");
-	struct cm_ctr_state s;
-	cm_ctr_state_get(st, rec, &s);
-	cm_ctr_state_free(&s);
-	if (s.status != CM_CTR_RUNNING) {
+	enum cm_ctr_status now = cm_ctr_status_of(st, rec);
+	if (now != CM_CTR_RUNNING) {
 		ret = cm_err(err, 0, "exec %s: the container is %s, not running", name,
-			     cm_ctr_status_name(s.status));
+			     cm_ctr_status_name(now));
 		goto out;
 	}
 	if (cm_cgroup_frozen((pid_t)cm_json_int(rec, "pid", 0))) {

@@ -35,14 +35,12 @@ static int pause_one(struct cm_store *st, json_t *rec, bool pause, bool quiet_sk
 		     struct cm_error *err)
 {
 	const char *name = cm_json_str(rec, "name");
-	struct cm_ctr_state s;
-	cm_ctr_state_get(st, rec, &s);
-	cm_ctr_state_free(&s);
-	bool frozen = s.status == CM_CTR_RUNNING && cm_cgroup_frozen((pid_t)cm_json_int(rec, "pid", 0));
+	enum cm_ctr_status now = cm_ctr_status_of(st, rec);
+	bool frozen = now == CM_CTR_RUNNING && cm_cgroup_frozen((pid_t)cm_json_int(rec, "pid", 0));
 	/* with --all, only those it applies to */
-	if (quiet_skip && (s.status != CM_CTR_RUNNING || frozen == pause))
+	if (quiet_skip && (now != CM_CTR_RUNNING || frozen == pause))
 		return 1;
-	if (s.status != CM_CTR_RUNNING)
+	if (now != CM_CTR_RUNNING)
 		return cm_err(err, 0, "%s %s: the container is not running", pause ? "pause" : "unpause",
 			      name);
 	if (frozen == pause)

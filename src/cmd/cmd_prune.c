@@ -65,10 +65,8 @@ int cm_cmd_container_prune(struct cm_store *st, int argc, char **argv, struct cm
 	size_t i;
 	int ret = 0;
 	json_array_foreach(recs, i, rec) {
-		struct cm_ctr_state s;
-		cm_ctr_state_get(st, rec, &s);
-		cm_ctr_state_free(&s);
-		if (s.status != CM_CTR_CREATED && s.status != CM_CTR_EXITED)
+		enum cm_ctr_status now = cm_ctr_status_of(st, rec);
+		if (now != CM_CTR_CREATED && now != CM_CTR_EXITED)
 			continue;
 		if (cm_ctr_remove(st, rec, false, err) < 0) {
 			ret = -1;

@@ -26,16 +26,14 @@ static int restart_one(struct cm_store *st, json_t *rec, int timeout, bool all, 
 		       struct cm_error *err)
 {
 	const char *name = cm_json_str(rec, "name");
-	struct cm_ctr_state s;
-	cm_ctr_state_get(st, rec, &s);
-	cm_ctr_state_free(&s);
-	if (s.status == CM_CTR_CHECKPOINTED) {
+	enum cm_ctr_status now = cm_ctr_status_of(st, rec);
+	if (now == CM_CTR_CHECKPOINTED) {
 		if (all)
 			return 1;
 		return cm_err(err, 0, "restart %s: the container is checkpointed (restore it, or "
 				      "rm it)", name);
 	}
-	if (running_only && s.status != CM_CTR_RUNNING)
+	if (running_only && now != CM_CTR_RUNNING)
 		return 1;
 	if (cm_ctr_stop(st, rec, timeout, err) < 0 || cm_ctr_start(st, rec, false, err) < 0)
 		return cm_err_wrap(err, "restart %s", name);

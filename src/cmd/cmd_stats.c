@@ -37,12 +37,10 @@ static int take(struct cm_store *st, json_t *recs, struct sample *out, bool name
 	size_t i;
 	json_t *rec;
 	json_array_foreach(recs, i, rec) {
-		struct cm_ctr_state s;
-		cm_ctr_state_get(st, rec, &s);
-		cm_ctr_state_free(&s);
+		enum cm_ctr_status now = cm_ctr_status_of(st, rec);
 		out[i].have = false;
 		out[i].at = cm_monotonic_seconds();
-		if (s.status != CM_CTR_RUNNING) {
+		if (now != CM_CTR_RUNNING) {
 			if (named)
 				return cm_err(err, 0, "stats %s: the container is not running",
 					      cm_json_str(rec, "name"));

@@ -97,11 +97,9 @@ int cm_cmd_top(struct cm_store *st, int argc, char **argv, struct cm_error *err)
 	if (!recs)
 		return -1;
 	json_t *rec = json_array_get(recs, 0);
-	struct cm_ctr_state s;
-	cm_ctr_state_get(st, rec, &s);
-	cm_ctr_state_free(&s);
+	enum cm_ctr_status now = cm_ctr_status_of(st, rec);
 	int ret;
-	if (s.status != CM_CTR_RUNNING)
+	if (now != CM_CTR_RUNNING)
 		ret = cm_err(err, 0, "top: container %s is not running", cm_json_str(rec, "name"));
 	else
 		ret = show(st, rec, cols, ncols, err);

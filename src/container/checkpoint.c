@@ -109,10 +109,8 @@ static int check_dump_opts(struct cm_store *st, json_t *rec, const struct cm_ckp
 			   struct cm_error *err)
 {
 	const char *name = cm_json_str(rec, "name");
-	struct cm_ctr_state s;
-	cm_ctr_state_get(st, rec, &s);
-	cm_ctr_state_free(&s);
-	if (s.status != CM_CTR_RUNNING)
+	enum cm_ctr_status now = cm_ctr_status_of(st, rec);
+	if (now != CM_CTR_RUNNING)
 		return cm_err(err, 0, "container %s is not running", name);
 	if (o->pre_dump && o->with_previous)
 		return cm_err(err, 0, "--pre-checkpoint and --with-previous do not go together");

@@ -110,6 +110,14 @@ void cm_ctr_state_free(struct cm_ctr_state *s)
 	s->finished_at = NULL;
 }
 
+enum cm_ctr_status cm_ctr_status_of(struct cm_store *st, json_t *rec)
+{
+	struct cm_ctr_state s;
+	cm_ctr_state_get(st, rec, &s);
+	cm_ctr_state_free(&s);
+	return s.status;
+}
+
 bool cm_ctr_name_valid(const char *name)
 {
 	if (!isalnum((unsigned char)name[0]) || strlen(name) > 128)
@@ -318,10 +326,8 @@ static bool started_anyway(struct cm_store *st, json_t *rec, struct cm_error *er
 int cm_ctr_start(struct cm_store *st, json_t *rec, bool remove_on_exit, struct cm_error *err)
 {
 	const char *id = cm_json_str(rec, "id"), *name = cm_json_str(rec, "name");
-	struct cm_ctr_state s;
-	cm_ctr_state_get(st, rec, &s);
-	cm_ctr_state_free(&s);
-	if (s.status == CM_CTR_RUNNING)
+	enum cm_ctr_status now = cm_ctr_status_of(st, rec);
+	if (now == CM_CTR_RUNNING)
 		return cm_err(err, 0, "container %s is already running", name);
 	cm_ctr_prepare_relaunch(st, rec);
 	if (cm_store_runtime_dir(st, err) < 0 || cm_ctr_net_up(st, rec, NULL, err) < 0)
@@ -400,10 +406,8 @@ static int settle_exit(struct cm_store *st, json_t *rec, struct cm_error *err)
 int cm_ctr_stop(struct cm_store *st, json_t *rec, int timeout, struct cm_error *err)
 {
 	const char *id = cm_json_str(rec, "id"), *name = cm_json_str(rec, "name");
-	struct cm_ctr_state s;
-	cm_ctr_state_get(st, rec, &s);
-	cm_ctr_state_free(&s);
-	if (s.status != CM_CTR_RUNNING) {
+	enum cm_ctr_status now = cm_ctr_status_of(st, rec);
+	if (now != CM_CTR_RUNNING) {
 		/* Like Podman: stopping a stopped container succeeds, tidying up. */
 		if (status_from_record(rec) == CM_CTR_RUNNING)
 			return settle_exit(st, rec, err);
@@ -433,10 +437,8 @@ int cm_ctr_stop(struct cm_store *st, json_t *rec, int timeout, struct cm_error *
 int cm_ctr_kill(struct cm_store *st, json_t *rec, int sig, struct cm_error *err)
 {
 	const char *id = cm_json_str(rec, "id"), *name = cm_json_str(rec, "name");
-	struct cm_ctr_state s;
-	cm_ctr_state_get(st, rec, &s);
-	cm_ctr_state_free(&s);
-	if (s.status != CM_CTR_RUNNING)
+	enum cm_ctr_status now = cm_ctr_status_of(st, rec);
+	if (now != CM_CTR_RUNNING)
 		return cm_err(err, 0, "container %s is not running", name);
 	char signum[16];
 	snprintf(signum, sizeof(signum), "%d", sig);
@@ -448,10 +450,8 @@ int cm_ctr_kill(struct cm_store *st, json_t *rec, int sig, struct cm_error *err)
 int cm_ctr_remove(struct cm_store *st, json_t *rec, bool force, struct cm_error *err)
 {
 	const char *id = cm_json_str(rec, "id"), *name = cm_json_str(rec, "name");
-	struct cm_ctr_state s;
-	cm_ctr_state_get(st, rec, &s);
-	cm_ctr_state_free(&s);
-	if (s.status == CM_CTR_RUNNING) {
+	enum cm_ctr_status now = cm_ctr_status_of(st, rec);
+	if (now == CM_CTR_RUNNING) {
 		if (!force)
 			return cm_err(err, 0,
 				      "container %s is running: stop it first or use rm -f", name);
@@ -534,11 +534,9 @@ static void recover_mem_stages(struct cm_store *st, json_t *recs)
 		char *mem = cm_mem_stage_of(st, cm_json_str(ckpt, "dir"));
 		if (!mem)
 			continue;
-		struct cm_ctr_state s;
-		cm_ctr_state_get(st, rec, &s);
-		cm_ctr_state_free(&s);
+		enum cm_ctr_status now = cm_ctr_status_of(st, rec);
 		cm_autofree char *runc_state = cm_path_join(st->runc_root, cm_json_str(rec, "id"));
-		if (s.status == CM_CTR_RUNNING || !cm_json_bool(ckpt, "restorable")) {
+		if (now == CM_CTR_RUNNING || !cm_json_bool(ckpt, "restorable")) {
 			free(mem);
 		} else if (cm_path_exists(runc_state)) {
 			keep[n] = owned[n] = mem; /* runc restore is still at it */

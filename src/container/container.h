@@ -26,6 +26,8 @@ const char *cm_ctr_status_name(enum cm_ctr_status s);
  * a container whose process vanished (kill -9, reboot) is exited, not running. */
 void cm_ctr_state_get(struct cm_store *st, json_t *rec, struct cm_ctr_state *out);
 void cm_ctr_state_free(struct cm_ctr_state *s);
+/* Only the status, for the many callers that ask nothing else. */
+enum cm_ctr_status cm_ctr_status_of(struct cm_store *st, json_t *rec);
 
 bool cm_ctr_name_valid(const char *name);
 /* What a container's record keeps of its image, so that another host finds

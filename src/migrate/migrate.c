@@ -145,33 +145,43 @@ static int confirm(const struct cm_mig_target *t, const char *id, struct cm_mig_
 
 /* After a failure past the freeze: clean the target, then restore here.
  * err holds the failure; it gets what became of the container. */
-static void fall_back(struct cm_store *st, const char *id, const char *name,
-		      const struct cm_mig_target *t, const struct cm_mig_opts *o, struct cm_error *err)
+/* `__migrate-abort ID` there: NULL once the target has no copy, else why not. */
+static char *clean_target(const struct cm_mig_target *t, const char *id)
 {
 	const char *args[] = { "__migrate-abort", id, NULL };
 	struct cm_spawn_io io;
 	struct cm_error e = { 0 };
+	char *why = NULL;
+	if (on_target(t, args, &io, &e) < 0 || io.status != 0)
+		why = e.msg ? cm_strdup(e.msg) : reason(io.errout, io.status);
+	free(io.out);
+	free(io.errout);
+	cm_error_clear(&e);
+	return why;
+}
+
+static void fall_back(struct cm_store *st, const char *id, const char *name,
+		      const struct cm_mig_target *t, const struct cm_mig_opts *o, struct cm_error *err)
+{
 	cm_autofree char *msg = cm_strdup(err->msg);
-	if (on_target(t, args, &io, &e) < 0 || io.status != 0) {
-		cm_autofree char *why = e.msg ? cm_strdup(e.msg) : reason(io.errout, io.status);
-		cm_error_clear(err);
+	cm_autofree char *why = clean_target(t, id);
+	cm_error_clear(err);
+	if (why) {
 		cm_err(err, 0, "%s; the target could not be cleaned (%s), so %s stays checkpointed here: once "
 			       "it is sure not to run on %s, 'ctrmig restore %s' brings it back",
 		       msg, why, name, t->display, name);
-	} else {
-		json_t *rec = cm_store_find_ctr(st, id, &e);
-		struct cm_restore_opts ro = { .tcp_established = o->tcp_established, .file_locks = o->file_locks };
-		struct cm_ckpt_result r;
-		cm_error_clear(err);
-		if (rec && cm_ckpt_restore(st, rec, &ro, &r, &e) == 0)
-			cm_err(err, 0, "%s; %s runs here again, the target has nothing", msg, name);
-		else
-			cm_err(err, 0, "%s; the target has nothing, but the restore here failed too (%s): %s "
-				       "stays checkpointed here", msg, e.msg ? e.msg : "?", name);
-		json_decref(rec);
+		return;
 	}
-	free(io.out);
-	free(io.errout);
+	struct cm_error e = { 0 };
+	json_t *rec = cm_store_find_ctr(st, id, &e);
+	struct cm_restore_opts ro = { .tcp_established = o->tcp_established, .file_locks = o->file_locks };
+	struct cm_ckpt_result r;
+	if (rec && cm_ckpt_restore(st, rec, &ro, &r, &e) == 0)
+		cm_err(err, 0, "%s; %s runs here again, the target has nothing", msg, name);
+	else
+		cm_err(err, 0, "%s; the target has nothing, but the restore here failed too (%s): %s "
+			       "stays checkpointed here", msg, e.msg ? e.msg : "?", name);
+	json_decref(rec);
 	cm_error_clear(&e);
 }
 
@@ -205,12 +215,8 @@ static int move_plain(struct cm_store *st, json_t *rec, const struct cm_mig_targ
 	int ret = cm_archive_dump_export(st, rec, &co, &eo, &cr, err);
 	res->checkpoint = cr.runtime_seconds;
 	bool runs_here = false;
-	if (ret < 0) {
-		struct cm_ctr_state s;
-		cm_ctr_state_get(st, rec, &s);
-		cm_ctr_state_free(&s);
-		runs_here = s.status == CM_CTR_RUNNING;
-	}
+	if (ret < 0)
+		runs_here = cm_ctr_status_of(st, rec) == CM_CTR_RUNNING;
 	struct cm_error remote = { 0 };
 	int rret = remote_restore_finish(&rr, &remote);
 	res->downtime = cm_monotonic_seconds() - t0;
@@ -326,31 +332,23 @@ static int move_lazy(struct cm_store *st, json_t *rec, const struct cm_mig_targe
 	}
 	/* CRIU let the container run on here: the copy there, if any, goes.
 	 * Its memory has holes; this one is whole. */
-	struct cm_ctr_state s;
 	json_t *fresh = cm_store_find_ctr(st, id, NULL);
-	cm_ctr_state_get(st, fresh ? fresh : rec, &s);
-	cm_ctr_state_free(&s);
+	enum cm_ctr_status now = cm_ctr_status_of(st, fresh ? fresh : rec);
 	json_decref(fresh);
-	if (s.status != CM_CTR_RUNNING) {
+	if (now != CM_CTR_RUNNING) {
 		/* not here either: whatever is there may be all that is left */
 		cm_autofree char *msg = cm_strdup(err->msg);
 		cm_error_clear(err);
 		return cm_err(err, 0, "%s; %s is %s here, and its copy there, if any, was kept: check it "
 				      "('ctrmig inspect %s' on %s)",
-			      msg, name, cm_ctr_status_name(s.status), name, t->display);
+			      msg, name, cm_ctr_status_name(now), name, t->display);
 	}
-	const char *args[] = { "__migrate-abort", id, NULL };
-	struct cm_spawn_io io;
-	struct cm_error e = { 0 };
-	bool cleaned = on_target(t, args, &io, &e) == 0 && io.status == 0;
-	free(io.out);
-	free(io.errout);
-	cm_error_clear(&e);
+	cm_autofree char *why = clean_target(t, id);
 	cm_autofree char *msg = cm_strdup(err->msg);
 	cm_error_clear(err);
 	return cm_err(err, 0, "%s; %s runs here again%s", msg, name,
 		      !m.runs_there ? ", the target has nothing"
-		      : cleaned    ? ", its copy there was removed"
+		      : !why       ? ", its copy there was removed"
 				   : ", but its copy there could not be removed: 'ctrmig rm -f' it there");
 }
 
@@ -370,12 +368,10 @@ int cm_migrate(struct cm_store *st, json_t *rec, const struct cm_mig_target *t,
 	double start = cm_monotonic_seconds();
 	memset(res, 0, sizeof(*res));
 	res->lazy = o->lazy;
-	struct cm_ctr_state s;
-	cm_ctr_state_get(st, rec, &s);
-	cm_ctr_state_free(&s);
-	if (s.status != CM_CTR_RUNNING)
+	enum cm_ctr_status now = cm_ctr_status_of(st, rec);
+	if (now != CM_CTR_RUNNING)
 		return cm_err(err, 0, "migrate %s: the container is %s, not running", name,
-			      cm_ctr_status_name(s.status));
+			      cm_ctr_status_name(now));
 	if (o->lazy && cm_mig_lazy_check(st, rec, err) < 0)
 		return cm_err_wrap(err, "migrate %s --lazy", name);
 

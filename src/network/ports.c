@@ -147,10 +147,8 @@ int cm_ports_assign(struct cm_store *st, json_t *ports, const char *self_id, str
 		json_array_foreach(recs, r, rec) {
 			if (ret < 0 || (self_id && !strcmp(self_id, cm_json_str(rec, "id"))))
 				continue;
-			struct cm_ctr_state s;
-			cm_ctr_state_get(st, rec, &s);
-			cm_ctr_state_free(&s);
-			if (s.status != CM_CTR_RUNNING)
+			enum cm_ctr_status now = cm_ctr_status_of(st, rec);
+			if (now != CM_CTR_RUNNING)
 				continue;
 			json_t *q;
 			size_t j;

@@ -146,17 +146,12 @@ bool cm_criu_found(void)
  * an upgrade asks again. */
 static char *criu_identity(void)
 {
-	const char *path = getenv("PATH");
-	cm_autofree char *copy = cm_strdup(path ? path : "/usr/sbin:/usr/bin:/sbin:/bin");
-	char *save = NULL;
-	for (char *dir = strtok_r(copy, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
-		cm_autofree char *bin = cm_path_join(dir, "criu");
-		struct stat sb;
-		if (stat(bin, &sb) == 0 && S_ISREG(sb.st_mode))
-			return cm_strfmt("%s %lu %lld.%09ld", bin, (unsigned long)sb.st_ino, (long long)sb.st_mtim.tv_sec,
-					 sb.st_mtim.tv_nsec);
-	}
-	return NULL;
+	cm_autofree char *bin = cm_which("criu");
+	struct stat sb;
+	if (!bin || stat(bin, &sb) < 0)
+		return NULL;
+	return cm_strfmt("%s %lu %lld.%09ld", bin, (unsigned long)sb.st_ino, (long long)sb.st_mtim.tv_sec,
+			 sb.st_mtim.tv_nsec);
 }
 
 bool cm_criu_has_feature(const char *feature)

@@ -103,27 +103,28 @@ int cm_lazy_serve_main(int argc, char **argv)
 	setsid();
 	signal(SIGPIPE, SIG_IGN);
 	cm_autofree char *log = cm_path_join(work, "lazy-pages.log");
-	char *cargv[] = { "criu", "lazy-pages", "--images-dir", (char *)images, "--work-dir", (char *)work,
-			  "-o", "lazy-pages.log", "-v2", NULL, NULL, NULL, NULL, NULL, NULL };
+	struct cm_argv c = { 0 };
+	const char *base[] = { "criu", "lazy-pages", "--images-dir", images, "--work-dir", work,
+			       "-o", "lazy-pages.log", "-v2" };
+	for (size_t k = 0; k < sizeof(base) / sizeof(base[0]); k++)
+		cm_argv_add(&c, base[k]);
 	if (page_server) {
 		/* the pages come from the source's page server, not the images */
-		char **more = cargv + 9;
-		*more++ = "--page-server";
-		*more++ = "--address";
-		*more++ = address;
-		*more++ = "--port";
-		*more++ = (char *)port;
+		cm_argv_add(&c, "--page-server");
+		cm_argv_add(&c, "--address");
+		cm_argv_add(&c, address);
+		cm_argv_add(&c, "--port");
+		cm_argv_add(&c, port);
 	}
 	struct cm_error err = { 0 };
 	pid_t pid;
 	int logfd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-	if (cm_spawn_fds(cargv, -1, logfd, logfd, -1, &pid, &err) < 0) {
-		if (logfd >= 0)
-			close(logfd);
-		return CM_EXIT_ERROR;
-	}
+	int started = cm_spawn_fds(c.v, -1, logfd, logfd, -1, &pid, &err);
+	cm_argv_free(&c);
 	if (logfd >= 0)
 		close(logfd);
+	if (started < 0)
+		return CM_EXIT_ERROR;
 	/* a failed restore stops us: the daemon goes with us */
 	sigset_t set;
 	sigemptyset(&set);

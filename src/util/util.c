@@ -492,16 +492,23 @@ char *cm_self_exe(struct cm_error *err)
 	return cm_strdup(buf);
 }
 
-bool cm_on_path(const char *prog)
+char *cm_which(const char *prog)
 {
 	const char *path = getenv("PATH");
 	cm_autofree char *copy = cm_strdup(path ? path : "");
 	for (char *save, *d = strtok_r(copy, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
-		cm_autofree char *full = cm_path_join(d, prog);
+		char *full = cm_path_join(d, prog);
 		if (access(full, X_OK) == 0)
-			return true;
+			return full;
+		free(full);
 	}
-	return false;
+	return NULL;
+}
+
+bool cm_on_path(const char *prog)
+{
+	cm_autofree char *full = cm_which(prog);
+	return full != NULL;
 }
 
 bool cm_utf8_valid(const char *s)

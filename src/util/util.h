@@ -94,6 +94,8 @@ bool cm_utf8_valid(const char *s);
 
 /* Whether an executable of that name is in a folder on PATH (without running it). */
 bool cm_on_path(const char *prog);
+/* The first executable prog on PATH, or NULL. */
+char *cm_which(const char *prog);
 
 /* The path of the running ctrmig binary, for the monitor and hooks. */
 char *cm_self_exe(struct cm_error *err);

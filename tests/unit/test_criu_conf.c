@@ -3,6 +3,11 @@
 
 int main(void)
 {
+	ok(cm_criu_conf_page_server_local("network-lock nftables\naddress 127.0.0.1\n"), "address 127.0.0.1: loopback");
+	ok(!cm_criu_conf_page_server_local("network-lock nftables\n"), "no address: every interface");
+	ok(!cm_criu_conf_page_server_local("address 127.0.0.1\naddress 0.0.0.0\n"), "the last address wins, as in CRIU");
+	ok(!cm_criu_conf_page_server_local("# address 127.0.0.1\n"), "a comment is no address");
+	ok(!cm_criu_conf_page_server_local(NULL), "no file: every interface");
 	is_str(cm_criu_conf_parse_network_lock(NULL), "iptables", "no file: CRIU's default");
 	is_str(cm_criu_conf_parse_network_lock(""), "iptables", "empty file: CRIU's default");
 	is_str(cm_criu_conf_parse_network_lock("# network-lock nftables\n"), "iptables",

@@ -122,6 +122,20 @@ static void test_host_key(const char *dir, json_t **host_sig)
 	ok(cm_trust_verify(NULL, data, strlen(data), &signer, &err) == CM_TRUST_UNSIGNED && !signer,
 	   "no signature is UNSIGNED");
 	cm_error_clear(&err);
+
+	/* migrate's preflight: the verdict on a key alone, as the source sends it */
+	v = cm_trust_key_verdict(json_string_value(json_object_get(sig, "key")), &signer, &err);
+	ok(v == CM_TRUST_TRUSTED && signer && !strcmp(signer, CM_TRUST_HOST_NAME), "this host's key alone: trusted");
+	free(signer);
+	v = cm_trust_key_verdict("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", &signer, &err);
+	ok(v == CM_TRUST_UNTRUSTED && signer && !strncmp(signer, "SHA256:", 7), "another key: untrusted, by fingerprint");
+	free(signer);
+	v = cm_trust_key_verdict("not base64 at all; '$(rm -rf /)'", &signer, &err);
+	ok(v == -1 && !signer && err.msg && strstr(err.msg, "not 32 bytes in base64"), "a forged key is refused");
+	cm_error_clear(&err);
+	v = cm_trust_key_verdict("AAAA", &signer, &err);
+	ok(v == -1 && !signer, "a short key is refused");
+	cm_error_clear(&err);
 	*host_sig = sig;
 }
 
