@@ -3,6 +3,7 @@
 #include "criu_conf.h"
 #include "ctr_net.h"
 #include "criu_images.h"
+#include "criu_kdat.h"
 #include "criu_netlock.h"
 #include "error.h"
 #include "jsonio.h"
@@ -75,10 +76,12 @@ static int criu_error(struct cm_error *err, const char *what, const char *log_pa
 	return cm_err(err, 0, "%s: %s (full log: %s)", what, errors, log_path);
 }
 
-static int require_criu(struct cm_error *err)
+/* CRIU present, with its kernel probe kept for the start ahead. */
+static int criu_ready(struct cm_error *err)
 {
 	if (!cm_criu_found())
 		return cm_err(err, 0, "criu not found on PATH: run 'make deps' (scripts/install-deps.sh)");
+	cm_criu_kdat_keep();
 	return 0;
 }
 
@@ -116,7 +119,7 @@ static int check_dump_opts(struct cm_store *st, json_t *rec, const struct cm_ckp
 		return cm_err(err, 0, "--pre-checkpoint and --with-previous do not go together");
 	if (o->pre_dump && o->name)
 		return cm_err(err, 0, "a named checkpoint cannot be a pre-checkpoint");
-	if (require_criu(err) < 0)
+	if (criu_ready(err) < 0)
 		return -1;
 	if ((o->pre_dump || o->with_previous) && !cm_criu_has_feature("mem_dirty_track"))
 		return cm_err(err, 0,
@@ -413,7 +416,7 @@ int cm_ckpt_restore(struct cm_store *st, json_t *rec, const struct cm_restore_op
 		return cm_err(err, 0, "restore %s: the container has no checkpoint; run 'ctrmig checkpoint %s' first",
 			      name, name);
 	}
-	if (require_criu(err) < 0)
+	if (criu_ready(err) < 0)
 		return cm_err_wrap(err, "restore %s", name);
 	if (o->lazy && !cm_criu_has_feature("uffd-noncoop"))
 		return cm_err(err, 0, "restore %s: --lazy needs userfaultfd with non-cooperative events, which "

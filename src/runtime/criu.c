@@ -142,23 +142,24 @@ bool cm_criu_found(void)
 	return cm_on_path("criu");
 }
 
-/* Which criu a check ran: the first on PATH, by its inode and time, so that
- * an upgrade asks again. */
-static char *criu_identity(void)
+char *cm_criu_identity(void)
 {
 	cm_autofree char *bin = cm_which("criu");
+	cm_autofree char *boot = cm_read_file_max("/proc/sys/kernel/random/boot_id", 64, NULL, NULL);
 	struct stat sb;
-	if (!bin || stat(bin, &sb) < 0)
+	if (!bin || !boot || stat(bin, &sb) < 0)
 		return NULL;
-	return cm_strfmt("%s %lu %lld.%09ld", bin, (unsigned long)sb.st_ino, (long long)sb.st_mtim.tv_sec,
-			 sb.st_mtim.tv_nsec);
+	boot[strcspn(boot, "\n")] = 0;
+	return cm_strfmt("%s %lu %lld.%09ld %s", bin, (unsigned long)sb.st_ino, (long long)sb.st_mtim.tv_sec,
+			 sb.st_mtim.tv_nsec, boot);
 }
 
 bool cm_criu_has_feature(const char *feature)
 {
-	/* A feature present stays so until reboot (/run is volatile) or a new
-	 * criu: each check costs a CRIU start (~30 ms), on a restore's path. */
-	cm_autofree char *id = criu_identity();
+	/* A feature present stays so until a reboot or a new criu (the boot id
+	 * is in the key: /run is not always a tmpfs): each check costs a CRIU
+	 * start (~30 ms), on a restore's path. */
+	cm_autofree char *id = cm_criu_identity();
 	cm_autofree char *cache = cm_strfmt("/run/ctrmig/criu-feature.%s", feature);
 	cm_autofree char *known = id ? cm_read_file_max(cache, 4096, NULL, NULL) : NULL;
 	if (known && !strcmp(known, id))

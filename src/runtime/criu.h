@@ -31,6 +31,11 @@ char *cm_criu_log_errors(const char *log_text, int max_lines);
 
 /* `criu check --feature NAME` passes. */
 bool cm_criu_has_feature(const char *feature);
+
+/* Which criu would run, and in which boot: the first on PATH, by its path,
+ * inode and time, and the kernel's boot id. A cache keyed by it is asked
+ * again after an upgrade or a reboot. NULL when there is none. */
+char *cm_criu_identity(void);
 /* A criu binary is on PATH. */
 bool cm_criu_found(void);
 

@@ -1,4 +1,5 @@
 #include "lazy_pages.h"
+#include "criu_kdat.h"
 #include "ctr_cgroup.h"
 #include "error.h"
 #include "proc_spawn.h"
@@ -102,6 +103,7 @@ int cm_lazy_serve_main(int argc, char **argv)
 	/* Outlive the restore that started us, out of its terminal's reach. */
 	setsid();
 	signal(SIGPIPE, SIG_IGN);
+	cm_criu_kdat_keep();
 	cm_autofree char *log = cm_path_join(work, "lazy-pages.log");
 	struct cm_argv c = { 0 };
 	const char *base[] = { "criu", "lazy-pages", "--images-dir", images, "--work-dir", work,
