@@ -17,6 +17,8 @@
 #include "store.h"
 #include "util.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -251,6 +253,7 @@ enum {
 	OPT_IGNORE_STATIC_MAC,
 	OPT_LAZY,
 	OPT_LAZY_PAGE_SERVER,
+	OPT_SAY_READY,
 	OPT_SIGN_KEY,
 	OPT_CREATE_IMAGE,
 	OPT_TLS_VERIFY,
@@ -520,6 +523,18 @@ static char *checkpoint_image_archive(struct cm_store *st, const char *ref, int 
 	return archive;
 }
 
+/* One line, then stdout is /dev/null: the reader may stop reading. */
+static int say_ready_once(void)
+{
+	if (fputs("ready\n", stdout) == EOF || fflush(stdout) == EOF)
+		return -1;
+	int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	if (null < 0 || dup2(null, STDOUT_FILENO) < 0)
+		return -1;
+	close(null);
+	return 0;
+}
+
 int cm_cmd_restore(struct cm_store *st, int argc, char **argv, struct cm_error *err)
 {
 	static const struct option longopts[] = {
@@ -537,6 +552,9 @@ int cm_cmd_restore(struct cm_store *st, int argc, char **argv, struct cm_error *
 		{ "lazy", no_argument, NULL, OPT_LAZY },
 		/* migrate --lazy's, on the target: where the pages are */
 		{ "lazy-page-server", required_argument, NULL, OPT_LAZY_PAGE_SERVER },
+		/* migrate's, on the target: "ready" on stdout once the archive is
+		 * awaited, so that the freeze waits for ssh and this start-up */
+		{ "say-ready", no_argument, NULL, OPT_SAY_READY },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "ignore-static-mac", no_argument, NULL, OPT_IGNORE_STATIC_MAC },
 		GRANT_LONGOPTS,
@@ -548,7 +566,7 @@ int cm_cmd_restore(struct cm_store *st, int argc, char **argv, struct cm_error *
 	struct cm_import_opts io = { .tls_verify = -1 };
 	bool all = false, latest = false, stats = false;
 	int c, ret = -1;
-	bool quiet = false;
+	bool quiet = false, say_ready = false;
 	while ((c = cm_cli_getopt(argc, argv, "alki:n:v:p:qh", longopts, restore_usage, err)) != -1) {
 		int g = grant_opt(c, &io.grants, err);
 		if (g == 0)
@@ -570,6 +588,7 @@ int cm_cmd_restore(struct cm_store *st, int argc, char **argv, struct cm_error *
 		case OPT_IGNORE_STATIC_IP: o.ignore_static_ip = true; break;
 		case OPT_LAZY: o.lazy = true; break;
 		case OPT_LAZY_PAGE_SERVER: o.lazy = true, o.lazy_page_server = optarg; break;
+		case OPT_SAY_READY: say_ready = true; break;
 		case 'q': quiet = true; break;
 		case OPT_IGNORE_STATIC_MAC: o.ignore_static_mac = true; break;
 		case OPT_STATS: stats = true; break;
@@ -620,6 +639,10 @@ int cm_cmd_restore(struct cm_store *st, int argc, char **argv, struct cm_error *
 		/* Its images are read once, by this restore, then deleted: in
 		 * memory if it allows. Kept (-k) or served later (--lazy), on disk. */
 		io.stage_in_memory = !o.keep && !o.lazy;
+		if (say_ready && say_ready_once() < 0) {
+			cm_err(err, errno, "--say-ready: write to stdout");
+			goto out;
+		}
 		json_t *rec = cm_archive_import(st, &io, err);
 		if (!rec)
 			goto out;

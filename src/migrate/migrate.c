@@ -22,6 +22,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <signal.h>
 #include <sys/mman.h>
 
 void cm_mig_result_free(struct cm_mig_result *res)
@@ -56,14 +58,40 @@ static char *reason(const char *output, int status)
  * stderr kept in memory for the reason of a failure. */
 struct remote_restore {
 	pid_t pid;
-	int in, errfd;
+	int in, out, errfd;
 };
+
+#define READY_TIMEOUT_MS 60000
+
+static int remote_restore_finish(struct remote_restore *rr, struct cm_error *err);
+
+/* Whether the target said "ready" on out (then it awaits the archive). */
+static bool heard_ready(int out)
+{
+	char buf[8];
+	size_t got = 0;
+	while (got < 6) {
+		struct pollfd p = { .fd = out, .events = POLLIN };
+		int n = poll(&p, 1, READY_TIMEOUT_MS);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return false;
+		ssize_t r = read(out, buf + got, 6 - got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return false;
+		got += (size_t)r;
+	}
+	return !memcmp(buf, "ready\n", 6);
+}
 
 static int remote_restore_start(const struct cm_mig_target *t, const struct cm_mig_opts *o,
 				const char *page_server, struct remote_restore *rr, struct cm_error *err)
 {
-	const char *args[] = { "restore", "-i", "-", NULL, NULL, NULL, NULL, NULL };
-	size_t n = 3;
+	const char *args[] = { "restore", "-i", "-", "--say-ready", NULL, NULL, NULL, NULL, NULL };
+	size_t n = 4;
 	if (page_server) {
 		args[n++] = "--lazy-page-server";
 		args[n++] = page_server;
@@ -72,25 +100,40 @@ static int remote_restore_start(const struct cm_mig_target *t, const struct cm_m
 		args[n++] = "--tcp-established";
 	if (o->file_locks)
 		args[n++] = "--file-locks";
-	int p[2];
+	int p[2], q[2];
 	if (pipe2(p, O_CLOEXEC) < 0)
 		return cm_err(err, errno, "pipe");
+	if (pipe2(q, O_CLOEXEC) < 0) {
+		close(p[0]), close(p[1]);
+		return cm_err(err, errno, "pipe");
+	}
 	rr->errfd = memfd_create("ctrmig-migrate-stderr", MFD_CLOEXEC);
 	if (rr->errfd < 0) {
-		close(p[0]), close(p[1]);
+		close(p[0]), close(p[1]), close(q[0]), close(q[1]);
 		return cm_err(err, errno, "memfd_create");
 	}
 	struct cm_argv argv = { 0 };
 	cm_mig_target_argv(t, args, &argv);
-	int ret = cm_spawn_fds(argv.v, p[0], -1, rr->errfd, -1, &rr->pid, err);
+	int ret = cm_spawn_fds(argv.v, p[0], q[1], rr->errfd, -1, &rr->pid, err);
 	cm_argv_free(&argv);
 	close(p[0]);
+	close(q[1]);
 	if (ret < 0) {
 		close(p[1]);
+		close(q[0]);
 		close(rr->errfd);
 		return -1;
 	}
 	rr->in = p[1];
+	rr->out = q[0];
+	/* ssh's session and ctrmig's start there take ~0.1 s: before the
+	 * freeze, not in the downtime nor competing with the dump for CPU */
+	if (!heard_ready(rr->out)) {
+		kill(rr->pid, SIGTERM);
+		if (remote_restore_finish(rr, err) == 0)
+			cm_err(err, 0, "the restore there did not say it was ready");
+		return -1;
+	}
 	return 0;
 }
 
@@ -102,6 +145,7 @@ static int remote_restore_finish(struct remote_restore *rr, struct cm_error *err
 		close(rr->in);
 	rr->in = -1;
 	int status = cm_spawn_wait(rr->pid);
+	close(rr->out);
 	lseek(rr->errfd, 0, SEEK_SET);
 	cm_autofree char *text = cm_read_fd_max(rr->errfd, "its messages", 1 << 20, NULL, NULL);
 	close(rr->errfd);

@@ -2,6 +2,7 @@
 #include "util.h"
 
 #include <stdio.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -76,6 +77,13 @@ void cm_log(enum cm_log_level level, const char *fmt, ...)
 	if (level > cm_log_level)
 		return;
 	fprintf(stderr, "ctrmig: %s: ", tags[level]);
+	if (level == CM_LOG_DEBUG) {
+		/* the monotonic clock: one timeline for every ctrmig on a host
+		 * (a migration's two sides, a monitor, a lazy-pages daemon) */
+		struct timespec ts;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		fprintf(stderr, "[%lld.%06ld] ", (long long)ts.tv_sec, ts.tv_nsec / 1000);
+	}
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);

@@ -290,6 +290,31 @@ SH
     assert_runs_only a
 }
 
+@test "a restore there that cannot start fails the move before the freeze, with its reason" {
+    # no address: --lazy within one host takes only such a container
+    ctrmig run -d --name web --network none busybox sh -c "$COUNTER" >/dev/null
+    wait_for_count web 2
+    local pid
+    pid=$(ctrmig inspect --format '{{.State.Pid}}' web)
+    # the preflight passes there; the restore itself ends before it reads
+    cat > "$BATS_TEST_TMPDIR/failing-ctrmig" <<SH
+#!/bin/sh
+for a in "\$@"; do [ "\$a" = restore ] && { echo 'Error: the store is busy' >&2; exit 125; }; done
+exec '$BATS_TEST_TMPDIR/remote-ctrmig' "\$@"
+SH
+    chmod +x "$BATS_TEST_TMPDIR/failing-ctrmig"
+    for lazy in "" --lazy; do
+        [ -z "$lazy" ] || big_pipes
+        run ctrmig migrate $lazy --ssh-command "$SSH_CMD" --remote-root "$ROOT_B" \
+            --remote-ctrmig "$BATS_TEST_TMPDIR/failing-ctrmig" web "$DEST"
+        assert_one_line_error
+        [[ "$output" == *"the restore there failed: the store is busy"* ]]
+        # never frozen nor restored: the same process, counting on
+        [ "$(ctrmig inspect --format '{{.State.Pid}} {{.State.Status}}' web)" = "$pid running" ]
+    done
+    assert_runs_only a
+}
+
 # ---- --lazy ------------------------------------------------------------------
 
 # CRIU's lazy page server needs 4 MiB pipes; root on this VM lacks
