@@ -199,6 +199,11 @@ static int rm_rf_detached(const char *path, struct cm_error *err)
 		return cm_rm_rf(path, err);
 	if (pid == 0) {
 		if (fork() == 0) {
+			/* nor its stdio: `$(ctrmig restore ...)` and pipes would
+			 * wait for the deletion otherwise */
+			int null = open("/dev/null", O_RDWR);
+			for (int fd = 0; fd < 3 && null >= 0; fd++)
+				dup2(null, fd);
 			close_range(3, ~0U, 0);
 			setsid();
 			cm_rm_rf(path, NULL);
