@@ -13,6 +13,7 @@
 #include "error.h"
 #include "image.h"
 #include "jsonio.h"
+#include "listeners.h"
 #include "oci_spec.h"
 #include "store.h"
 #include "util.h"
@@ -20,6 +21,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -523,6 +525,19 @@ static char *checkpoint_image_archive(struct cm_store *st, const char *ref, int 
 	return archive;
 }
 
+/* migrate --lazy's page port here (ssh's remote forward) reaches the
+ * source's memory: it must exist and listen on loopback alone, which sshd's
+ * GatewayPorts yes would not keep, whatever address the client asked for. */
+static int page_port_private(const char *at, struct cm_error *err)
+{
+	const char *colon = strrchr(at, ':');
+	char *end = NULL;
+	long port = colon ? strtol(colon + 1, &end, 10) : 0;
+	if (!colon || strncmp(at, "127.0.0.1:", 10) || *end || port <= 0 || port > 65535)
+		return cm_err(err, 0, "--lazy-page-server %s: not 127.0.0.1:PORT", at);
+	return cm_listen_loopback_only((int)port, "--lazy", err);
+}
+
 /* One line, then stdout is /dev/null: the reader may stop reading. */
 static int say_ready_once(void)
 {
@@ -639,6 +654,8 @@ int cm_cmd_restore(struct cm_store *st, int argc, char **argv, struct cm_error *
 		/* Its images are read once, by this restore, then deleted: in
 		 * memory if it allows. Kept (-k) or served later (--lazy), on disk. */
 		io.stage_in_memory = !o.keep && !o.lazy;
+		if (o.lazy_page_server && page_port_private(o.lazy_page_server, err) < 0)
+			goto out;
 		if (say_ready && say_ready_once() < 0) {
 			cm_err(err, errno, "--say-ready: write to stdout");
 			goto out;

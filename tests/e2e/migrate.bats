@@ -5,6 +5,7 @@
 # Store B stands for the other host. Traffic goes only to 127.0.0.1 and to the
 # containers these tests make.
 
+bats_require_minimum_version 1.5.0
 load helpers
 load archive_helpers
 load net_helpers
@@ -436,4 +437,32 @@ memhold_here() {
     [[ "$output" == *"add the line 'address 127.0.0.1' to $CTR_ROOT/criu.conf" ]]
     [ "$(ctrmig inspect --format '{{.State.Pid}}' mem)" = "$pid" ]
     assert_runs_only a
+}
+
+@test "--lazy: the target refuses a page port that listens beyond loopback (sshd's GatewayPorts yes) or not at all" {
+    # The target's side alone, in a network namespace of the test's own (it
+    # has only lo): a wildcard listener there stands for sshd's forward with
+    # GatewayPorts yes, which ignores the client's 127.0.0.1.
+    local ns=ctrmig-e2e-gw-$$ port=41234
+    ip netns add "$ns"
+    ip -n "$ns" link set lo up
+    ip netns exec "$ns" busybox nc -l -p "$port" >/dev/null 2>&1 &
+    local nc=$!
+    for _ in $(seq 50); do grep -q ":$(printf %04X $port) 00000000:0000 0A" <(ip netns exec "$ns" cat /proc/net/tcp) && break; sleep 0.02; done
+    run --separate-stderr ip netns exec "$ns" "$CTRMIG_BIN" --root "$ROOT_B" restore -i - --say-ready \
+        --lazy-page-server "127.0.0.1:$port" </dev/null
+    kill "$nc" 2>/dev/null || true
+    wait "$nc" 2>/dev/null || true
+    [ "$status" -eq 125 ]
+    [ -z "$output" ]   # never said ready: the source would not have frozen anything
+    # busybox nc takes [::] (both families)
+    [[ "$stderr" == *"--lazy: port $port here listens on "*", not only on loopback (sshd's GatewayPorts yes?)"* ]]
+    # nothing listening: refused the same way
+    run --separate-stderr ip netns exec "$ns" "$CTRMIG_BIN" --root "$ROOT_B" restore -i - --say-ready \
+        --lazy-page-server "127.0.0.1:$port" </dev/null
+    ip netns del "$ns"
+    [ "$status" -eq 125 ]
+    [ -z "$output" ]
+    [[ "$stderr" == *"--lazy: nothing listens on port $port here"* ]]
+    [ -z "$(b ps -aq)" ]
 }
