@@ -43,6 +43,8 @@ setup() {
 
 teardown() {
     [ -z "${STOPPED:-}" ] || kill -CONT $STOPPED
+    [ -z "${TEST_NC:-}" ] || kill "$TEST_NC" 2>/dev/null || true
+    [ -z "${TEST_NS:-}" ] || ip netns del "$TEST_NS" 2>/dev/null || true
     pipes_back
     [ -z "${SSHD_DIR:-}" ] || sshd_stop "$SSHD_DIR"
     "$CTRMIG_BIN" --root "$ROOT_B" rm -af >/dev/null 2>&1 || true
@@ -444,10 +446,12 @@ memhold_here() {
     # has only lo): a wildcard listener there stands for sshd's forward with
     # GatewayPorts yes, which ignores the client's 127.0.0.1.
     local ns=ctrmig-e2e-gw-$$ port=41234
+    TEST_NS=$ns   # removed by teardown whatever happens
     ip netns add "$ns"
     ip -n "$ns" link set lo up
     ip netns exec "$ns" busybox nc -l -p "$port" >/dev/null 2>&1 &
     local nc=$!
+    TEST_NC=$nc
     for _ in $(seq 50); do grep -q ":$(printf %04X $port) 00000000:0000 0A" <(ip netns exec "$ns" cat /proc/net/tcp) && break; sleep 0.02; done
     run --separate-stderr ip netns exec "$ns" "$CTRMIG_BIN" --root "$ROOT_B" restore -i - --say-ready \
         --lazy-page-server "127.0.0.1:$port" </dev/null
@@ -460,7 +464,6 @@ memhold_here() {
     # nothing listening: refused the same way
     run --separate-stderr ip netns exec "$ns" "$CTRMIG_BIN" --root "$ROOT_B" restore -i - --say-ready \
         --lazy-page-server "127.0.0.1:$port" </dev/null
-    ip netns del "$ns"
     [ "$status" -eq 125 ]
     [ -z "$output" ]
     [[ "$stderr" == *"--lazy: nothing listens on port $port here"* ]]
