@@ -9,6 +9,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -122,48 +123,94 @@ static bool same_mapping(json_t *a, json_t *b)
 	       !strcmp(cm_json_str(a, "protocol"), cm_json_str(b, "protocol"));
 }
 
-int cm_ports_assign(struct cm_store *st, json_t *ports, const char *self_id, struct cm_error *err)
+/* The mappings the store's other running containers publish. */
+static json_t *published_elsewhere(struct cm_store *st, const char *self_id)
 {
-	json_t *p;
-	size_t i;
-	json_array_foreach(ports, i, p) {
-		const char *ip = cm_json_str(p, "host_ip"), *proto = cm_json_str(p, "protocol");
-		if (cm_json_int(p, "host_port", 0) == 0) {
-			int port = try_bind(ip ? ip : "", 0, proto);
-			if (port < 0)
-				return cm_err(err, errno, "find a free %s port on the host", proto);
-			json_object_set_new(p, "host_port", json_integer(port));
+	json_t *out = json_array(), *recs = st ? cm_store_list_ctrs(st, NULL) : NULL, *rec, *q;
+	size_t r, j;
+	json_array_foreach(recs, r, rec) {
+		if ((self_id && !strcmp(self_id, cm_json_str(rec, "id"))) || cm_ctr_status_of(st, rec) != CM_CTR_RUNNING)
+			continue;
+		json_array_foreach(json_object_get(json_object_get(rec, "config"), "ports"), j, q) {
+			json_t *m = json_deep_copy(q);
+			json_object_set_new(m, "holder", json_string(cm_json_str(rec, "name")));
+			json_array_append_new(out, m);
 		}
 	}
-	json_t *recs = st ? cm_store_list_ctrs(st, NULL) : NULL, *rec;
-	int ret = 0;
+	json_decref(recs);
+	return out;
+}
+
+static json_t *holder_of(json_t *taken, json_t *p)
+{
+	json_t *q;
+	size_t j;
+	json_array_foreach(taken, j, q)
+		if (same_mapping(p, q))
+			return q;
+	return NULL;
+}
+
+int cm_ports_pick_random(const char *ip, json_t *p, json_t *taken, int lo, int hi)
+{
+	for (int attempt = 0; attempt < 256; attempt++) {
+		int port = lo + (int)arc4random_uniform((uint32_t)(hi - lo + 1));
+		json_object_set_new(p, "host_port", json_integer(port));
+		if (!holder_of(taken, p) && try_bind(ip, port, cm_json_str(p, "protocol")) == port)
+			return port;
+	}
+	json_object_set_new(p, "host_port", json_integer(0));
+	return -1;
+}
+
+/* The kernel's ephemeral range, where random host ports come from. */
+static void ephemeral_range(int *lo, int *hi)
+{
+	cm_autofree char *range = cm_read_file_max("/proc/sys/net/ipv4/ip_local_port_range", 64, NULL, NULL);
+	if (!range || sscanf(range, "%d %d", lo, hi) != 2 || *lo < 1024 || *hi > 65535 || *hi <= *lo)
+		*lo = 32768, *hi = 60999;
+}
+
+int cm_ports_assign(struct cm_store *st, json_t *ports, const char *self_id, struct cm_error *err)
+{
+	json_t *taken = published_elsewhere(st, self_id), *p;
+	size_t i;
+	int ret = 0, lo, hi;
+	ephemeral_range(&lo, &hi);
+	/* the fixed ports first: a random one must not take theirs */
+	json_array_foreach(ports, i, p)
+		if (cm_json_int(p, "host_port", 0) != 0)
+			json_array_append(taken, p);
 	json_array_foreach(ports, i, p) {
+		const char *ip = cm_json_str(p, "host_ip"), *proto = cm_json_str(p, "protocol");
+		if (ret == 0 && cm_json_int(p, "host_port", 0) == 0) {
+			if (cm_ports_pick_random(ip ? ip : "", p, taken, lo, hi) < 0)
+				ret = cm_err(err, 0, "find a free %s port on the host: none after 256 tries", proto);
+			else
+				json_array_append(taken, p);
+		}
+	}
+	json_array_foreach(ports, i, p) {
+		if (ret < 0)
+			break;
 		long port = (long)cm_json_int(p, "host_port", 0);
 		const char *proto = cm_json_str(p, "protocol"), *ip = cm_json_str(p, "host_ip");
 		for (size_t k = 0; k < i && ret == 0; k++)
 			if (same_mapping(p, json_array_get(ports, k)))
 				ret = cm_err(err, 0, "host port %ld/%s is published twice", port, proto);
-		size_t r;
-		json_array_foreach(recs, r, rec) {
-			if (ret < 0 || (self_id && !strcmp(self_id, cm_json_str(rec, "id"))))
-				continue;
-			enum cm_ctr_status now = cm_ctr_status_of(st, rec);
-			if (now != CM_CTR_RUNNING)
-				continue;
-			json_t *q;
-			size_t j;
-			json_array_foreach(json_object_get(json_object_get(rec, "config"), "ports"), j, q)
-				if (ret == 0 && same_mapping(p, q))
-					ret = cm_err(err, 0, "host port %ld/%s is already published by container %s",
-						     port, proto, cm_json_str(rec, "name"));
+		json_t *q;
+		size_t j;
+		json_array_foreach(taken, j, q) {
+			const char *holder = cm_json_str(q, "holder");
+			if (ret == 0 && holder && same_mapping(p, q))
+				ret = cm_err(err, 0, "host port %ld/%s is already published by container %s",
+					     port, proto, holder);
 		}
 		/* portmap's DNAT would steal the traffic of a program listening there. */
 		if (ret == 0 && try_bind(ip ? ip : "", (int)port, proto) < 0)
 			ret = cm_err(err, 0, "host port %ld/%s is in use on this host", port, proto);
-		if (ret < 0)
-			break;
 	}
-	json_decref(recs);
+	json_decref(taken);
 	return ret;
 }
 

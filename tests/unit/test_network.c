@@ -86,6 +86,56 @@ static void publish(void)
 	json_decref(good);
 }
 
+/* -p 80 forty times over and one fixed port: all distinct, in the
+ * ephemeral range, none the fixed one (bind(0) would hand back the same
+ * port again and again once its socket is closed). */
+static void random_ports(void)
+{
+	struct cm_error err = { 0 };
+	json_t *ports = json_array();
+	json_array_append_new(ports, json_pack("{s:s, s:i, s:i, s:s}", "host_ip", "", "host_port", 40000,
+					       "container_port", 81, "protocol", "tcp"));
+	for (int i = 0; i < 40; i++)
+		json_array_append_new(ports, json_pack("{s:s, s:i, s:i, s:s}", "host_ip", "127.0.0.1", "host_port", 0,
+						       "container_port", 80 + 100 * i, "protocol", "tcp"));
+	int lo = 0, hi = 0;
+	FILE *f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "r");
+	ok(f && fscanf(f, "%d %d", &lo, &hi) == 2, "the ephemeral range is readable");
+	if (f)
+		fclose(f);
+	ok(cm_ports_assign(NULL, ports, NULL, &err) == 0, "forty random ports and a fixed one: assigned (%s)",
+	   err.msg ? err.msg : "");
+	bool distinct = true, in_range = true;
+	for (size_t i = 1; i < json_array_size(ports); i++) {
+		long a = (long)cm_json_int(json_array_get(ports, i), "host_port", 0);
+		in_range = in_range && a >= lo && a <= hi;
+		for (size_t k = 0; k < i; k++)
+			distinct = distinct && a != cm_json_int(json_array_get(ports, k), "host_port", 0);
+	}
+	ok(distinct, "no two the same, none the fixed one");
+	ok(in_range, "all in %d-%d", lo, hi);
+	cm_error_clear(&err);
+	json_decref(ports);
+
+	/* two candidates, one published by another container: the other */
+	json_t *taken = json_pack("[{s:s, s:i, s:i, s:s, s:s}]", "host_ip", "", "host_port", 40100, "container_port",
+				  80, "protocol", "tcp", "holder", "c2");
+	json_t *p = json_pack("{s:s, s:i, s:i, s:s}", "host_ip", "", "host_port", 0, "container_port", 80,
+			      "protocol", "tcp");
+	bool always = true;
+	for (int i = 0; i < 20; i++)
+		always = always && cm_ports_pick_random("127.0.0.1", p, taken, 40100, 40101) == 40101;
+	ok(always, "a port another container publishes is never picked");
+	/* the same port as udp is no clash */
+	json_object_set_new(p, "protocol", json_string("udp"));
+	ok(cm_ports_pick_random("127.0.0.1", p, taken, 40100, 40100) == 40100, "its number as udp is free");
+	json_object_set_new(p, "protocol", json_string("tcp"));
+	ok(cm_ports_pick_random("127.0.0.1", p, taken, 40100, 40100) == -1 && cm_json_int(p, "host_port", -1) == 0,
+	   "none left: -1, host port 0 again");
+	json_decref(p);
+	json_decref(taken);
+}
+
 static void etc(void)
 {
 	json_t *config = json_pack("{s:s, s:[s], s:[s], s:[s], s:s}", "hostname", "box", "add_hosts", "db:10.0.0.9",
@@ -139,5 +189,6 @@ int main(void)
 	publish();
 	etc();
 	plugin_config();
+	random_ports();
 	return done();
 }
