@@ -469,3 +469,19 @@ memhold_here() {
     [[ "$stderr" == *"--lazy: nothing listens on port $port here"* ]]
     [ -z "$(b ps -aq)" ]
 }
+
+@test "progress on a terminal for migrate (the archive's phase, bytes, rate), none with -q" {
+    ctrmig run -d --name web busybox sh -c "$COUNTER" >/dev/null
+    wait_for_count web 2
+    local cmd="$CTRMIG_BIN --root $CTR_ROOT migrate --ssh-command '$SSH_CMD' --remote-root $ROOT_B --remote-ctrmig $BATS_TEST_TMPDIR/remote-ctrmig"
+    run script -qfec "$cmd web $DEST" /dev/null
+    [ "$status" -eq 0 ]
+    [[ "$output" == *"writing the archive"*"MiB of"* ]]
+    [[ "$output" == *"web moved to $DEST"* ]]
+    b rm -f web >/dev/null
+    ctrmig run -d --name web busybox sh -c "$COUNTER" >/dev/null
+    run script -qfec "$cmd -q web $DEST" /dev/null
+    [ "$status" -eq 0 ]
+    [[ "$output" != *"writing the archive"* ]]
+    [[ "$output" == *"web moved to $DEST"* ]]
+}
