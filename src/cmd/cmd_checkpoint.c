@@ -10,6 +10,7 @@
 #include "reference.h"
 #include "ports.h"
 #include "container.h"
+#include "criu_kdat.h"
 #include "error.h"
 #include "image.h"
 #include "jsonio.h"
@@ -656,6 +657,10 @@ int cm_cmd_restore(struct cm_store *st, int argc, char **argv, struct cm_error *
 		io.stage_in_memory = !o.keep && !o.lazy;
 		if (o.lazy_page_server && page_port_private(o.lazy_page_server, err) < 0)
 			goto out;
+		/* CRIU's kernel probe, if it must be written, before the
+		 * source freezes: not in the downtime */
+		if (say_ready)
+			cm_criu_kdat_keep();
 		if (say_ready && say_ready_once() < 0) {
 			cm_err(err, errno, "--say-ready: write to stdout");
 			goto out;

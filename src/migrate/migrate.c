@@ -65,26 +65,38 @@ struct remote_restore {
 
 static int remote_restore_finish(struct remote_restore *rr, struct cm_error *err);
 
-/* Whether the target said "ready" on out (then it awaits the archive). */
-static bool heard_ready(int out)
+/* Whether the target said "ready" on out (then it awaits the archive): a
+ * line of its own, after whatever the remote shell's start-up printed.
+ * 1: said; 0: its output ended first; -1: silent until the timeout. */
+static int heard_ready(int out)
 {
-	char buf[8];
+	char line[256];
 	size_t got = 0;
-	while (got < 6) {
+	double deadline = cm_monotonic_seconds() + READY_TIMEOUT_MS / 1000.0;
+	for (;;) {
+		int left = (int)((deadline - cm_monotonic_seconds()) * 1000);
 		struct pollfd p = { .fd = out, .events = POLLIN };
-		int n = poll(&p, 1, READY_TIMEOUT_MS);
+		int n = left > 0 ? poll(&p, 1, left) : 0;
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
-			return false;
-		ssize_t r = read(out, buf + got, 6 - got);
+			return -1;
+		char c;
+		ssize_t r = read(out, &c, 1);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r <= 0)
-			return false;
-		got += (size_t)r;
+			return 0;
+		if (c != '\n') {
+			if (got < sizeof(line) - 1)
+				line[got++] = c;
+			continue;
+		}
+		line[got] = 0;
+		if (!strcmp(line, "ready"))
+			return 1;
+		got = 0;
 	}
-	return !memcmp(buf, "ready\n", 6);
 }
 
 static int remote_restore_start(const struct cm_mig_target *t, const struct cm_mig_opts *o,
@@ -128,10 +140,20 @@ static int remote_restore_start(const struct cm_mig_target *t, const struct cm_m
 	rr->out = q[0];
 	/* ssh's session and ctrmig's start there take ~0.1 s: before the
 	 * freeze, not in the downtime nor competing with the dump for CPU */
-	if (!heard_ready(rr->out)) {
-		kill(rr->pid, SIGTERM);
-		if (remote_restore_finish(rr, err) == 0)
-			cm_err(err, 0, "the restore there did not say it was ready");
+	int heard = heard_ready(rr->out);
+	if (heard != 1) {
+		/* its output ended: its own reason; silent: ours */
+		if (heard < 0)
+			kill(rr->pid, SIGTERM);
+		struct cm_error why = { 0 };
+		if (remote_restore_finish(rr, &why) == 0 || heard < 0) {
+			cm_error_clear(&why);
+			if (heard < 0)
+				return cm_err(err, 0, "the restore there did not say it was ready within %d s",
+					      READY_TIMEOUT_MS / 1000);
+			return cm_err(err, 0, "the restore there ended without saying it was ready");
+		}
+		*err = why;
 		return -1;
 	}
 	return 0;
@@ -144,11 +166,14 @@ static int remote_restore_finish(struct remote_restore *rr, struct cm_error *err
 	if (rr->in >= 0)
 		close(rr->in);
 	rr->in = -1;
+	if (rr->out >= 0)
+		close(rr->out);
+	rr->out = -1;
 	int status = cm_spawn_wait(rr->pid);
-	close(rr->out);
 	lseek(rr->errfd, 0, SEEK_SET);
 	cm_autofree char *text = cm_read_fd_max(rr->errfd, "its messages", 1 << 20, NULL, NULL);
 	close(rr->errfd);
+	rr->errfd = -1;
 	if (text && *text)
 		cm_debug("the target's restore said: %s", text);
 	if (status == 0)
@@ -245,7 +270,7 @@ static int move_plain(struct cm_store *st, json_t *rec, const struct cm_mig_targ
 		      const struct cm_mig_opts *o, struct cm_mig_result *res, struct cm_error *err)
 {
 	const char *id = cm_json_str(rec, "id"), *name = cm_json_str(rec, "name");
-	struct remote_restore rr = { .in = -1 };
+	struct remote_restore rr = { .in = -1, .out = -1, .errfd = -1 };
 	if (remote_restore_start(t, o, NULL, &rr, err) < 0)
 		return -1;
 	/* The freeze. On this host, the target's restore needs the address and
@@ -331,7 +356,7 @@ static int move_lazy(struct cm_store *st, json_t *rec, const struct cm_mig_targe
 	int criu_port = cm_free_local_port(), relay_port, remote_port;
 	if (criu_port < 0)
 		return cm_err(err, errno, "find a free port on 127.0.0.1");
-	struct lazy_move m = { .st = st, .t = t, .o = o, .res = res, .rr = { .in = -1 } };
+	struct lazy_move m = { .st = st, .t = t, .o = o, .res = res, .rr = { .in = -1, .out = -1, .errfd = -1 } };
 	m.relay = cm_page_relay_start(criu_port, &relay_port, err);
 	if (!m.relay)
 		return -1;

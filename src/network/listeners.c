@@ -71,8 +71,15 @@ enum cm_listen cm_listen_parse(const char *tcp, const char *tcp6, int port, char
 
 int cm_listen_loopback_only(int port, const char *what, struct cm_error *err)
 {
-	cm_autofree char *tcp = cm_read_file_max("/proc/net/tcp", 16 << 20, NULL, NULL);
-	cm_autofree char *tcp6 = cm_read_file_max("/proc/net/tcp6", 16 << 20, NULL, NULL);
+	struct cm_error e = { 0 };
+	cm_autofree char *tcp = cm_read_file_max("/proc/net/tcp", 64 << 20, NULL, &e);
+	if (!tcp) {
+		/* unread, it would pass for "nothing listens" */
+		*err = e;
+		return cm_err_wrap(err, "%s: cannot tell who listens on port %d here", what, port);
+	}
+	/* absent without IPv6 */
+	cm_autofree char *tcp6 = cm_read_file_max("/proc/net/tcp6", 64 << 20, NULL, NULL);
 	char wider[48] = "";
 	switch (cm_listen_parse(tcp, tcp6, port, wider)) {
 	case CM_LISTEN_LOOPBACK:

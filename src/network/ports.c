@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -123,17 +124,21 @@ static bool same_mapping(json_t *a, json_t *b)
 	       !strcmp(cm_json_str(a, "protocol"), cm_json_str(b, "protocol"));
 }
 
-/* The mappings the store's other running containers publish. */
+/* The mappings the store's other containers publish; those of running ones
+ * name their holder (they refuse the port), the others' only steer random
+ * ports away (they would clash when started again). */
 static json_t *published_elsewhere(struct cm_store *st, const char *self_id)
 {
 	json_t *out = json_array(), *recs = st ? cm_store_list_ctrs(st, NULL) : NULL, *rec, *q;
 	size_t r, j;
 	json_array_foreach(recs, r, rec) {
-		if ((self_id && !strcmp(self_id, cm_json_str(rec, "id"))) || cm_ctr_status_of(st, rec) != CM_CTR_RUNNING)
+		if (self_id && !strcmp(self_id, cm_json_str(rec, "id")))
 			continue;
+		bool running = cm_ctr_status_of(st, rec) == CM_CTR_RUNNING;
 		json_array_foreach(json_object_get(json_object_get(rec, "config"), "ports"), j, q) {
 			json_t *m = json_deep_copy(q);
-			json_object_set_new(m, "holder", json_string(cm_json_str(rec, "name")));
+			if (running)
+				json_object_set_new(m, "holder", json_string(cm_json_str(rec, "name")));
 			json_array_append_new(out, m);
 		}
 	}
@@ -154,7 +159,10 @@ static json_t *holder_of(json_t *taken, json_t *p)
 int cm_ports_pick_random(const char *ip, json_t *p, json_t *taken, int lo, int hi)
 {
 	for (int attempt = 0; attempt < 256; attempt++) {
-		int port = lo + (int)arc4random_uniform((uint32_t)(hi - lo + 1));
+		uint32_t r;
+		if (getrandom(&r, sizeof(r), 0) != (ssize_t)sizeof(r))
+			break;
+		int port = lo + (int)(r % (uint32_t)(hi - lo + 1));
 		json_object_set_new(p, "host_port", json_integer(port));
 		if (!holder_of(taken, p) && try_bind(ip, port, cm_json_str(p, "protocol")) == port)
 			return port;

@@ -19,9 +19,10 @@ json_t *cm_port_check(json_t *p);
 /* Parses --expose / ExposedPorts keys: PORT[/tcp|udp], into "PORT/proto". */
 char *cm_port_exposed_parse(const char *spec, struct cm_error *err);
 
-/* Gives every port with host_port 0 a free one of this host, and refuses a
- * port published twice, taken by a running container of this store, or
- * bound by a program of the host. self_id: the container itself (NULL). */
+/* Gives every port with host_port 0 a free one of this host (none that the
+ * store's other containers publish, running or not), and refuses a port
+ * published twice, taken by a running container of this store, or bound by
+ * a program of the host. self_id: the container itself (NULL). */
 int cm_ports_assign(struct cm_store *st, json_t *ports, const char *self_id, struct cm_error *err);
 
 /* p's host port, random in lo-hi: one free to bind as p's protocol on ip

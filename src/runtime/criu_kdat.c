@@ -22,16 +22,18 @@
  * not outlive a reboot into another kernel. Where /run is a disk (as on some
  * VMs), every checkpoint, restore and lazy-pages daemon pays the probe, three
  * times within a lazy move's downtime. CRIU reads the file wherever it lies,
- * so ctrmig has CRIU write it once on a private tmpfs, keeps it on /dev/shm
- * (gone at reboot like CRIU's own) and binds it onto /run/criu.kdat (a bind
- * mount is gone at reboot too; the empty file under it is taken as stale and
- * removed by CRIU).
+ * so ctrmig has CRIU write it once on a private tmpfs, keeps it on a small
+ * tmpfs of its own in /run/ctrmig (root's only; gone at reboot like CRIU's
+ * own) and binds it onto /run/criu.kdat (a bind mount is gone at reboot too;
+ * the empty file under it is taken as stale and removed by CRIU).
  */
 
 #define RUN_FILE "/run/criu.kdat"
-#define KEEP_DIR "/dev/shm/ctrmig-criu-kdat"
+#define KEEP_DIR "/run/ctrmig/criu-kdat"
 #define KEEP_FILE KEEP_DIR "/criu.kdat"
 #define KEEP_ID KEEP_DIR "/criu-id"
+/* a criu check that hangs must not hold every checkpoint on the host */
+#define CHECK_TIMEOUT_S 20
 
 static bool on_tmpfs(const char *path)
 {
@@ -45,29 +47,30 @@ static bool same_file(const char *a, const char *b)
 	return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
 
-/* /dev/shm is everyone's: the folder counts only if root made it for this. */
+/* The keeping folder: a 1 MiB tmpfs, mode 0700, inside /run/ctrmig (0700). */
 static int keep_dir_open(void)
 {
-	if (mkdir(KEEP_DIR, 0700) < 0 && errno != EEXIST)
+	if (cm_mkdir_p(KEEP_DIR, 0700, NULL) < 0)
 		return -1;
-	int fd = open(KEEP_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	struct stat sb;
-	if (fd >= 0 && (fstat(fd, &sb) < 0 || sb.st_uid != 0 || (sb.st_mode & 077))) {
-		cm_debug("criu kdat: %s is not root's own; not kept", KEEP_DIR);
-		close(fd);
+	if (!on_tmpfs(KEEP_DIR) &&
+	    mount("ctrmig-criu-kdat", KEEP_DIR, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=1m,mode=0700") < 0) {
+		cm_debug("criu kdat: cannot mount a tmpfs on %s: %s", KEEP_DIR, strerror(errno));
 		return -1;
 	}
-	return fd;
+	return open(KEEP_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 }
 
 /* In a mount namespace of its own with a tmpfs on /run, CRIU writes its
- * cache; the child copies it into the kept folder (visible from there). */
-static int write_cache(void)
+ * cache; the child copies it into the kept folder, which it reaches through
+ * the folder's descriptor (its /run is another). Callers are single-threaded
+ * here: the child allocates and spawns. */
+static int write_cache(int dfd)
 {
 	pid_t pid = fork();
 	if (pid < 0)
 		return -1;
 	if (pid == 0) {
+		alarm(CHECK_TIMEOUT_S);
 		if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
 		    mount("ctrmig-kdat", "/run", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=1m,mode=0755") < 0)
 			_exit(1);
@@ -77,20 +80,32 @@ static int write_cache(void)
 			cm_spawn_result_free(&res);
 		size_t len = 0;
 		cm_autofree char *data = cm_read_file_max(RUN_FILE, 1 << 20, &len, NULL);
-		_exit(data && len && cm_write_file_atomic(KEEP_FILE, data, len, 0600, NULL) == 0 ? 0 : 1);
+		int fd = data && len ? openat(dfd, "criu.kdat.tmp", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600) : -1;
+		bool ok = fd >= 0 && cm_write_all(fd, data, len) == 0 && fsync(fd) == 0;
+		if (fd >= 0)
+			close(fd);
+		_exit(ok && renameat(dfd, "criu.kdat.tmp", dfd, "criu.kdat") == 0 ? 0 : 1);
 	}
-	int st;
-	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-		;
+	int st = 0;
+	while (waitpid(pid, &st, 0) < 0) {
+		if (errno != EINTR)
+			return -1;
+	}
 	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
 }
 
-/* /run/criu.kdat made the mount point of the kept file; a bind of an older
- * kept file (from before a new criu) is replaced. */
+/* Our bind on /run/criu.kdat (a tmpfs file there, where /run is not one)
+ * taken away, as before a rewrite: a CRIU must never read another's file. */
+static void unbind_cache(void)
+{
+	while (on_tmpfs(RUN_FILE) && umount2(RUN_FILE, MNT_DETACH) == 0)
+		;
+}
+
+/* /run/criu.kdat made the mount point of the kept file. */
 static int bind_cache(void)
 {
-	if (on_tmpfs(RUN_FILE) && umount2(RUN_FILE, MNT_DETACH) < 0)
-		return -1;
+	unbind_cache();
 	int fd = open(RUN_FILE, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return -1;
@@ -105,19 +120,32 @@ void cm_criu_kdat_keep(void)
 	cm_autofree char *id = cm_criu_identity();
 	if (!id)
 		return;
+	cm_autofree char *failed = cm_strfmt("failed %s", id);
 	cm_autofree char *known = cm_read_file_max(KEEP_ID, 4096, NULL, NULL);
-	if (known && !strcmp(known, id) && same_file(RUN_FILE, KEEP_FILE))
+	if (known && ((!strcmp(known, id) && same_file(RUN_FILE, KEEP_FILE)) || !strcmp(known, failed)))
 		return;
 	int dfd = keep_dir_open();
 	if (dfd < 0)
 		return;
-	/* two ctrmigs at once: one writes, the other finds it done */
-	if (flock(dfd, LOCK_EX) == 0) {
+	/* Two ctrmigs at once: one writes, the other goes on without waiting
+	 * (CRIU then probes for itself). */
+	if (flock(dfd, LOCK_EX | LOCK_NB) == 0) {
 		free(known);
 		known = cm_read_file_max(KEEP_ID, 4096, NULL, NULL);
 		bool fresh = known && !strcmp(known, id) && cm_path_exists(KEEP_FILE);
-		if (!fresh && write_cache() == 0)
-			fresh = cm_write_file_atomic(KEEP_ID, id, strlen(id), 0600, NULL) == 0;
+		if (!fresh) {
+			/* another criu's file is neither bound nor kept meanwhile */
+			unbind_cache();
+			unlink(KEEP_ID);
+			unlink(KEEP_FILE);
+			fresh = write_cache(dfd) == 0;
+			/* a criu that cannot write it is not asked again */
+			const char *say = fresh ? id : failed;
+			if (cm_write_file_atomic(KEEP_ID, say, strlen(say), 0600, NULL) < 0)
+				fresh = false;
+			if (!fresh)
+				cm_debug("criu kdat: not kept for %s", id);
+		}
 		if (fresh && !same_file(RUN_FILE, KEEP_FILE) && bind_cache() < 0)
 			cm_debug("criu kdat: cannot bind %s: %s", RUN_FILE, strerror(errno));
 	}

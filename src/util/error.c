@@ -76,16 +76,23 @@ void cm_log(enum cm_log_level level, const char *fmt, ...)
 
 	if (level > cm_log_level)
 		return;
-	fprintf(stderr, "ctrmig: %s: ", tags[level]);
+	char stamp[32] = "";
 	if (level == CM_LOG_DEBUG) {
-		/* the monotonic clock: one timeline for every ctrmig on a host
-		 * (a migration's two sides, a monitor, a lazy-pages daemon) */
+		/* wall-clock time to the microsecond: one timeline for every
+		 * ctrmig of a move (both hosts, monitors, lazy-pages daemons) */
 		struct timespec ts;
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		fprintf(stderr, "[%lld.%06ld] ", (long long)ts.tv_sec, ts.tv_nsec / 1000);
+		struct tm tm;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		localtime_r(&ts.tv_sec, &tm);
+		size_t n = strftime(stamp, sizeof(stamp), "[%H:%M:%S", &tm);
+		snprintf(stamp + n, sizeof(stamp) - n, ".%06ld] ", ts.tv_nsec / 1000);
 	}
+	char *msg = NULL;
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	int len = vasprintf(&msg, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	/* one write per line: several processes share a stderr */
+	if (len >= 0)
+		fprintf(stderr, "ctrmig: %s: %s%s\n", tags[level], stamp, msg);
+	free(msg);
 }

@@ -471,9 +471,10 @@ second" ]
 kdat_mounted() { grep -q ' /run/criu.kdat ' /proc/self/mountinfo; }
 kdat_unmount() { while kdat_mounted; do umount /run/criu.kdat; done; }
 
-@test "CRIU's kernel probe is kept across starts where /run is not a tmpfs, and only in root's own folder" {
+@test "CRIU's kernel probe is kept across starts where /run is not a tmpfs, on root's own tmpfs" {
     ctrmig run -d --name web busybox sh -c "$COUNTER" >/dev/null
     wait_for_count web 2
+    local keep=/run/ctrmig/criu-kdat
     if [ "$(stat -f -c %T /run)" = tmpfs ]; then
         # CRIU keeps it itself: ctrmig mounts nothing
         kdat_unmount
@@ -482,33 +483,27 @@ kdat_unmount() { while kdat_mounted; do umount /run/criu.kdat; done; }
         ctrmig restore web >/dev/null
         return 0
     fi
-    # someone else's folder on /dev/shm is not used
+    # from nothing: the keeping tmpfs and the bind are made at the first start
     kdat_unmount
-    rm -rf /dev/shm/ctrmig-criu-kdat
-    mkdir -m 0777 /dev/shm/ctrmig-criu-kdat
-    chown nobody /dev/shm/ctrmig-criu-kdat
+    umount "$keep" 2>/dev/null || true
+    rm -rf "$keep"
     ctrmig checkpoint web >/dev/null
-    ! kdat_mounted
-    [ -z "$(ls /dev/shm/ctrmig-criu-kdat)" ]
-    rm -rf /dev/shm/ctrmig-criu-kdat
-    ctrmig restore web >/dev/null
-
-    # root's own: written once, bound onto /run/criu.kdat, and CRIU loads it
-    ctrmig checkpoint web >/dev/null
+    [ "$(stat -f -c %T "$keep")" = tmpfs ]
+    [ "$(stat -c %a "$keep")" = 700 ]
     kdat_mounted
-    [ "$(stat -c %i /run/criu.kdat)" = "$(stat -c %i /dev/shm/ctrmig-criu-kdat/criu.kdat)" ]
+    [ "$(stat -c %i /run/criu.kdat)" = "$(stat -c %i "$keep/criu.kdat")" ]
     criu check -v4 2>&1 | grep -q 'Loaded kdat cache from /run/criu.kdat'
     ctrmig restore web >/dev/null
     [ "$(grep -c ' /run/criu.kdat ' /proc/self/mountinfo)" = 1 ]   # once, not per start
     wait_for_count web 4
 
-    # a new criu (another identity) writes it again and binds the new one
-    echo stale > /dev/shm/ctrmig-criu-kdat/criu-id
+    # a new criu (another identity) has it written again and the new one bound
+    echo stale > "$keep/criu-id"
     local before
-    before=$(stat -c %i /dev/shm/ctrmig-criu-kdat/criu.kdat)
+    before=$(stat -c %i "$keep/criu.kdat")
     ctrmig checkpoint web >/dev/null
-    [ "$(stat -c %i /dev/shm/ctrmig-criu-kdat/criu.kdat)" != "$before" ]
-    [ "$(stat -c %i /run/criu.kdat)" = "$(stat -c %i /dev/shm/ctrmig-criu-kdat/criu.kdat)" ]
+    [ "$(stat -c %i "$keep/criu.kdat")" != "$before" ]
+    [ "$(stat -c %i /run/criu.kdat)" = "$(stat -c %i "$keep/criu.kdat")" ]
     [ "$(grep -c ' /run/criu.kdat ' /proc/self/mountinfo)" = 1 ]
     ctrmig restore web >/dev/null
 }
