@@ -156,7 +156,28 @@ static json_t *holder_of(json_t *taken, json_t *p)
 	return NULL;
 }
 
-int cm_ports_pick_random(const char *ip, json_t *p, json_t *taken, int lo, int hi)
+bool cm_port_in_list(const char *list, int port)
+{
+	const char *s = list ? list : "";
+	while (*s) {
+		char *end;
+		long a = strtol(s, &end, 10), b = a;
+		if (end == s)
+			return false; /* not a list: nothing in it */
+		if (*end == '-') {
+			s = end + 1;
+			b = strtol(s, &end, 10);
+			if (end == s)
+				return false;
+		}
+		if (port >= a && port <= b)
+			return true;
+		s = end + strspn(end, ", \n");
+	}
+	return false;
+}
+
+int cm_ports_pick_random(const char *ip, json_t *p, json_t *taken, int lo, int hi, const char *reserved)
 {
 	for (int attempt = 0; attempt < 256; attempt++) {
 		uint32_t r;
@@ -164,7 +185,8 @@ int cm_ports_pick_random(const char *ip, json_t *p, json_t *taken, int lo, int h
 			break;
 		int port = lo + (int)(r % (uint32_t)(hi - lo + 1));
 		json_object_set_new(p, "host_port", json_integer(port));
-		if (!holder_of(taken, p) && try_bind(ip, port, cm_json_str(p, "protocol")) == port)
+		if (!cm_port_in_list(reserved, port) && !holder_of(taken, p) &&
+		    try_bind(ip, port, cm_json_str(p, "protocol")) == port)
 			return port;
 	}
 	json_object_set_new(p, "host_port", json_integer(0));
@@ -185,6 +207,8 @@ int cm_ports_assign(struct cm_store *st, json_t *ports, const char *self_id, str
 	size_t i;
 	int ret = 0, lo, hi;
 	ephemeral_range(&lo, &hi);
+	/* what the administrator keeps out of the kernel's own choices */
+	cm_autofree char *reserved = cm_read_file_max("/proc/sys/net/ipv4/ip_local_reserved_ports", 1 << 16, NULL, NULL);
 	/* the fixed ports first: a random one must not take theirs */
 	json_array_foreach(ports, i, p)
 		if (cm_json_int(p, "host_port", 0) != 0)
@@ -192,7 +216,7 @@ int cm_ports_assign(struct cm_store *st, json_t *ports, const char *self_id, str
 	json_array_foreach(ports, i, p) {
 		const char *ip = cm_json_str(p, "host_ip"), *proto = cm_json_str(p, "protocol");
 		if (ret == 0 && cm_json_int(p, "host_port", 0) == 0) {
-			if (cm_ports_pick_random(ip ? ip : "", p, taken, lo, hi) < 0)
+			if (cm_ports_pick_random(ip ? ip : "", p, taken, lo, hi, reserved) < 0)
 				ret = cm_err(err, 0, "find a free %s port on the host: none after 256 tries", proto);
 			else
 				json_array_append(taken, p);

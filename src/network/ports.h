@@ -26,10 +26,13 @@ char *cm_port_exposed_parse(const char *spec, struct cm_error *err);
 int cm_ports_assign(struct cm_store *st, json_t *ports, const char *self_id, struct cm_error *err);
 
 /* p's host port, random in lo-hi: one free to bind as p's protocol on ip
- * ("" for any) and in no mapping of taken (same port and protocol). Random,
+ * ("" for any), in no mapping of taken (same port and protocol) and not in
+ * reserved (ip_local_reserved_ports' "8080,9000-9010"; NULL: none). Random,
  * not bind(0): the kernel may hand back a port whose socket is closed but
  * which another container's DNAT publishes. -1 after 256 tries. */
-int cm_ports_pick_random(const char *ip, json_t *p, json_t *taken, int lo, int hi);
+int cm_ports_pick_random(const char *ip, json_t *p, json_t *taken, int lo, int hi, const char *reserved);
+/* Whether port is in such a list. */
+bool cm_port_in_list(const char *list, int port);
 
 /* "0.0.0.0:8080->80/tcp, 443/tcp" as ps shows it (exposed ones without a
  * mapping after the published ones). */

@@ -124,16 +124,24 @@ static void random_ports(void)
 			      "protocol", "tcp");
 	bool always = true;
 	for (int i = 0; i < 20; i++)
-		always = always && cm_ports_pick_random("127.0.0.1", p, taken, 40100, 40101) == 40101;
+		always = always && cm_ports_pick_random("127.0.0.1", p, taken, 40100, 40101, NULL) == 40101;
 	ok(always, "a port another container publishes is never picked");
 	/* the same port as udp is no clash */
 	json_object_set_new(p, "protocol", json_string("udp"));
-	ok(cm_ports_pick_random("127.0.0.1", p, taken, 40100, 40100) == 40100, "its number as udp is free");
+	ok(cm_ports_pick_random("127.0.0.1", p, taken, 40100, 40100, NULL) == 40100, "its number as udp is free");
+	always = true;
+	for (int i = 0; i < 20; i++)
+		always = always && cm_ports_pick_random("127.0.0.1", p, taken, 40100, 40103, "40100-40101,40103\n") == 40102;
+	ok(always, "reserved ports are never picked");
 	json_object_set_new(p, "protocol", json_string("tcp"));
-	ok(cm_ports_pick_random("127.0.0.1", p, taken, 40100, 40100) == -1 && cm_json_int(p, "host_port", -1) == 0,
+	ok(cm_ports_pick_random("127.0.0.1", p, taken, 40100, 40100, NULL) == -1 && cm_json_int(p, "host_port", -1) == 0,
 	   "none left: -1, host port 0 again");
 	json_decref(p);
 	json_decref(taken);
+	ok(cm_port_in_list("8080,9000-9010\n", 9005) && cm_port_in_list("8080,9000-9010\n", 8080) &&
+		   !cm_port_in_list("8080,9000-9010\n", 8081) && !cm_port_in_list("", 1) &&
+		   !cm_port_in_list(NULL, 1) && !cm_port_in_list("junk", 1),
+	   "reserved lists: single ports, ranges, empty, unreadable");
 }
 
 static void etc(void)
