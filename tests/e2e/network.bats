@@ -56,6 +56,11 @@ assert_no_leak() { # id (or its first 12 hex)
     run ctrmig run -d --name web2 -p "127.0.0.1:${hp#*:}:80" busybox sleep 100
     assert_one_line_error
     [[ "$output" == *"already published by container web"* ]]
+    # another store, which has no record of web: CNI's rules on the host say
+    run b run -d --name web3 -p "127.0.0.1:${hp#*:}:80" busybox sleep 100
+    assert_one_line_error
+    [[ "$output" == *"host port ${hp#*:}/tcp is already published on this host, by container $(ctrmig inspect --format '{{.Id}}' web | cut -c1-12) of another store or engine (CNI portmap)"* ]]
+    [ -z "$(b ps -aq)" ]
     # -P publishes every exposed port on a free host port
     ctrmig run -d --name all -P --expose 80 busybox sh -c "$HTTP_COUNTER" >/dev/null
     [ "$(fetch "http://127.0.0.1:$(ctrmig port all 80 | cut -d: -f2)/")" = 1 ]

@@ -144,6 +144,43 @@ static void random_ports(void)
 	   "reserved lists: single ports, ranges, empty, unreadable");
 }
 
+/* iptables-save -t nat with two containers published by CNI's portmap
+ * (recorded here, Debian 12's plugins, iptables 1.8.9 nf_tables). */
+static const char nat[] =
+	"*nat\n"
+	":CNI-DN-1dcf2cb66e1edcc561232 - [0:0]\n"
+	"-A PREROUTING -m addrtype --dst-type LOCAL -j CNI-HOSTPORT-DNAT\n"
+	"-A CNI-HOSTPORT-DNAT -p tcp -m comment --comment \"dnat name: \\\"ctrmig\\\" id: \\\"e3a1c9adef58e3ef\\\"\" "
+	"-m multiport --dports 45678 -j CNI-DN-1dcf2cb66e1edcc561232\n"
+	"-A CNI-HOSTPORT-DNAT -p udp -m comment --comment \"dnat name: \\\"podman\\\" id: \\\"77aa\\\"\" "
+	"-m multiport --dports 45679 -j CNI-DN-22222222222222222222a\n"
+	"-A CNI-DN-1dcf2cb66e1edcc561232 -s 10.99.0.0/24 -d 127.0.0.1/32 -p tcp -m tcp --dport 45678 -j CNI-HOSTPORT-SETMARK\n"
+	"-A CNI-DN-1dcf2cb66e1edcc561232 -d 127.0.0.1/32 -p tcp -m tcp --dport 45678 -j DNAT --to-destination 10.99.0.31:80\n"
+	"-A CNI-DN-22222222222222222222a -p udp -m udp --dport 45679 -j DNAT --to-destination 10.88.0.9:81\n"
+	"-A CNI-DN-33333333333333333333b -p sctp -m sctp --dport 45680 -j DNAT --to-destination 10.88.0.9:82\n"
+	"COMMIT\n";
+
+static void dnat_ports(void)
+{
+	json_t *all = cm_ports_parse_dnat(nat, NULL);
+	ok(json_array_size(all) == 2, "two published ports (not the SETMARK rule, not sctp)");
+	json_t *a = json_array_get(all, 0), *b = json_array_get(all, 1);
+	ok(a && cm_json_int(a, "host_port", 0) == 45678 && !strcmp(cm_json_str(a, "protocol"), "tcp") &&
+		   !strcmp(cm_json_str(a, "host_ip"), "127.0.0.1") && !strcmp(cm_json_str(a, "owner"), "e3a1c9adef58e3ef"),
+	   "127.0.0.1:45678/tcp of e3a1c9adef58e3ef");
+	ok(b && cm_json_int(b, "host_port", 0) == 45679 && !strcmp(cm_json_str(b, "protocol"), "udp") &&
+		   !strcmp(cm_json_str(b, "host_ip"), "") && !strcmp(cm_json_str(b, "owner"), "77aa"),
+	   "45679/udp on every address, of Podman's 77aa");
+	json_decref(all);
+	json_t *others = cm_ports_parse_dnat(nat, "e3a1c9adef58e3ef");
+	ok(json_array_size(others) == 1 && cm_json_int(json_array_get(others, 0), "host_port", 0) == 45679,
+	   "the container's own rules left out");
+	json_decref(others);
+	json_t *none = cm_ports_parse_dnat("", NULL);
+	ok(json_array_size(none) == 0, "no rules: none");
+	json_decref(none);
+}
+
 static void etc(void)
 {
 	json_t *config = json_pack("{s:s, s:[s], s:[s], s:[s], s:s}", "hostname", "box", "add_hosts", "db:10.0.0.9",
@@ -198,5 +235,6 @@ int main(void)
 	etc();
 	plugin_config();
 	random_ports();
+	dnat_ports();
 	return done();
 }
