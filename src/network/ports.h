@@ -31,10 +31,6 @@ int cm_ports_assign(struct cm_store *st, json_t *ports, const char *self_id, str
  * not bind(0): the kernel may hand back a port whose socket is closed but
  * which another container's DNAT publishes. -1 after 256 tries. */
 int cm_ports_pick_random(const char *ip, json_t *p, json_t *taken, int lo, int hi, const char *reserved);
-/* The host ports CNI's portmap DNATs, from `iptables-save -t nat` text,
- * but self_id's: [{host_ip ("" for any), host_port, protocol, owner (the
- * container id in portmap's comment, "?" if none)}]. */
-json_t *cm_ports_parse_dnat(const char *text, const char *self_id);
 /* Whether port is in such a list. */
 bool cm_port_in_list(const char *list, int port);
 

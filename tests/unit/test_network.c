@@ -5,6 +5,7 @@
 #include "etc_files.h"
 #include "jsonio.h"
 #include "networks.h"
+#include "portmap_rules.h"
 #include "ports.h"
 #include "subnet.h"
 #include "tap.h"
@@ -162,7 +163,7 @@ static const char nat[] =
 
 static void dnat_ports(void)
 {
-	json_t *all = cm_ports_parse_dnat(nat, NULL);
+	json_t *all = cm_portmap_parse_dnat(nat, NULL);
 	ok(json_array_size(all) == 2, "two published ports (not the SETMARK rule, not sctp)");
 	json_t *a = json_array_get(all, 0), *b = json_array_get(all, 1);
 	ok(a && cm_json_int(a, "host_port", 0) == 45678 && !strcmp(cm_json_str(a, "protocol"), "tcp") &&
@@ -172,11 +173,11 @@ static void dnat_ports(void)
 		   !strcmp(cm_json_str(b, "host_ip"), "") && !strcmp(cm_json_str(b, "owner"), "77aa"),
 	   "45679/udp on every address, of Podman's 77aa");
 	json_decref(all);
-	json_t *others = cm_ports_parse_dnat(nat, "e3a1c9adef58e3ef");
+	json_t *others = cm_portmap_parse_dnat(nat, "e3a1c9adef58e3ef");
 	ok(json_array_size(others) == 1 && cm_json_int(json_array_get(others, 0), "host_port", 0) == 45679,
 	   "the container's own rules left out");
 	json_decref(others);
-	json_t *none = cm_ports_parse_dnat("", NULL);
+	json_t *none = cm_portmap_parse_dnat("", NULL);
 	ok(json_array_size(none) == 0, "no rules: none");
 	json_decref(none);
 }
