@@ -182,6 +182,18 @@ static int remote_restore_finish(struct remote_restore *rr, struct cm_error *err
 	return cm_err(err, 0, "the restore there failed: %s", why);
 }
 
+/* The stream's outcome: the local error if there is one, else the
+ * target's (remote), which is taken or cleared. */
+static int stream_outcome(int ret, int rret, struct cm_error *remote, struct cm_error *err)
+{
+	if (ret == 0 && rret < 0) {
+		*err = *remote;
+		return -1;
+	}
+	cm_error_clear(remote);
+	return ret;
+}
+
 /* The container runs there: inspect by id says running. Its address there
  * goes into res. */
 static int confirm(const struct cm_mig_target *t, const char *id, struct cm_mig_result *res,
@@ -212,8 +224,6 @@ static int confirm(const struct cm_mig_target *t, const char *id, struct cm_mig_
 	return ret;
 }
 
-/* After a failure past the freeze: clean the target, then restore here.
- * err holds the failure; it gets what became of the container. */
 /* `__migrate-abort ID` there: NULL once the target has no copy, else why not. */
 static char *clean_target(const struct cm_mig_target *t, const char *id)
 {
@@ -229,6 +239,8 @@ static char *clean_target(const struct cm_mig_target *t, const char *id)
 	return why;
 }
 
+/* After a failure past the freeze: clean the target, then restore here.
+ * err holds the failure; it gets what became of the container. */
 static void fall_back(struct cm_store *st, const char *id, const char *name,
 		      const struct cm_mig_target *t, const struct cm_mig_opts *o, struct cm_error *err)
 {
@@ -294,12 +306,7 @@ static int move_plain(struct cm_store *st, json_t *rec, const struct cm_mig_targ
 		cm_error_clear(&remote);
 		return -1;
 	}
-	if (ret == 0 && rret < 0) {
-		*err = remote;
-		ret = -1;
-	} else {
-		cm_error_clear(&remote);
-	}
+	ret = stream_outcome(ret, rret, &remote, err);
 	if (ret == 0)
 		ret = confirm(t, id, res, err);
 	if (ret < 0) {
@@ -335,12 +342,7 @@ static int lazy_images_ready(void *arg, json_t *rec, struct cm_error *err)
 	struct cm_error remote = { 0 };
 	int rret = remote_restore_finish(&m->rr, &remote);
 	m->res->downtime = cm_monotonic_seconds() - m->t0;
-	if (ret == 0 && rret < 0) {
-		*err = remote;
-		ret = -1;
-	} else {
-		cm_error_clear(&remote);
-	}
+	ret = stream_outcome(ret, rret, &remote, err);
 	m->runs_there = ret == 0 || rret == 0;
 	if (ret == 0)
 		ret = confirm(m->t, cm_json_str(rec, "id"), m->res, err);

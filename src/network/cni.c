@@ -21,15 +21,7 @@ static char *plugin_path(const char *type)
 {
 	if (!type || !*type || strchr(type, '/') || !strcmp(type, ".") || !strcmp(type, ".."))
 		return NULL;
-	cm_autofree char *dirs = cm_strdup(cm_cni_path());
-	char *save = NULL;
-	for (char *d = strtok_r(dirs, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
-		char *p = cm_path_join(d, type);
-		if (access(p, X_OK) == 0)
-			return p;
-		free(p);
-	}
-	return NULL;
+	return cm_find_executable(cm_cni_path(), type);
 }
 
 bool cm_cni_plugin_found(const char *type)

@@ -497,10 +497,9 @@ char *cm_self_exe(struct cm_error *err)
 	return cm_strdup(buf);
 }
 
-char *cm_which(const char *prog)
+char *cm_find_executable(const char *dirs, const char *prog)
 {
-	const char *path = getenv("PATH");
-	cm_autofree char *copy = cm_strdup(path ? path : "");
+	cm_autofree char *copy = cm_strdup(dirs ? dirs : "");
 	for (char *save, *d = strtok_r(copy, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
 		char *full = cm_path_join(d, prog);
 		if (access(full, X_OK) == 0)
@@ -508,6 +507,11 @@ char *cm_which(const char *prog)
 		free(full);
 	}
 	return NULL;
+}
+
+char *cm_which(const char *prog)
+{
+	return cm_find_executable(getenv("PATH"), prog);
 }
 
 bool cm_on_path(const char *prog)

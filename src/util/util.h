@@ -96,6 +96,8 @@ bool cm_utf8_valid(const char *s);
 bool cm_on_path(const char *prog);
 /* The first executable prog on PATH, or NULL. */
 char *cm_which(const char *prog);
+/* The first executable prog in a colon-separated list of folders, or NULL. */
+char *cm_find_executable(const char *dirs, const char *prog);
 
 /* The path of the running ctrmig binary, for the monitor and hooks. */
 char *cm_self_exe(struct cm_error *err);
