@@ -506,4 +506,20 @@ kdat_unmount() { while kdat_mounted; do umount /run/criu.kdat; done; }
     [ "$(stat -c %i /run/criu.kdat)" = "$(stat -c %i "$keep/criu.kdat")" ]
     [ "$(grep -c ' /run/criu.kdat ' /proc/self/mountinfo)" = 1 ]
     ctrmig restore web >/dev/null
+
+    # a criu that could not write it is not asked again, nor bound
+    local id
+    id=$(cat "$keep/criu-id")
+    kdat_unmount
+    rm -f "$keep/criu.kdat"
+    printf 'failed %s' "$id" > "$keep/criu-id"
+    ctrmig checkpoint web >/dev/null
+    ! kdat_mounted
+    [ ! -e "$keep/criu.kdat" ]
+    ctrmig restore web >/dev/null
+    # a new identity (an upgrade) is asked again
+    echo stale > "$keep/criu-id"
+    ctrmig checkpoint web >/dev/null
+    kdat_mounted
+    ctrmig restore web >/dev/null
 }
