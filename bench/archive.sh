@@ -6,7 +6,9 @@
 #   zstd     runc checkpoint + tar -I 'zstd -T0' (the archive fsynced);
 #            tar -x + runc restore
 #   ctrmig   checkpoint -e (zstd, fsynced by ctrmig); restore -i into a
-#            second store
+#            second store, and restore --lazy -i of the same archive (running
+#            before its memory is in; timed to running, then the daemon is let
+#            finish before anything else is timed)
 #   podman   podman container checkpoint -e / restore -i, if podman is
 #            installed (on disk only; -P leaves it out)
 #   gzip     runc checkpoint + tar czf, at 256 MiB only (it is slow)
@@ -15,6 +17,7 @@
 # ratios (ctrmig against the floor and against zstd; Podman against
 # ctrmig), the spread (min-max) of each side, and the archive sizes.
 #   bench/archive.sh [-n RUNS] [-t] [-P] [SIZE_MIB...]   (default: -n 3 0 64 256 1024)
+# BENCH_VERBOSE=1 prints every run's time too, in the order taken.
 # Bare runc runs with CRIU's defaults, as plain runc does. ctrmig has CRIU
 # lock the network with nftables (ctrmig-checkpoint(1)); BARE_CRIU_CONF=ctrmig
 # gives bare runc that same CRIU config, so that the ratios are ctrmig's own
@@ -109,8 +112,8 @@ bench_runc() { # mib tarflags side
     rm -rf "$b/img" "$b/work" "$b/img2" "$out"
 }
 
-bench_ctrmig() { # mib
-    local out="$work/ctrmig.tar.zst"
+bench_ctrmig() { # mib round
+    local out="$work/ctrmig.tar.zst" lazy
     rm -f "$out"
     c run -d --name "b$1" bench /bin/memfill "$1" >/dev/null
     sleep "$(fill_wait "$1")"
@@ -118,8 +121,17 @@ bench_ctrmig() { # mib
     time_it c checkpoint -e "$out" "b$1" >> "$work/ctrmig.ckpt"
     size_of "$out" > "$work/ctrmig.size"
     c rm -f "b$1" >/dev/null
-    time_it cb restore -i "$out" >> "$work/ctrmig.rest"
-    cb rm -f "b$1" >/dev/null
+    # both restores of the one archive, in turns
+    for lazy in $( (($2 % 2)) && echo "true false" || echo "false true"); do
+        settle
+        if $lazy; then
+            time_it cb restore --lazy -i "$out" >> "$work/lazy.rest"
+            settle # the daemon brings the rest in, then its stage goes
+        else
+            time_it cb restore -i "$out" >> "$work/ctrmig.rest"
+        fi
+        cb rm -f "b$1" >/dev/null
+    done
     rm -f "$out"
 }
 
@@ -147,7 +159,7 @@ round() { # mib first
         case ${sides[$(((i + $2) % ${#sides[@]}))]} in
         floor) bench_floor "$1" ;;
         zstd) bench_runc "$1" "-I 'zstd -T0'" zstd ;;
-        ctrmig) bench_ctrmig "$1" ;;
+        ctrmig) bench_ctrmig "$1" "$2" ;;
         podman) bench_podman "$1" ;;
         esac
     done
@@ -158,8 +170,9 @@ spread() { [ -s "$work/$1" ] && sort -n "$work/$1" | awk 'NR == 1 { a = $1 } { b
 num() { echo "${1%s}"; }
 
 where=$($tmpfs && echo "on tmpfs" || echo "on disk ($(df --output=fstype "$work" | tail -n 1))")
-printf '%-5s | %-8s %-8s %-8s %-8s | %-8s %-8s %-8s %-8s | %s\n' "MiB" "ckpt:flr" "zstd" "ctrmig" "podman" \
-    "rest:flr" "zstd" "ctrmig" "podman" "ctrmig/floor; ctrmig/zstd; podman/ctrmig (ckpt, restore)"
+printf '%-5s | %-8s %-8s %-8s %-8s | %-8s %-8s %-8s %-8s %-8s | %s\n' "MiB" "ckpt:flr" "zstd" "ctrmig" "podman" \
+    "rest:flr" "zstd" "ctrmig" "lazy" "podman" \
+    "ctrmig/floor; ctrmig/zstd; podman/ctrmig (ckpt, restore); lazy/floor"
 spreads=""
 for mib in "${sizes[@]}"; do
     # container memory, images and archive: see warm_memory in lib.sh
@@ -172,22 +185,30 @@ for mib in "${sizes[@]}"; do
     done
     fc=$(med floor.ckpt); fr=$(med floor.rest); zc=$(med zstd.ckpt); zr=$(med zstd.rest)
     cc=$(med ctrmig.ckpt); cr=$(med ctrmig.rest); pc=$(med podman.ckpt); pr=$(med podman.rest)
+    lr=$(med lazy.rest)
     ratios="$(ratio "$(num "$cc")" "$(num "$fc")"), $(ratio "$(num "$cr")" "$(num "$fr")");"
     ratios+=" $(ratio "$(num "$cc")" "$(num "$zc")"), $(ratio "$(num "$cr")" "$(num "$zr")")"
     if $podman; then
         ratios+="; $(ratio "$(num "$pc")" "$(num "$cc")"), $(ratio "$(num "$pr")" "$(num "$cr")")"
     fi
-    printf '%-5s | %-8s %-8s %-8s %-8s | %-8s %-8s %-8s %-8s | %s\n' "$mib" \
-        "$fc" "$zc" "$cc" "$pc" "$fr" "$zr" "$cr" "$pr" "$ratios"
+    ratios+="; $(ratio "$(num "$lr")" "$(num "$fr")")"
+    printf '%-5s | %-8s %-8s %-8s %-8s | %-8s %-8s %-8s %-8s %-8s | %s\n' "$mib" \
+        "$fc" "$zc" "$cc" "$pc" "$fr" "$zr" "$cr" "$lr" "$pr" "$ratios"
     line="$mib MiB: ckpt floor $(spread floor.ckpt), zstd $(spread zstd.ckpt), ctrmig $(spread ctrmig.ckpt)"
     $podman && line+=", podman $(spread podman.ckpt)"
     line+="; restore floor $(spread floor.rest), zstd $(spread zstd.rest), ctrmig $(spread ctrmig.rest)"
+    line+=", lazy $(spread lazy.rest)"
     $podman && line+=", podman $(spread podman.rest)"
     line+="; archives: zstd $(cat "$work/zstd.size"), ctrmig $(cat "$work/ctrmig.size")"
     if [ -f "$work/gzip.ckpt" ]; then
         line+="; runc + tar czf: ckpt $(med gzip.ckpt) ($(ratio "$(median < "$work/gzip.ckpt")" "$(num "$cc")")x ctrmig), restore $(med gzip.rest)"
     fi
     spreads+="$line"$'\n'
+    if [ -n "${BENCH_VERBOSE:-}" ]; then
+        for f in "$work"/*.ckpt "$work"/*.rest; do
+            echo "  $mib MiB $(basename "$f"): $(tr '\n' ' ' < "$f")" >&2
+        done
+    fi
 done
 echo "(medians of $runs runs, $where; spread, min-max in seconds:"
 printf '%s' "$spreads"

@@ -652,9 +652,10 @@ int cm_cmd_restore(struct cm_store *st, int argc, char **argv, struct cm_error *
 	}
 	json_t *recs;
 	if (io.input) {
-		/* Its images are read once, by this restore, then deleted: in
-		 * memory if it allows. Kept (-k) or served later (--lazy), on disk. */
-		io.stage_in_memory = !o.keep && !o.lazy;
+		/* Its images are read once, by this restore (or, with --lazy,
+		 * its lazy-pages daemon), then deleted: in memory if it allows.
+		 * Kept (-k), on disk. */
+		io.stage_in_memory = !o.keep;
 		if (o.lazy_page_server && page_port_private(o.lazy_page_server, err) < 0)
 			goto out;
 		/* CRIU's kernel probe, if it must be written, before the

@@ -460,8 +460,11 @@ int cm_ckpt_restore(struct cm_store *st, json_t *rec, const struct cm_restore_op
 	bool uses_up = !o->name && !o->keep && own && !cm_json_str(own, "name");
 	pid_t lazy = -1;
 	cm_autofree char *cgroup = cm_store_cgroup_path(st, id);
+	/* images restore -i staged in memory go with their stage */
+	cm_autofree char *mem = cm_mem_stage_of(st, images);
+	const char *used_up = !uses_up ? NULL : mem ? mem : images;
 	if (cm_mkdir_p(work, 0700, err) < 0 ||
-	    (o->lazy && (lazy = cm_lazy_serve_start(images, work, uses_up, o->lazy_page_server, cgroup,
+	    (o->lazy && (lazy = cm_lazy_serve_start(images, work, used_up, o->lazy_page_server, cgroup,
 						    err)) < 0)) {
 		struct cm_error ignored = { 0 };
 		cm_fork_finish(&job, "", &ignored);
@@ -535,12 +538,13 @@ int cm_ckpt_restore(struct cm_store *st, json_t *rec, const struct cm_restore_op
 	 * --keep; named checkpoints stay until 'checkpoint rm', as in Docker. */
 	json_t *ckpt = json_object_get(rec, "checkpoint");
 	if (uses_up) {
-		/* with --lazy, the page server removes them once all pages are in;
-		 * images restore -i staged in memory go with their stage */
-		cm_autofree char *mem = cm_mem_stage_of(st, images);
-		if (mem)
+		/* with --lazy, the lazy-pages daemon's keeper removes them once
+		 * all pages are in */
+		if (o->lazy)
+			json_object_set_new(ckpt, "lazy_serving", json_true());
+		else if (mem)
 			cm_mem_stage_remove(mem, true);
-		else if (!o->lazy)
+		else
 			cm_rm_rf_background(images, NULL);
 		json_object_set_new(ckpt, "restorable", json_false());
 	}

@@ -522,7 +522,7 @@ static void release_stale_network(struct cm_store *st, json_t *rec)
  * its images in a stage in memory that cannot outlive the command: it is
  * removed, as a failed restore -i removes it, and every stage of the store
  * with it, but one that a runc restore the killed command started still
- * reads. */
+ * reads, and those that restore --lazy's daemons still serve pages from. */
 static void recover_mem_stages(struct cm_store *st, json_t *recs)
 {
 	json_t *rec;
@@ -536,7 +536,12 @@ static void recover_mem_stages(struct cm_store *st, json_t *recs)
 			continue;
 		enum cm_ctr_status now = cm_ctr_status_of(st, rec);
 		cm_autofree char *runc_state = cm_path_join(st->runc_root, cm_json_str(rec, "id"));
-		if (now == CM_CTR_RUNNING || !cm_json_bool(ckpt, "restorable")) {
+		if (now == CM_CTR_RUNNING && cm_json_bool(ckpt, "lazy_serving")) {
+			/* restore --lazy's daemon still reads it, and removes it
+			 * once every page is in */
+			keep[n] = owned[n] = mem;
+			n++;
+		} else if (now == CM_CTR_RUNNING || !cm_json_bool(ckpt, "restorable")) {
 			free(mem);
 		} else if (cm_path_exists(runc_state)) {
 			keep[n] = owned[n] = mem; /* runc restore is still at it */

@@ -14,7 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-pid_t cm_lazy_serve_start(const char *images, const char *work, bool remove_images,
+pid_t cm_lazy_serve_start(const char *images, const char *work, const char *remove,
 			  const char *page_server, const char *cgroup, struct cm_error *err)
 {
 	cm_autofree char *self = cm_self_exe(err);
@@ -25,8 +25,10 @@ pid_t cm_lazy_serve_start(const char *images, const char *work, bool remove_imag
 	struct cm_argv a = { 0 };
 	cm_argv_add(&a, self);
 	cm_argv_add(&a, "__lazy-serve");
-	if (remove_images)
+	if (remove) {
 		cm_argv_add(&a, "--rm");
+		cm_argv_add(&a, remove);
+	}
 	if (page_server) {
 		cm_argv_add(&a, "--page-server");
 		cm_argv_add(&a, page_server);
@@ -69,11 +71,11 @@ void cm_lazy_serve_stop(pid_t pid)
 int cm_lazy_serve_main(int argc, char **argv)
 {
 	int i = 1;
-	bool remove_images = false;
+	const char *remove = NULL;
 	const char *page_server = NULL;
-	if (i < argc && !strcmp(argv[i], "--rm")) {
-		remove_images = true;
-		i++;
+	if (i + 1 < argc && !strcmp(argv[i], "--rm")) {
+		remove = argv[i + 1];
+		i += 2;
 	}
 	if (i + 1 < argc && !strcmp(argv[i], "--page-server")) {
 		page_server = argv[i + 1];
@@ -99,7 +101,7 @@ int cm_lazy_serve_main(int argc, char **argv)
 	/* The folder this restore made: a later restore of the same id makes
 	 * another at the same path, which is not ours to remove. */
 	struct stat made;
-	bool have_made = stat(images, &made) == 0;
+	bool have_made = remove && stat(remove, &made) == 0;
 	/* Outlive the restore that started us, out of its terminal's reach. */
 	setsid();
 	signal(SIGPIPE, SIG_IGN);
@@ -152,8 +154,8 @@ int cm_lazy_serve_main(int argc, char **argv)
 	/* every page is in: the checkpoint may go now, as a restore without
 	 * --lazy lets it go at once */
 	struct stat now;
-	if (remove_images && whole && have_made && stat(images, &now) == 0 && now.st_ino == made.st_ino &&
+	if (whole && have_made && stat(remove, &now) == 0 && now.st_ino == made.st_ino &&
 	    now.st_dev == made.st_dev)
-		cm_rm_rf(images, NULL);
+		cm_rm_rf(remove, NULL);
 	return WIFEXITED(status) ? WEXITSTATUS(status) : CM_EXIT_ERROR;
 }

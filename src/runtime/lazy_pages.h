@@ -18,17 +18,18 @@ struct cm_store;
 struct cm_error;
 
 /* Starts the server for images in work (made if missing) and waits until its
- * socket listens. remove_images: delete the images once it is done.
+ * socket listens. remove: a folder (the images, or the stage in memory that
+ * holds them) to delete once every page is in, or NULL.
  * page_server: "ADDR:PORT" of the CRIU page server that has the lazy pages
  * (migrate --lazy), or NULL for the images' own. cgroup: the container's
  * (its spec's cgroupsPath), whose processes are killed if the daemon fails:
  * they would run with holes in their memory. Returns the server's pid. */
-pid_t cm_lazy_serve_start(const char *images, const char *work, bool remove_images,
+pid_t cm_lazy_serve_start(const char *images, const char *work, const char *remove,
 			  const char *page_server, const char *cgroup, struct cm_error *err);
 /* Stops a server whose restore failed. */
 void cm_lazy_serve_stop(pid_t pid);
 
-/* `ctrmig __lazy-serve [--rm] [--page-server ADDR:PORT] [--cgroup PATH]
+/* `ctrmig __lazy-serve [--rm DIR] [--page-server ADDR:PORT] [--cgroup PATH]
  * IMAGES WORK`: runs the daemon, waits, tidies. */
 int cm_lazy_serve_main(int argc, char **argv);
 

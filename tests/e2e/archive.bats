@@ -471,6 +471,19 @@ as_with_previous() { # archive out
     ctrmig rm -f mem >/dev/null
     run --separate-stderr b restore -i "$BATS_TEST_TMPDIR/m.tar.zst" --lazy --print-stats
     [ "$status" -eq 0 ]
+    # The images were staged in memory (/dev/shm), and the daemon's keeper
+    # removes them once every page is in. Held before it can (256 MiB take
+    # the daemon well over the moment this takes), the stage stays across
+    # another command's clean-up of stages that killed commands left.
+    local keeper stage
+    keeper=$(pgrep -f "__lazy-serve --rm /dev/shm/ctrmig-") ||
+        { echo "the lazy-pages daemon was done before the test could look" >&2; return 1; }
+    kill -STOP "$keeper"
+    stage=$(tr '\0' '\n' < "/proc/$keeper/cmdline" | sed -n '/^--rm$/{n;p}')
+    ls "$stage"/checkpoint/pages-*.img >/dev/null
+    b network ls >/dev/null # takes the store's lock, so it clears stages
+    kill -CONT "$keeper"
+    [ -d "$stage" ] || { echo "$stage went while its daemon still served it" >&2; return 1; }
     # 256 MiB are 65536 pages: CRIU itself wrote only the few that are not
     # lazy (the eager copy below writes them all), the daemon the rest
     local lazy eager
@@ -483,10 +496,9 @@ as_with_previous() { # archive out
     # every page came back as it was
     b exec mem kill -USR1 1
     [ "$(log_word b mem sum)" = "$sum" ]
-    # the daemon is done, and then the checkpoint went
-    local dir i
-    dir=$(b inspect --format '{{.StoreDir}}' mem)
-    for i in $(seq 100); do [ -d "$dir/checkpoint" ] || break; sleep 0.1; done
-    [ ! -d "$dir/checkpoint" ]
-    ! pgrep -f "__lazy-serve.*$dir" >/dev/null
+    # the daemon is done, and then its stage went
+    local i
+    for i in $(seq 100); do [ -d "$stage" ] || break; sleep 0.1; done
+    [ ! -d "$stage" ]
+    ! grep -qs __lazy-serve "/proc/$keeper/cmdline" # gone (or a zombie, cmdline empty)
 }
