@@ -16,8 +16,9 @@
 # Both sides are on one host, so migrate waits for the source's address and
 # cgroup to be released before it streams (counted in its downtime); the
 # manual pipe does not, and wins that race only because its export takes long.
-# --lazy on one host takes a container without an address (the frozen source
-# keeps its own until the last page), so its container has --network none;
+# --lazy's container has --network none: on one host the frozen source would
+# hand its address over to the copy (CNI DEL, ~0.1 s in its downtime), which
+# a move between two hosts does not do;
 # CRIU's page server needs 4 MiB pipes (fs.pipe-max-size, raised for the run
 # where root lacks CAP_SYS_RESOURCE, as on this VM, and put back after).
 set -euo pipefail

@@ -317,6 +317,15 @@ static int move_plain(struct cm_store *st, json_t *rec, const struct cm_mig_targ
 	return 0;
 }
 
+static bool has_address(struct cm_store *st, json_t *rec)
+{
+	json_t *status = cm_ctr_net_status(st, cm_json_str(rec, "id"));
+	struct cm_net_address a;
+	bool has = status && cm_net_status_address(status, &a) && *a.ip;
+	json_decref(status);
+	return has;
+}
+
 /* migrate --lazy, once the dump's images are complete and the container is
  * frozen: stream them, wait for the restore there (the end of the
  * downtime), confirm. The pages follow through the relay afterwards. */
@@ -329,12 +338,22 @@ struct lazy_move {
 	struct cm_page_relay *relay;
 	double t0;
 	bool runs_there;
+	bool hand_over; /* one host: the copy takes the frozen source's address */
+	bool handed_over;
 };
 
 static int lazy_images_ready(void *arg, json_t *rec, struct cm_error *err)
 {
 	struct lazy_move *m = arg;
 	cm_debug("migrate --lazy: images complete %.3fs after the freeze", cm_monotonic_seconds() - m->t0);
+	if (m->hand_over) {
+		if (cm_ctr_net_hand_over(m->st, cm_json_str(rec, "id"), err) < 0) {
+			cm_page_relay_abort(m->relay);
+			return cm_err_wrap(err, "hand the address over");
+		}
+		m->handed_over = true;
+		cm_debug("migrate --lazy: address released %.3fs after the freeze", cm_monotonic_seconds() - m->t0);
+	}
 	struct cm_export_opts eo = { .fd = m->rr.in, .written = &m->res->bytes,
 				     .compression = m->o->compression, .include_image = m->o->include_image };
 	int ret = cm_archive_export(m->st, rec, &eo, err);
@@ -359,6 +378,9 @@ static int move_lazy(struct cm_store *st, json_t *rec, const struct cm_mig_targe
 	if (criu_port < 0)
 		return cm_err(err, errno, "find a free port on 127.0.0.1");
 	struct lazy_move m = { .st = st, .t = t, .o = o, .res = res, .rr = { .in = -1, .out = -1, .errfd = -1 } };
+	/* The frozen source holds its address until its last page has gone;
+	 * on one host its copy needs it at once (same id, same address). */
+	m.hand_over = res->same_host && has_address(st, rec);
 	m.relay = cm_page_relay_start(criu_port, &relay_port, err);
 	if (!m.relay)
 		return -1;
@@ -417,19 +439,18 @@ static int move_lazy(struct cm_store *st, json_t *rec, const struct cm_mig_targe
 	cm_autofree char *why = clean_target(t, id);
 	cm_autofree char *msg = cm_strdup(err->msg);
 	cm_error_clear(err);
-	return cm_err(err, 0, "%s; %s runs here again%s", msg, name,
+	/* its address back, once the copy there has let it go */
+	struct cm_error e = { 0 };
+	cm_autofree char *no_address = NULL;
+	if (m.handed_over && !why && cm_ctr_net_take_back(st, rec, &e) < 0)
+		no_address = cm_strfmt(", without its address (%s: 'ctrmig restart %s' takes it again)", e.msg, name);
+	else if (m.handed_over && why)
+		no_address = cm_strfmt(", without its address");
+	cm_error_clear(&e);
+	return cm_err(err, 0, "%s; %s runs here again%s%s", msg, name, no_address ? no_address : "",
 		      !m.runs_there ? ", the target has nothing"
 		      : !why       ? ", its copy there was removed"
 				   : ", but its copy there could not be removed: 'ctrmig rm -f' it there");
-}
-
-static bool has_address(struct cm_store *st, json_t *rec)
-{
-	json_t *status = cm_ctr_net_status(st, cm_json_str(rec, "id"));
-	struct cm_net_address a;
-	bool has = status && cm_net_status_address(status, &a) && *a.ip;
-	json_decref(status);
-	return has;
 }
 
 int cm_migrate(struct cm_store *st, json_t *rec, const struct cm_mig_target *t,
@@ -475,13 +496,6 @@ int cm_migrate(struct cm_store *st, json_t *rec, const struct cm_mig_target *t,
 	res->target_version = cm_strdup(cm_json_str(answer, "version"));
 	json_decref(answer);
 	res->preflight = cm_monotonic_seconds() - start;
-	/* The frozen source holds its address until the last page has gone. */
-	if (o->lazy && res->same_host && has_address(st, rec))
-		return cm_err(err, 0, "migrate %s --lazy: on one host the frozen source keeps its address "
-				      "until the last page has gone, so the copy cannot take it; move it "
-				      "without --lazy",
-			      name);
-
 	int ret = o->lazy ? move_lazy(st, rec, t, o, res, err) : move_plain(st, rec, t, o, res, err);
 	if (ret < 0)
 		return cm_err_wrap(err, "migrate %s to %s", name, t->display);

@@ -47,6 +47,7 @@ static void net_unlock(int fd)
 }
 
 static void net_down_locked(struct cm_store *st, const char *id);
+static int cni_release_locked(struct cm_store *st, const char *id, char **netns, struct cm_error *err);
 
 static char *cache_path(struct cm_store *st, const char *id)
 {
@@ -312,7 +313,23 @@ int cm_ctr_net_prepare(struct cm_store *st, json_t *rec, struct cm_error *err)
 	return 0;
 }
 
-static int attach_locked(struct cm_store *st, json_t *rec, const struct cm_net_request *req, struct cm_error *err)
+/* What a failed attach leaves: nothing attached; the namespace goes too,
+ * unless processes live in it already. */
+static void attach_undo(struct cm_store *st, const char *id, bool keep_ns)
+{
+	if (!keep_ns) {
+		net_down_locked(st, id);
+		return;
+	}
+	struct cm_error e = { 0 };
+	cni_release_locked(st, id, NULL, &e);
+	cm_error_clear(&e);
+	cm_autofree char *path = cache_path(st, id);
+	unlink(path);
+}
+
+static int attach_locked(struct cm_store *st, json_t *rec, const struct cm_net_request *req, bool keep_ns,
+			 struct cm_error *err)
 {
 	const char *id = cm_json_str(rec, "id");
 	json_t *config = json_object_get(rec, "config");
@@ -320,7 +337,7 @@ static int attach_locked(struct cm_store *st, json_t *rec, const struct cm_net_r
 	json_t *result = NULL;
 	bool cni = netns && net && !cm_net_is_mode(net);
 	if (cni && cni_up(st, rec, net, netns, req, &result, err) < 0) {
-		net_down_locked(st, id);
+		attach_undo(st, id, keep_ns);
 		return -1;
 	}
 	struct cm_net_address addr = { 0 };
@@ -332,13 +349,13 @@ static int attach_locked(struct cm_store *st, json_t *rec, const struct cm_net_r
 		json_decref(status);
 		json_decref(result);
 		if (r < 0) {
-			net_down_locked(st, id);
+			attach_undo(st, id, keep_ns);
 			return -1;
 		}
 	}
 	if (cm_json_bool(config, "etc_mounts") &&
 	    cm_etc_files_write(st, rec, *addr.ip ? addr.ip : NULL, err) < 0) {
-		net_down_locked(st, id);
+		attach_undo(st, id, keep_ns);
 		return -1;
 	}
 	return 0;
@@ -347,7 +364,7 @@ static int attach_locked(struct cm_store *st, json_t *rec, const struct cm_net_r
 int cm_ctr_net_attach(struct cm_store *st, json_t *rec, const struct cm_net_request *req, struct cm_error *err)
 {
 	int lock = net_lock(st, cm_json_str(rec, "id"));
-	int ret = attach_locked(st, rec, req, err);
+	int ret = attach_locked(st, rec, req, false, err);
 	net_unlock(lock);
 	return ret;
 }
@@ -366,31 +383,77 @@ void cm_ctr_net_down(struct cm_store *st, const char *id)
 	net_unlock(lock);
 }
 
-static void net_down_locked(struct cm_store *st, const char *id)
+/* CNI DEL with what ADD was given (network.json, which the caller then
+ * removes): the address and the interface are released, the namespace
+ * stays. Sets *netns to the namespace the cache names, if asked. */
+static int cni_release_locked(struct cm_store *st, const char *id, char **netns, struct cm_error *err)
 {
 	cm_autofree char *path = cache_path(st, id);
-	json_t *cache = cm_path_exists(path) ? cm_json_load(path, NULL) : NULL;
-	cm_autofree char *netns = cm_store_netns_path(st, id);
-	if (cm_json_str(cache, "netns")) {
-		free(netns);
-		netns = cm_strdup(cm_json_str(cache, "netns"));
-	}
-	if (cache) {
-		const char *ns = cm_json_str(cache, "netns");
-		struct cm_cni_call call = { .conflist = json_object_get(cache, "conflist"),
-					    .container_id = id,
-					    .netns = ns && cm_netns_is_mounted(ns) ? ns : NULL,
-					    .ifname = cm_json_str(cache, "ifname"),
-					    .args = cm_json_str(cache, "args"),
-					    .capability_args = json_object_get(cache, "capability_args") };
-		struct cm_error err = { 0 };
-		if (call.ifname && cm_cni_del(&call, json_object_get(cache, "result"), &err) < 0)
-			cm_warn("release the network of %.12s: %s", id, err.msg);
-		cm_error_clear(&err);
-		unlink(path);
-		json_decref(cache);
-	}
+	if (!cm_path_exists(path))
+		return 0;
+	json_t *cache = cm_json_load(path, err);
+	if (!cache)
+		return -1;
+	const char *ns = cm_json_str(cache, "netns");
+	if (netns && ns)
+		*netns = cm_strdup(ns);
+	struct cm_cni_call call = { .conflist = json_object_get(cache, "conflist"),
+				    .container_id = id,
+				    .netns = ns && cm_netns_is_mounted(ns) ? ns : NULL,
+				    .ifname = cm_json_str(cache, "ifname"),
+				    .args = cm_json_str(cache, "args"),
+				    .capability_args = json_object_get(cache, "capability_args") };
+	int ret = call.ifname ? cm_cni_del(&call, json_object_get(cache, "result"), err) : 0;
+	json_decref(cache);
+	return ret;
+}
+
+static void net_down_locked(struct cm_store *st, const char *id)
+{
+	cm_autofree char *netns = NULL;
+	struct cm_error err = { 0 };
+	if (cni_release_locked(st, id, &netns, &err) < 0)
+		cm_warn("release the network of %.12s: %s", id, err.msg);
+	cm_error_clear(&err);
+	cm_autofree char *path = cache_path(st, id);
+	unlink(path);
+	if (!netns)
+		netns = cm_store_netns_path(st, id);
 	cm_netns_remove(netns); /* nothing there for a container without one */
+}
+
+int cm_ctr_net_hand_over(struct cm_store *st, const char *id, struct cm_error *err)
+{
+	int lock = net_lock(st, id);
+	int ret = cni_release_locked(st, id, NULL, err);
+	/* released: nothing left for its monitor to release once the copy
+	 * holds it (a DEL then, under the same id, would take the copy's) */
+	if (ret == 0) {
+		cm_autofree char *path = cache_path(st, id);
+		unlink(path);
+	}
+	net_unlock(lock);
+	return ret;
+}
+
+int cm_ctr_net_take_back(struct cm_store *st, json_t *rec, struct cm_error *err)
+{
+	const char *id = cm_json_str(rec, "id");
+	if (cm_ctr_net_attached(st, id))
+		return 0; /* never handed over */
+	json_t *status = cm_ctr_net_status(st, id);
+	struct cm_net_address a;
+	struct cm_net_request req = { 0 };
+	if (status && cm_net_status_address(status, &a)) {
+		req.ip = a.ip;
+		req.mac = *a.mac ? a.mac : NULL;
+	}
+	int lock = net_lock(st, id);
+	/* attach, not up: the namespace is the one its processes are in */
+	int ret = req.ip ? attach_locked(st, rec, &req, true, err) : 0;
+	net_unlock(lock);
+	json_decref(status);
+	return ret;
 }
 
 json_t *cm_ctr_net_settings(struct cm_store *st, json_t *rec)

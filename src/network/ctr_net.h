@@ -45,6 +45,15 @@ int cm_net_wait_hook(struct cm_error *err);
 void cm_ctr_net_down(struct cm_store *st, const char *id);
 /* Whether the container holds an address (network.json exists). */
 bool cm_ctr_net_attached(struct cm_store *st, const char *id);
+/* migrate --lazy within one host: the frozen source's address goes to its
+ * copy, which restores under the same id, before the source's memory has
+ * gone. CNI DEL in the source's namespace, which stays (its processes are
+ * in it), and nothing is left for its monitor to release: a DEL under the
+ * same id after the copy's ADD would release the copy's. */
+int cm_ctr_net_hand_over(struct cm_store *st, const char *id, struct cm_error *err);
+/* The source resumed (the move failed): CNI ADD again in its namespace,
+ * with the address and MAC it had. Nothing to do if it was not handed over. */
+int cm_ctr_net_take_back(struct cm_store *st, json_t *rec, struct cm_error *err);
 
 /* What host-local has written for ip on network net (the holder's id), or
  * NULL while the address is free. Bridges and reservations are the host's,

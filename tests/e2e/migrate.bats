@@ -258,7 +258,7 @@ SH
     assert_runs_only a
 }
 
-@test "--pre-copy is refused with its reason, --lazy on one host with an address too; bad destinations and a target without ctrmig change nothing" {
+@test "--pre-copy is refused with its reason; bad destinations and a target without ctrmig change nothing" {
     ctrmig run -d --name web busybox sh -c "$COUNTER" >/dev/null
     local pid
     pid=$(ctrmig inspect --format '{{.State.Pid}}' web)
@@ -269,10 +269,6 @@ SH
     else
         [[ "$output" == *"--pre-copy needs dirty-memory tracking"*"mem_dirty_track"* ]]
     fi
-    # on one host the frozen source keeps its address while the pages go
-    run mig --lazy web "$DEST"
-    assert_one_line_error
-    [[ "$output" == *"the frozen source keeps its address"*"move it without --lazy" ]]
     run mig web "ssh://-oProxyCommand=true"
     assert_one_line_error
     [[ "$output" == *"not a valid"* ]]
@@ -294,7 +290,6 @@ SH
 }
 
 @test "a restore there that cannot start fails the move before the freeze, with its reason" {
-    # no address: --lazy within one host takes only such a container
     ctrmig run -d --name web --network none busybox sh -c "$COUNTER" >/dev/null
     wait_for_count web 2
     local pid
@@ -330,13 +325,41 @@ pipes_back() {
     [ ! -f "$BATS_TEST_TMPDIR/pipe-max-size" ] || cat "$BATS_TEST_TMPDIR/pipe-max-size" > /proc/sys/fs/pipe-max-size
 }
 
-# A memhold container (tests/tools/memhold.c) of $1 MiB without a network
-# (one host: see the refusal above); prints the sum of its memory.
+# A memhold container (tests/tools/memhold.c) of $1 MiB, on network $2
+# (default: none); prints the sum of its memory.
 memhold_here() {
     import_memhold_image ctrmig
     import_memhold_image b
-    ctrmig run -d --network none --name mem memhold memhold "$1" >/dev/null
+    ctrmig run -d --network "${2:-none}" --name mem memhold memhold "$1" >/dev/null
     log_word ctrmig mem ready
+}
+
+# Who host-local says holds an address on ctrmig's default network.
+holder_of() { head -n 1 "/var/lib/cni/networks/ctrmig/$1" 2>/dev/null | tr -d '\r'; }
+
+@test "--lazy within one host takes the address: the frozen source hands it over, its end does not take it back" {
+    big_pipes
+    local id ip i
+    id=$(ctrmig run -d --name web busybox sh -c "$HTTP_COUNTER")
+    ip=$(ip_of ctrmig)
+    [ "$(fetch "http://$ip/")" = 1 ]
+    [ "$(fetch "http://$ip/")" = 2 ]
+    run mig --lazy web "$DEST"
+    pipes_back
+    [ "$status" -eq 0 ] || { echo "$output" >&2; return 1; }
+    [[ "$output" == "web moved to $DEST as $ip: downtime "* ]]
+    assert_runs_only b
+    [ "$(ip_of b)" = "$ip" ]
+    [ "$(fetch "http://$ip/")" = 3 ]
+    # The source's end (its monitor's clean-up, then its removal) released
+    # nothing under the id both share: the copy still holds the address and
+    # answers at it.
+    for i in $(seq 50); do [ ! -d "$CTR_ROOT/containers/$id" ] && break; sleep 0.1; done
+    [ ! -d "$CTR_ROOT/containers/$id" ]
+    [ "$(holder_of "$ip")" = "$id" ]
+    [ "$(fetch "http://$ip/")" = 4 ]
+    b rm -f web >/dev/null
+    [ -z "$(holder_of "$ip")" ]
 }
 
 @test "--lazy: 256 MiB move with the memory following; every page right there, the source gone once all are in, less downtime than plain" {
@@ -360,11 +383,13 @@ memhold_here() {
     [ "$(log_word ctrmig mem sum)" = "$sum" ]
 }
 
-@test "--lazy: the page transfer cut after the restore there: the container runs here again, its copy there is gone" {
+@test "--lazy: the page transfer cut after the restore there: the container runs here again with its address, its copy there is gone" {
     big_pipes
-    local sum pid
-    sum=$(memhold_here 512)
+    local sum pid id ip
+    sum=$(memhold_here 512 ctrmig)
     pid=$(ctrmig inspect --format '{{.State.Pid}}' mem)
+    id=$(ctrmig inspect --format '{{.Id}}' mem)
+    ip=$(ctrmig inspect --format '{{.NetworkSettings.IPAddress}}' mem)
     mig --lazy mem "$DEST" > "$BATS_TEST_TMPDIR/out" 2>&1 &
     local mig_pid=$! i serve= daemon=
     # The restore there has ended (its command is gone, the daemon still
@@ -380,6 +405,8 @@ memhold_here() {
     daemon=$(pgrep -P "$serve" | head -n 1)
     [ -n "$daemon" ] || { echo "every page was in before the cut" >&2; return 1; }
     [ "$(b inspect --format '{{.State.Status}}' mem)" = running ]
+    # one host: the copy took the address the frozen source gave up
+    [ "$(b inspect --format '{{.NetworkSettings.IPAddress}}' mem)" = "$ip" ]
     kill -9 "$daemon"
     kill -CONT $STOPPED
     STOPPED=
@@ -391,6 +418,10 @@ memhold_here() {
     [[ "$output" == *"mem runs here again, its copy there was removed" ]]
     assert_runs_only a
     [ "$(ctrmig inspect --format '{{.State.Pid}}' mem)" = "$pid" ]
+    # its address back, answering here
+    [ "$(ctrmig inspect --format '{{.NetworkSettings.IPAddress}}' mem)" = "$ip" ]
+    [ "$(holder_of "$ip")" = "$id" ]
+    busybox ping -c 1 -W 2 "$ip" >/dev/null
     # CRIU resumed it whole: its memory is its own
     ctrmig exec mem kill -USR1 1
     [ "$(log_word ctrmig mem sum)" = "$sum" ]
