@@ -487,6 +487,11 @@ int cm_ckpt_restore(struct cm_store *st, json_t *rec, const struct cm_restore_op
 	cm_runc_argv_restore(st, &a, id, &ro);
 	/* Until the record says running, a killed ctrmig is settled from here. */
 	json_object_set_new(rec, "launch_pending", json_true());
+	/* Whose images these are now, for a command that clears what killed
+	 * ones left: the lazy-pages daemon's keeper, while it lives. */
+	if (lazy > 0 && used_up)
+		json_object_set_new(own, "lazy_server", json_pack("{s:i, s:I}", "pid", (int)lazy, "start",
+								  (json_int_t)cm_proc_start_time(lazy)));
 	if (cm_store_save_ctr(st, rec, err) < 0) {
 		cm_argv_free(&a);
 		struct cm_error ignored = { 0 };
@@ -541,7 +546,7 @@ int cm_ckpt_restore(struct cm_store *st, json_t *rec, const struct cm_restore_op
 		/* with --lazy, the lazy-pages daemon's keeper removes them once
 		 * all pages are in */
 		if (o->lazy)
-			json_object_set_new(ckpt, "lazy_serving", json_true());
+			;
 		else if (mem)
 			cm_mem_stage_remove(mem, true);
 		else

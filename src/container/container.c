@@ -536,9 +536,12 @@ static void recover_mem_stages(struct cm_store *st, json_t *recs)
 			continue;
 		enum cm_ctr_status now = cm_ctr_status_of(st, rec);
 		cm_autofree char *runc_state = cm_path_join(st->runc_root, cm_json_str(rec, "id"));
-		if (now == CM_CTR_RUNNING && cm_json_bool(ckpt, "lazy_serving")) {
-			/* restore --lazy's daemon still reads it, and removes it
-			 * once every page is in */
+		json_t *server = json_object_get(ckpt, "lazy_server");
+		if (now == CM_CTR_RUNNING && server &&
+		    cm_proc_alive((pid_t)cm_json_int(server, "pid", 0),
+				  (unsigned long long)cm_json_int(server, "start", 0))) {
+			/* restore --lazy's daemon still reads it; its keeper removes
+			 * it once every page is in */
 			keep[n] = owned[n] = mem;
 			n++;
 		} else if (now == CM_CTR_RUNNING || !cm_json_bool(ckpt, "restorable")) {

@@ -319,7 +319,8 @@ static int move_plain(struct cm_store *st, json_t *rec, const struct cm_mig_targ
 
 static bool has_address(struct cm_store *st, json_t *rec)
 {
-	json_t *status = cm_ctr_net_status(st, cm_json_str(rec, "id"));
+	const char *id = cm_json_str(rec, "id");
+	json_t *status = cm_ctr_net_attached(st, id) ? cm_ctr_net_status(st, id) : NULL;
 	struct cm_net_address a;
 	bool has = status && cm_net_status_address(status, &a) && *a.ip;
 	json_decref(status);
@@ -347,11 +348,13 @@ static int lazy_images_ready(void *arg, json_t *rec, struct cm_error *err)
 	struct lazy_move *m = arg;
 	cm_debug("migrate --lazy: images complete %.3fs after the freeze", cm_monotonic_seconds() - m->t0);
 	if (m->hand_over) {
+		/* even a DEL that failed half-way may have released it: a
+		 * failure from here takes it back */
+		m->handed_over = true;
 		if (cm_ctr_net_hand_over(m->st, cm_json_str(rec, "id"), err) < 0) {
 			cm_page_relay_abort(m->relay);
 			return cm_err_wrap(err, "hand the address over");
 		}
-		m->handed_over = true;
 		cm_debug("migrate --lazy: address released %.3fs after the freeze", cm_monotonic_seconds() - m->t0);
 	}
 	struct cm_export_opts eo = { .fd = m->rr.in, .written = &m->res->bytes,
@@ -443,9 +446,11 @@ static int move_lazy(struct cm_store *st, json_t *rec, const struct cm_mig_targe
 	struct cm_error e = { 0 };
 	cm_autofree char *no_address = NULL;
 	if (m.handed_over && !why && cm_ctr_net_take_back(st, rec, &e) < 0)
-		no_address = cm_strfmt(", without its address (%s: 'ctrmig restart %s' takes it again)", e.msg, name);
+		no_address = cm_strfmt(", without its address (%s; 'ctrmig checkpoint %s && ctrmig restore %s' "
+				       "takes it again)", e.msg, name, name);
 	else if (m.handed_over && why)
-		no_address = cm_strfmt(", without its address");
+		no_address = cm_strfmt(", without its address (once the copy there is removed, 'ctrmig "
+				       "checkpoint %s && ctrmig restore %s' takes it again)", name, name);
 	cm_error_clear(&e);
 	return cm_err(err, 0, "%s; %s runs here again%s%s", msg, name, no_address ? no_address : "",
 		      !m.runs_there ? ", the target has nothing"

@@ -426,12 +426,11 @@ int cm_ctr_net_hand_over(struct cm_store *st, const char *id, struct cm_error *e
 {
 	int lock = net_lock(st, id);
 	int ret = cni_release_locked(st, id, NULL, err);
-	/* released: nothing left for its monitor to release once the copy
-	 * holds it (a DEL then, under the same id, would take the copy's) */
-	if (ret == 0) {
-		cm_autofree char *path = cache_path(st, id);
-		unlink(path);
-	}
+	/* Released, even by a DEL that failed half-way: nothing is left for
+	 * its monitor to release once the copy holds it (a DEL then, under the
+	 * same id, would take the copy's), and take-back adds it whole again. */
+	cm_autofree char *path = cache_path(st, id);
+	unlink(path);
 	net_unlock(lock);
 	return ret;
 }

@@ -151,10 +151,11 @@ int cm_lazy_serve_main(int argc, char **argv)
 	bool whole = WIFEXITED(status) && WEXITSTATUS(status) == 0;
 	if (!whole && cgroup)
 		cm_cgroup_kill_all(cgroup);
-	/* every page is in: the checkpoint may go now, as a restore without
-	 * --lazy lets it go at once */
+	/* Every page is in, so the used-up checkpoint may go now, as a restore
+	 * without --lazy lets it go at once; or the daemon failed and the
+	 * container with it, and nothing will read it again. */
 	struct stat now;
-	if (whole && have_made && stat(remove, &now) == 0 && now.st_ino == made.st_ino &&
+	if ((whole || cgroup) && have_made && stat(remove, &now) == 0 && now.st_ino == made.st_ino &&
 	    now.st_dev == made.st_dev)
 		cm_rm_rf(remove, NULL);
 	return WIFEXITED(status) ? WEXITSTATUS(status) : CM_EXIT_ERROR;

@@ -476,9 +476,11 @@ as_with_previous() { # archive out
     # the daemon well over the moment this takes), the stage stays across
     # another command's clean-up of stages that killed commands left.
     local keeper stage
-    keeper=$(pgrep -f "__lazy-serve --rm /dev/shm/ctrmig-") ||
-        { echo "the lazy-pages daemon was done before the test could look" >&2; return 1; }
+    keeper=$(pgrep -f "__lazy-serve --rm /dev/shm/ctrmig-.* $ROOT_B/") ||
+        { echo "no lazy-pages daemon's keeper with its images in memory" >&2; return 1; }
     kill -STOP "$keeper"
+    pgrep -P "$keeper" >/dev/null ||
+        { echo "the lazy-pages daemon was done before the test could look" >&2; return 1; }
     stage=$(tr '\0' '\n' < "/proc/$keeper/cmdline" | sed -n '/^--rm$/{n;p}')
     ls "$stage"/checkpoint/pages-*.img >/dev/null
     b network ls >/dev/null # takes the store's lock, so it clears stages
@@ -496,9 +498,12 @@ as_with_previous() { # archive out
     # every page came back as it was
     b exec mem kill -USR1 1
     [ "$(log_word b mem sum)" = "$sum" ]
-    # the daemon is done, and then its stage went
+    # the daemon is done, and then its stage went, and its keeper
     local i
-    for i in $(seq 100); do [ -d "$stage" ] || break; sleep 0.1; done
+    for i in $(seq 100); do
+        [ -d "$stage" ] || grep -qs __lazy-serve "/proc/$keeper/cmdline" || break # (a zombie's is empty)
+        sleep 0.1
+    done
     [ ! -d "$stage" ]
-    ! grep -qs __lazy-serve "/proc/$keeper/cmdline" # gone (or a zombie, cmdline empty)
+    ! grep -qs __lazy-serve "/proc/$keeper/cmdline"
 }
