@@ -268,14 +268,29 @@ static int cni_up(struct cm_store *st, json_t *rec, const char *net, const char 
 		*result = cm_cni_add(&call, err);
 		/* Held under this very id: the same container's earlier life on
 		 * this host (another store, a checkpoint streamed here) whose
-		 * monitor is releasing it now. Wait for that, a few seconds. */
+		 * monitor is releasing it now. Wait for that, a few seconds; but
+		 * a copy that runs there keeps it (a DEL under the id would take
+		 * its reservation, and two would answer at one address). */
+		cm_autofree char *elsewhere = NULL;
 		for (int tries = 0; !*result && ip && tries < 50 && held_by_self(net, ip, id, err); tries++) {
+			if ((elsewhere = cm_store_id_running_elsewhere(st, id)))
+				break;
 			cm_cni_del(&call, NULL, NULL);
 			cm_error_clear(err);
 			usleep(100000);
 			*result = cm_cni_add(&call, err);
 		}
-		if (!*result) {
+		if (!*result && elsewhere) {
+			/* and no DEL of this attempt either: it would release the
+			 * copy's reservation just the same (the namespace, new
+			 * and empty, goes with whatever the plugins made in it) */
+			unlink(path);
+			cm_error_clear(err);
+			cm_err(err, 0, "address %s on network %s is held by this container's copy, running in another "
+				       "store (runc root %s): CNI gives one container id one address, so stop "
+				       "that one first", ip, net, elsewhere);
+			ret = -1;
+		} else if (!*result) {
 			translate_add_error(st, net, conflist, ip, err);
 			ret = -1;
 		} else {

@@ -51,6 +51,30 @@ char *cm_store_netns_path(struct cm_store *st, const char *id)
 	return cm_strfmt("%s/netns/%s", dirname(copy), id);
 }
 
+char *cm_store_id_running_elsewhere(struct cm_store *st, const char *id)
+{
+	DIR *d = opendir("/run/ctrmig");
+	struct dirent *de;
+	char *found = NULL;
+	while (d && !found && (de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		cm_autofree char *runc = cm_strfmt("/run/ctrmig/%s/runc", de->d_name);
+		if (!strcmp(runc, st->runc_root))
+			continue;
+		cm_autofree char *state = cm_strfmt("%s/%s/state.json", runc, id);
+		json_t *j = cm_path_exists(state) ? cm_json_load(state, NULL) : NULL;
+		pid_t pid = (pid_t)cm_json_int(j, "init_process_pid", 0);
+		unsigned long long start = (unsigned long long)cm_json_int(j, "init_process_start", 0);
+		if (pid > 0 && cm_proc_alive(pid, start))
+			found = cm_strdup(runc);
+		json_decref(j);
+	}
+	if (d)
+		closedir(d);
+	return found;
+}
+
 char *cm_store_cgroup_path(struct cm_store *st, const char *id)
 {
 	/* runc_root is /run/ctrmig/<hash>/runc */

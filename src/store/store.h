@@ -25,6 +25,10 @@ char *cm_store_netns_path(struct cm_store *st, const char *id);
  * host may hold the same id at once (a lazy move's frozen source and its
  * copy), and a cgroup v1 freezer is shared by whoever uses its path. */
 char *cm_store_cgroup_path(struct cm_store *st, const char *id);
+/* The runc root of another store on this host where a container with this
+ * id runs (its init alive): a copy restored there from an archive, or a
+ * move's other half. NULL if none. */
+char *cm_store_id_running_elsewhere(struct cm_store *st, const char *id);
 /* A container's unix socket in the same folder, short enough for sun_path:
  * kind "attach" (its monitor's attach socket) or "console" (where runc sends
  * its terminal). */

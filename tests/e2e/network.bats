@@ -183,6 +183,31 @@ assert_no_leak() { # id (or its first 12 hex)
     [ "$(fetch "http://$(b inspect --format '{{.NetworkSettings.IPAddress}}' web)/")" = 2 ]
 }
 
+@test "the same container restored in two stores: the second restore is refused and takes nothing from the copy that runs" {
+    local id ip
+    id=$(ctrmig run -d --name web busybox sh -c "$HTTP_COUNTER")
+    ip=$(ip_of ctrmig)
+    [ "$(fetch "http://$ip/")" = 1 ]
+    # exported, and its copy restored in store B with the same id and address
+    ctrmig checkpoint -e "$BATS_TEST_TMPDIR/web.tar.zst" web >/dev/null
+    b restore -i "$BATS_TEST_TMPDIR/web.tar.zst" >/dev/null
+    [ "$(ip_of b)" = "$ip" ]
+    # The original, still checkpointed here, would take the address under
+    # the id they share: a release under that id would take the copy's
+    # reservation, and both would answer at one address.
+    run ctrmig restore web
+    assert_one_line_error
+    [[ "$output" == *"address $ip on network ctrmig is held by this container's copy, running in another store"*"stop that one first" ]]
+    [ "$(ctrmig inspect --format '{{.State.Status}}' web)" = checkpointed ]
+    [ "$(head -n 1 "/var/lib/cni/networks/ctrmig/$ip" | tr -d '\r')" = "$id" ]
+    [ "$(fetch "http://$ip/")" = 2 ]
+    # once the copy is gone, the original takes it back, from its checkpoint
+    b rm -f web >/dev/null
+    ctrmig restore web >/dev/null
+    [ "$(ip_of ctrmig)" = "$ip" ]
+    [ "$(fetch "http://$ip/")" = 2 ]
+}
+
 @test "--ignore-static-mac: the same address with a new MAC" {
     ctrmig run -d --name web busybox sleep 1000 >/dev/null
     local ip mac
