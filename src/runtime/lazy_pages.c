@@ -152,10 +152,12 @@ int cm_lazy_serve_main(int argc, char **argv)
 	if (!whole && cgroup)
 		cm_cgroup_kill_all(cgroup);
 	/* Every page is in, so the used-up checkpoint may go now, as a restore
-	 * without --lazy lets it go at once; or the daemon failed and the
-	 * container with it, and nothing will read it again. */
+	 * without --lazy lets it go at once. Not after a failure: a runc
+	 * restore that failed ends the daemon too, and its checkpoint stays
+	 * restorable (a stage left in memory goes with the next command that
+	 * clears them, once this keeper is gone). */
 	struct stat now;
-	if ((whole || cgroup) && have_made && stat(remove, &now) == 0 && now.st_ino == made.st_ino &&
+	if (whole && have_made && stat(remove, &now) == 0 && now.st_ino == made.st_ino &&
 	    now.st_dev == made.st_dev)
 		cm_rm_rf(remove, NULL);
 	return WIFEXITED(status) ? WEXITSTATUS(status) : CM_EXIT_ERROR;
