@@ -545,11 +545,9 @@ int cm_ckpt_restore(struct cm_store *st, json_t *rec, const struct cm_restore_op
 	if (uses_up) {
 		/* with --lazy, the lazy-pages daemon's keeper removes them once
 		 * all pages are in */
-		if (o->lazy)
-			;
-		else if (mem)
+		if (!o->lazy && mem)
 			cm_mem_stage_remove(mem, true);
-		else
+		else if (!o->lazy)
 			cm_rm_rf_background(images, NULL);
 		json_object_set_new(ckpt, "restorable", json_false());
 	}

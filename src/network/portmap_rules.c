@@ -5,19 +5,22 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The run of s up to any of stops, into out: false if empty or too long. */
+static bool copy_until(const char *s, const char *stops, char *out, size_t n)
+{
+	size_t len = strcspn(s, stops);
+	if (!len || len >= n)
+		return false;
+	memcpy(out, s, len);
+	out[len] = 0;
+	return true;
+}
+
 /* The value after key in a rule ("-p tcp" -> "tcp"), into out. */
 static bool rule_word(const char *line, const char *key, char *out, size_t n)
 {
 	const char *k = strstr(line, key);
-	if (!k)
-		return false;
-	k += strlen(key);
-	size_t len = strcspn(k, " \n");
-	if (!len || len >= n)
-		return false;
-	memcpy(out, k, len);
-	out[len] = 0;
-	return true;
+	return k && copy_until(k + strlen(key), " \n", out, n);
 }
 
 /* The chain a CNI-HOSTPORT-DNAT rule jumps to, and the container id in its
@@ -27,13 +30,7 @@ static bool dnat_jump(const char *l, char *chain, size_t cn, char *id, size_t id
 	const char *k = strstr(l, "id: \\\"");
 	if (strncmp(l, "-A CNI-HOSTPORT-DNAT ", 21) || !k || !rule_word(l, " -j ", chain, cn))
 		return false;
-	k += 6;
-	size_t len = strcspn(k, "\\\" ");
-	if (!len || len >= idn)
-		return false;
-	memcpy(id, k, len);
-	id[len] = 0;
-	return true;
+	return copy_until(k + 6, "\\\" ", id, idn);
 }
 
 json_t *cm_portmap_parse_dnat(const char *text, const char *self_id)
