@@ -5,7 +5,7 @@ MANDIR ?= $(PREFIX)/share/man
 DESTDIR ?=
 
 CC ?= cc
-PKGS = libarchive jansson libcrypto libprotobuf-c
+PKGS = libarchive libzstd jansson libcrypto libprotobuf-c
 CFLAGS ?= -O2 -g
 # A folder per concern, each holding its headers beside its sources.
 SRC_DIRS = $(sort $(dir $(wildcard src/*/*.c)))

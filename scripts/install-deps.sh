@@ -25,7 +25,7 @@ HELPER_DIR=${CTRMIG_HELPER_DIR:-/usr/local/libexec/ctrmig}
 # libc6-dev's libc.a links exec's static helper (and the tests' memhold).
 # nftables' nft lifts the network lock CRIU leaves behind after a failed
 # lazy page transfer (migrate --lazy).
-PACKAGES=(build-essential pkg-config libarchive-dev libjansson-dev libssl-dev libprotobuf-c-dev
+PACKAGES=(build-essential pkg-config libarchive-dev libzstd-dev libjansson-dev libssl-dev libprotobuf-c-dev
           protobuf-c-compiler runc iptables containernetworking-plugins
           busybox-static bats util-linux iproute2 procps zstd gzip tar jq
           skopeo umoci docker-registry curl clang libclang-rt-14-dev tmux podman libc6-dev

@@ -51,6 +51,10 @@ struct cm_import_opts {
 	/* CRIU's images only pass through (restore -i, without -k): stage them
 	 * in memory where it allows (mem_stage.h); the record points there. */
 	bool stage_in_memory;
+	/* restore --lazy -i FILE, the images used up: if the archive has an
+	 * index (zstd_frames.h), leave the lazy memory in it, to be served
+	 * from there (the record's checkpoint says where: lazy_archive). */
+	bool lazy_pages;
 };
 
 /* The reader's first stage, which cm_archive_import starts with and the

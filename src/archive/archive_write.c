@@ -1,4 +1,5 @@
 #include "archive_io.h"
+#include "chunked_sha256.h"
 #include "criu.h"
 #include "dump_hash.h"
 #include "error.h"
@@ -13,6 +14,7 @@
 #include "store.h"
 #include "trust.h"
 #include "util.h"
+#include "zstd_frames.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -46,10 +48,12 @@ static const char *why(struct archive *a)
 struct pending {
 	char *name, *path;
 	struct stat sb; /* as it was streamed */
+	uint64_t raw_offset; /* where its data starts in the tar */
 };
 
 struct packer {
 	struct archive *a;
+	struct cm_frames *frames; /* zstd: ctrmig's own frames (zstd_frames.h); else NULL */
 	json_t *manifest;
 	time_t now;
 	struct cm_dump_hash *follower; /* or NULL */
@@ -97,6 +101,34 @@ static bool same_file(const struct stat *a, const struct stat *b)
 	       a->st_ctim.tv_sec == b->st_ctim.tv_sec && a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
 }
 
+/* A page image's chunks are frames of their own, so that a lazy restore
+ * reads one without the rest; a cut here ends the frame the header is in. */
+static int cut_frame(struct packer *p)
+{
+	if (p->frames && cm_frames_cut(p->frames) < 0) {
+		archive_set_error(p->a, errno, "Write error");
+		return -1;
+	}
+	return 0;
+}
+
+/* How much to read at off of a file of size bytes into a buffer of cap:
+ * never across a chunk's end, where its frame is cut. */
+static size_t chunk_piece(off_t off, off_t size, size_t cap)
+{
+	uint64_t left = (uint64_t)(size - off), to_end = CM_CHUNK_BYTES - (uint64_t)off % CM_CHUNK_BYTES;
+	uint64_t n = left < to_end ? left : to_end;
+	return n < cap ? (size_t)n : cap;
+}
+
+/* A page image in the trailer, with its chunks' digests. */
+static void add_to_index(struct packer *p, const char *name, uint64_t raw_offset, uint64_t size,
+			 const unsigned char *digests, size_t n)
+{
+	if (p->frames)
+		cm_frames_add_member(p->frames, name, raw_offset, size, digests, n);
+}
+
 /* Streams a page image that the follower hashes: it is only read and
  * compressed here, and must not change meanwhile. */
 static int add_followed(struct packer *p, const char *name, const char *path, int fd, const struct stat *sb,
@@ -105,11 +137,12 @@ static int add_followed(struct packer *p, const char *name, const char *path, in
 	struct archive_entry *e = header(p, name, AE_IFREG, sb->st_size);
 	int r = archive_write_header(p->a, e);
 	archive_entry_free(e);
-	if (r < ARCHIVE_WARN)
+	if (r < ARCHIVE_WARN || cut_frame(p) < 0)
 		return cm_err(err, 0, "%s: %s", name, why(p->a));
-	static char buf[1 << 20];
+	uint64_t raw_offset = p->frames ? cm_frames_raw_offset(p->frames) : 0;
+	static char buf[CM_CHUNK_BYTES];
 	for (off_t off = 0; off < sb->st_size;) {
-		size_t want = sb->st_size - off < (off_t)sizeof(buf) ? (size_t)(sb->st_size - off) : sizeof(buf);
+		size_t want = chunk_piece(off, sb->st_size, sizeof(buf));
 		ssize_t n = pread(fd, buf, want, off);
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -118,19 +151,22 @@ static int add_followed(struct packer *p, const char *name, const char *path, in
 		if (archive_write_data(p->a, buf, (size_t)n) != n)
 			return cm_err(err, 0, "%s: %s", name, why(p->a));
 		off += n;
+		if ((off % CM_CHUNK_BYTES == 0 || off == sb->st_size) && cut_frame(p) < 0)
+			return cm_err(err, 0, "%s: %s", name, why(p->a));
 		cm_progress_add((uint64_t)n);
 	}
 	struct stat after;
 	if (fstat(fd, &after) < 0 || !same_file(sb, &after))
 		return cm_err(err, 0, "%s: changed while read", name);
 	p->pending = cm_realloc(p->pending, (p->n_pending + 1) * sizeof(*p->pending));
-	p->pending[p->n_pending++] = (struct pending){ cm_strdup(name), cm_strdup(path), *sb };
+	p->pending[p->n_pending++] = (struct pending){ cm_strdup(name), cm_strdup(path), *sb, raw_offset };
 	return 0;
 }
 
 /* The digest of a file that must still be as it was streamed, read again:
  * for a page image the follower gave up on. */
-static int hash_again(const struct pending *pd, char hex[65], struct cm_error *err)
+static int hash_again(const struct pending *pd, char hex[65], unsigned char **digests, size_t *n_digests,
+		      struct cm_error *err)
 {
 	cm_autoclose int fd = open(pd->path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	struct stat sb;
@@ -138,7 +174,7 @@ static int hash_again(const struct pending *pd, char hex[65], struct cm_error *e
 		return cm_err(err, errno, "%s", pd->name);
 	if (!same_file(&sb, &pd->sb))
 		return cm_err(err, 0, "%s: changed while read", pd->name);
-	struct cm_hash_thread *h = cm_hash_thread_start((uint64_t)sb.st_size, err);
+	struct cm_hash_thread *h = cm_hash_thread_start_kind((uint64_t)sb.st_size, true, err);
 	if (!h)
 		return -1;
 	int ret = 0;
@@ -153,7 +189,7 @@ static int hash_again(const struct pending *pd, char hex[65], struct cm_error *e
 		else
 			cm_hash_thread_push(h, (size_t)n), off += n;
 	}
-	cm_hash_thread_finish(h, hex, NULL);
+	cm_hash_thread_finish_chunked(h, hex, NULL, digests, n_digests);
 	if (ret == 0 && (fstat(fd, &sb) < 0 || !same_file(&sb, &pd->sb)))
 		ret = cm_err(err, 0, "%s: changed while read", pd->name);
 	return ret;
@@ -169,14 +205,25 @@ static int resolve_pending(struct packer *p, struct cm_error *err)
 	for (size_t i = 0; ret == 0 && i < p->n_pending; i++) {
 		struct pending *pd = &p->pending[i];
 		char again[65];
-		const char *hex = cm_dump_hash_lookup(digests, pd->path, &pd->sb);
+		const char *chunks_hex = NULL;
+		cm_autofree unsigned char *chunks = NULL;
+		size_t n_chunks = cm_chunk_count((uint64_t)pd->sb.st_size);
+		const char *hex = cm_dump_hash_lookup(digests, pd->path, &pd->sb, &chunks_hex);
+		if (hex) {
+			chunks = cm_malloc(n_chunks * CM_DIGEST_BYTES + 1);
+			if (!chunks_hex || cm_hex_decode(chunks_hex, chunks, n_chunks * CM_DIGEST_BYTES) < 0)
+				hex = NULL;
+		}
 		if (!hex) {
 			cm_debug("%s: hashed again, not while CRIU wrote it", pd->name);
-			ret = hash_again(pd, again, err);
+			free(cm_steal_ptr(&chunks));
+			ret = hash_again(pd, again, &chunks, &n_chunks, err);
 			hex = again;
 		}
-		if (ret == 0)
+		if (ret == 0) {
 			cm_manifest_add(p->manifest, pd->name, (uint64_t)pd->sb.st_size, hex);
+			add_to_index(p, pd->name, pd->raw_offset, (uint64_t)pd->sb.st_size, chunks, n_chunks);
+		}
 	}
 	json_decref(digests);
 	return ret;
@@ -192,6 +239,7 @@ static void packer_free(struct packer *p)
 	}
 	free(p->pending);
 	archive_write_free(p->a);
+	cm_frames_free(p->frames);
 	json_decref(p->manifest);
 }
 
@@ -205,12 +253,14 @@ static int add_fd(struct packer *p, const char *name, const char *path, int fd, 
 		return cm_err(err, errno, "%s", name);
 	if (path && p->follower && cm_dump_hash_follows(p->follower, path))
 		return add_followed(p, name, path, fd, &sb, err);
+	bool chunked = cm_member_chunked(name);
 	struct archive_entry *e = header(p, name, AE_IFREG, sb.st_size);
 	int r = archive_write_header(p->a, e);
 	archive_entry_free(e);
-	if (r < ARCHIVE_WARN)
+	if (r < ARCHIVE_WARN || (chunked && cut_frame(p) < 0))
 		return cm_err(err, 0, "%s: %s", name, why(p->a));
-	struct cm_hash_thread *h = cm_hash_thread_start((uint64_t)sb.st_size, err);
+	uint64_t raw_offset = p->frames ? cm_frames_raw_offset(p->frames) : 0;
+	struct cm_hash_thread *h = cm_hash_thread_start_kind((uint64_t)sb.st_size, chunked, err);
 	if (!h)
 		return -1;
 	int64_t left = sb.st_size;
@@ -219,7 +269,7 @@ static int add_fd(struct packer *p, const char *name, const char *path, int fd, 
 	while (left > 0) {
 		size_t cap;
 		char *buf = cm_hash_thread_buffer(h, &cap);
-		ssize_t n = pread(fd, buf, left < (int64_t)cap ? (size_t)left : cap, off);
+		ssize_t n = pread(fd, buf, chunk_piece(off, sb.st_size, cap), off);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
@@ -234,11 +284,19 @@ static int add_fd(struct packer *p, const char *name, const char *path, int fd, 
 		left -= n;
 		off += n;
 		cm_progress_add((uint64_t)n);
+		if (chunked && (off % CM_CHUNK_BYTES == 0 || left == 0) && cut_frame(p) < 0) {
+			ret = cm_err(err, 0, "%s: %s", name, why(p->a));
+			break;
+		}
 	}
 	char hex[65];
-	cm_hash_thread_finish(h, hex, NULL);
+	cm_autofree unsigned char *chunks = NULL;
+	size_t n_chunks = 0;
+	cm_hash_thread_finish_chunked(h, hex, NULL, chunked ? &chunks : NULL, &n_chunks);
 	if (ret == 0)
 		cm_manifest_add(p->manifest, name, (uint64_t)sb.st_size, hex);
+	if (ret == 0 && chunked)
+		add_to_index(p, name, raw_offset, (uint64_t)sb.st_size, chunks, n_chunks);
 	return ret;
 }
 
@@ -520,24 +578,14 @@ static int add_image(struct packer *p, struct cm_store *st, json_t *rec, struct 
 	return ret;
 }
 
+/* gzip and none through libarchive; zstd through ctrmig's own frames
+ * (export below), to cut them where a lazy restore reads. */
 static int set_compression(struct archive *a, const char *c, struct cm_error *err)
 {
-	if (!c || !strcmp(c, "zstd")) {
-		archive_write_add_filter_zstd(a);
-		/* Level 1: on memory-like data (README, Speed) a third less CPU
-		 * than level 3 for archives 10-15% larger, and the CPU, not the
-		 * disk, sets the pace; random pages cost the same at any level. */
-		archive_write_set_filter_option(a, "zstd", "compression-level", "1");
-		/* All cores; a libarchive without the option stays single-threaded. */
-		char threads[16];
-		snprintf(threads, sizeof(threads), "%ld", sysconf(_SC_NPROCESSORS_ONLN));
-		archive_write_set_filter_option(a, "zstd", "threads", threads);
+	if (!c || !strcmp(c, "zstd") || !strcmp(c, "none"))
 		return 0;
-	}
 	if (!strcmp(c, "gzip"))
 		return archive_write_add_filter_gzip(a) == ARCHIVE_OK ? 0 : cm_err(err, 0, "gzip: %s", archive_error_string(a));
-	if (!strcmp(c, "none"))
-		return 0;
 	return cm_err(err, 0, "unknown compression %s (zstd, gzip or none)", c);
 }
 
@@ -640,23 +688,47 @@ struct output {
 
 #define WRITEBACK_STEP (8ULL << 20)
 
-static la_ssize_t output_write(struct archive *a, void *arg, const void *buf, size_t len)
+static int output_put(void *arg, const void *buf, size_t len)
 {
 	struct output *out = arg;
-	ssize_t n;
-	while ((n = write(out->fd, buf, len)) < 0 && errno == EINTR)
-		;
-	if (n < 0) {
-		archive_set_error(a, errno, "Write error");
-		return -1;
+	while (len > 0) {
+		ssize_t n = write(out->fd, buf, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (n == 0)
+				errno = ENOSPC;
+			return -1;
+		}
+		out->written += (uint64_t)n;
+		buf = (const char *)buf + n, len -= (size_t)n;
 	}
-	out->written += (uint64_t)n;
 	if (out->file && out->written - out->started >= WRITEBACK_STEP) {
 		sync_file_range(out->fd, (off_t)out->started, (off_t)(out->written - out->started),
 				SYNC_FILE_RANGE_WRITE);
 		out->started = out->written;
 	}
-	return n;
+	return 0;
+}
+
+static la_ssize_t output_write(struct archive *a, void *arg, const void *buf, size_t len)
+{
+	if (output_put(arg, buf, len) < 0) {
+		archive_set_error(a, errno, "Write error");
+		return -1;
+	}
+	return (la_ssize_t)len;
+}
+
+/* libarchive's tar, unblocked, into the frames: so that a cut falls
+ * exactly where the packer asks. */
+static la_ssize_t frames_write(struct archive *a, void *arg, const void *buf, size_t len)
+{
+	if (cm_frames_write(arg, buf, len) < 0) {
+		archive_set_error(a, errno, "Write error");
+		return -1;
+	}
+	return (la_ssize_t)len;
 }
 
 /* The output file is made unnamed (O_TMPFILE) where the file system allows,
@@ -756,15 +828,24 @@ int cm_archive_export(struct cm_store *st, json_t *rec, const struct cm_export_o
 	struct stat out_sb;
 	struct output out = { .fd = fd, .file = fstat(fd, &out_sb) == 0 && S_ISREG(out_sb.st_mode) };
 	int ret = set_compression(p.a, o->compression, err);
-	if (ret == 0 && archive_write_open2(p.a, &out, NULL, output_write, NULL, NULL) != ARCHIVE_OK)
+	bool zstd = !o->compression || !strcmp(o->compression, "zstd");
+	if (ret == 0 && zstd) {
+		p.frames = cm_frames_new(output_put, &out, (int)sysconf(_SC_NPROCESSORS_ONLN), err);
+		ret = p.frames ? 0 : -1;
+		archive_write_set_bytes_per_block(p.a, 0);
+	}
+	if (ret == 0 && archive_write_open2(p.a, p.frames ? (void *)p.frames : (void *)&out, NULL,
+					    p.frames ? frames_write : output_write, NULL, NULL) != ARCHIVE_OK)
 		ret = cm_err(err, 0, "%s", why(p.a));
 	if (ret == 0)
 		ret = write_members(&p, st, rec, o, err);
 	/* A full disk or a closed pipe often shows only here. */
 	if (archive_write_close(p.a) < ARCHIVE_WARN && ret == 0)
 		ret = cm_err(err, 0, "%s", why(p.a));
+	if (ret == 0 && p.frames && cm_frames_finish(p.frames) < 0)
+		ret = cm_err(err, errno, "write");
 	if (o->written)
-		*o->written = (unsigned long long)archive_filter_bytes(p.a, -1);
+		*o->written = p.frames ? cm_frames_written(p.frames) : (unsigned long long)archive_filter_bytes(p.a, -1);
 	packer_free(&p);
 	cm_debug("export %s: archive written after %.3fs", name, cm_monotonic_seconds() - t0);
 	if (!to_stdout) {

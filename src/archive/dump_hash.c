@@ -1,4 +1,5 @@
 #include "dump_hash.h"
+#include "chunked_sha256.h"
 #include "error.h"
 #include "sha256.h"
 #include "util.h"
@@ -21,7 +22,7 @@
 struct followed {
 	char *name;
 	int fd;
-	struct cm_sha256 sha;
+	struct cm_chunked_sha256 sha;
 	uint64_t hashed;
 	bool broken; /* it shrank, or could not be read: the export hashes it */
 };
@@ -67,7 +68,7 @@ static void find_new(struct cm_dump_hash *h)
 		}
 		struct followed *f = &h->f[h->n++];
 		*f = (struct followed){ .name = cm_strdup(de->d_name), .fd = fd };
-		cm_sha256_init(&f->sha);
+		cm_chunked_sha256_init(&f->sha);
 	}
 }
 
@@ -94,7 +95,7 @@ static bool catch_up(struct cm_dump_hash *h, size_t max)
 				f->broken = true;
 				break;
 			}
-			cm_sha256_update(&f->sha, h->buf, (size_t)r);
+			cm_chunked_sha256_update(&f->sha, h->buf, (size_t)r);
 			f->hashed += (uint64_t)r;
 			moved = true;
 		}
@@ -206,11 +207,15 @@ json_t *cm_dump_hash_finish(struct cm_dump_hash *h)
 		struct followed *f = &h->f[i];
 		char hex[65];
 		struct stat sb;
-		cm_sha256_final_hex(&f->sha, hex);
+		cm_autofree unsigned char *chunks = NULL;
+		size_t n_chunks = 0;
+		cm_chunked_sha256_final(&f->sha, hex, &chunks, &n_chunks);
 		if (!f->broken && fstat(f->fd, &sb) == 0 && (uint64_t)sb.st_size == f->hashed) {
 			cm_autofree char *path = cm_path_join(h->images, f->name);
+			cm_autofree char *chunks_hex = cm_hex_encode(chunks, n_chunks * CM_DIGEST_BYTES);
 			json_object_set_new(digests, path,
-					    json_pack("{s:s, s:I, s:I, s:I, s:I, s:I}", "sha256", hex, "size",
+					    json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I}", "sha256", hex,
+						      "chunks", chunks_hex, "size",
 						      (json_int_t)sb.st_size, "dev", (json_int_t)sb.st_dev,
 						      "ino", (json_int_t)sb.st_ino, "mtime", ns(&sb.st_mtim),
 						      "ctime", ns(&sb.st_ctim)));
@@ -228,7 +233,8 @@ json_t *cm_dump_hash_finish(struct cm_dump_hash *h)
 	return digests;
 }
 
-const char *cm_dump_hash_lookup(json_t *digests, const char *path, const struct stat *sb)
+const char *cm_dump_hash_lookup(json_t *digests, const char *path, const struct stat *sb,
+				const char **chunks)
 {
 	json_t *d = json_object_get(digests, path);
 	if (!d || json_integer_value(json_object_get(d, "size")) != (json_int_t)sb->st_size ||
@@ -237,5 +243,7 @@ const char *cm_dump_hash_lookup(json_t *digests, const char *path, const struct 
 	    json_integer_value(json_object_get(d, "mtime")) != ns(&sb->st_mtim) ||
 	    json_integer_value(json_object_get(d, "ctime")) != ns(&sb->st_ctim))
 		return NULL;
+	if (chunks)
+		*chunks = json_string_value(json_object_get(d, "chunks"));
 	return json_string_value(json_object_get(d, "sha256"));
 }

@@ -1,5 +1,5 @@
 /* checkpoint -e: the SHA-256 of CRIU's page images, computed while CRIU
- * writes them, reading behind its writer on the core the dump leaves idle,
+ * writes them (chunked, chunked_sha256.h), reading behind its writer on the core the dump leaves idle,
  * so that the export that follows streams them without hashing them again.
  * CRIU writes a page image from start to end, never back; a digest is used
  * only for the same file (device, inode), unchanged since (size, mtime,
@@ -27,12 +27,15 @@ void cm_dump_hash_criu_done(struct cm_dump_hash *h);
 bool cm_dump_hash_follows(struct cm_dump_hash *h, const char *path);
 
 /* Waits until every file is hashed to its end, stops, frees h. Returns
- * path -> {"sha256", "size", "dev", "ino", "mtime", "ctime"} for each page
- * image followed to its end. */
+ * path -> {"sha256", "chunks", "size", "dev", "ino", "mtime", "ctime"} for
+ * each page image followed to its end: its chunked digest
+ * (chunked_sha256.h) and its chunks' digests, as hex. */
 json_t *cm_dump_hash_finish(struct cm_dump_hash *h);
 
 /* The digest of the file at path, open as sb describes it, if digests has
- * one for that very file as it is now; else NULL. */
-const char *cm_dump_hash_lookup(json_t *digests, const char *path, const struct stat *sb);
+ * one for that very file as it is now; else NULL. *chunks (if not NULL)
+ * then points at its chunks' digests, as hex. */
+const char *cm_dump_hash_lookup(json_t *digests, const char *path, const struct stat *sb,
+				const char **chunks);
 
 #endif

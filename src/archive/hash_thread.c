@@ -1,4 +1,5 @@
 #include "hash_thread.h"
+#include "chunked_sha256.h"
 #include "error.h"
 #include "sha256.h"
 #include "util.h"
@@ -26,9 +27,27 @@ struct cm_hash_thread {
 	pthread_cond_t changed; /* a buffer pushed, one hashed, or the end */
 	uint64_t pushed, hashed; /* buffers, in order; slot = n % SLOTS */
 	bool done;
+	bool chunked; /* a page image: its chunks' digests (chunked_sha256.h) */
 	struct cm_sha256 sha;
+	struct cm_chunked_sha256 csha;
 	uint64_t bytes; /* hashed so far; only the hashing thread touches this and sha */
 };
+
+static void update(struct cm_hash_thread *h, const void *data, size_t len)
+{
+	if (h->chunked)
+		cm_chunked_sha256_update(&h->csha, data, len);
+	else
+		cm_sha256_update(&h->sha, data, len);
+}
+
+static void final(struct cm_hash_thread *h, char hex[65], unsigned char **digests, size_t *n)
+{
+	if (h->chunked)
+		cm_chunked_sha256_final(&h->csha, hex, digests, n);
+	else
+		cm_sha256_final_hex(&h->sha, hex);
+}
 
 static void *hash_loop(void *arg)
 {
@@ -41,7 +60,7 @@ static void *hash_loop(void *arg)
 			break; /* done, and all of it hashed */
 		size_t slot = h->hashed % SLOTS;
 		pthread_mutex_unlock(&h->lock);
-		cm_sha256_update(&h->sha, h->buf[slot], h->len[slot]);
+		update(h, h->buf[slot], h->len[slot]);
 		h->bytes += h->len[slot];
 		pthread_mutex_lock(&h->lock);
 		h->hashed++;
@@ -62,6 +81,12 @@ static void hash_free(struct cm_hash_thread *h)
 
 struct cm_hash_thread *cm_hash_thread_start(uint64_t expected_size, struct cm_error *err)
 {
+	return cm_hash_thread_start_kind(expected_size, false, err);
+}
+
+struct cm_hash_thread *cm_hash_thread_start_kind(uint64_t expected_size, bool chunked,
+						 struct cm_error *err)
+{
 	struct cm_hash_thread *h = calloc(1, sizeof(*h));
 	if (!h) {
 		cm_err(err, ENOMEM, "hash");
@@ -79,11 +104,15 @@ struct cm_hash_thread *cm_hash_thread_start(uint64_t expected_size, struct cm_er
 			return NULL;
 		}
 	}
-	cm_sha256_init(&h->sha);
+	h->chunked = chunked;
+	if (chunked)
+		cm_chunked_sha256_init(&h->csha);
+	else
+		cm_sha256_init(&h->sha);
 	int e = h->threaded ? pthread_create(&h->thread, NULL, hash_loop, h) : 0;
 	if (e) {
 		char ignored[65];
-		cm_sha256_final_hex(&h->sha, ignored);
+		final(h, ignored, NULL, NULL);
 		hash_free(h);
 		cm_err(err, e, "start a hashing thread");
 		return NULL;
@@ -107,7 +136,7 @@ void *cm_hash_thread_buffer(struct cm_hash_thread *h, size_t *cap)
 void cm_hash_thread_push(struct cm_hash_thread *h, size_t len)
 {
 	if (!h->threaded) {
-		cm_sha256_update(&h->sha, h->buf[0], len);
+		update(h, h->buf[0], len);
 		h->bytes += len;
 		return;
 	}
@@ -120,6 +149,12 @@ void cm_hash_thread_push(struct cm_hash_thread *h, size_t len)
 
 void cm_hash_thread_finish(struct cm_hash_thread *h, char hex[65], uint64_t *total)
 {
+	cm_hash_thread_finish_chunked(h, hex, total, NULL, NULL);
+}
+
+void cm_hash_thread_finish_chunked(struct cm_hash_thread *h, char hex[65], uint64_t *total,
+				   unsigned char **digests, size_t *n)
+{
 	if (h->threaded) {
 		pthread_mutex_lock(&h->lock);
 		h->done = true;
@@ -127,7 +162,7 @@ void cm_hash_thread_finish(struct cm_hash_thread *h, char hex[65], uint64_t *tot
 		pthread_mutex_unlock(&h->lock);
 		pthread_join(h->thread, NULL);
 	}
-	cm_sha256_final_hex(&h->sha, hex);
+	final(h, hex, digests, n);
 	if (total)
 		*total = h->bytes;
 	hash_free(h);

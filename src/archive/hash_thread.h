@@ -6,6 +6,7 @@
 #ifndef CM_HASH_THREAD_H
 #define CM_HASH_THREAD_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -15,6 +16,10 @@ struct cm_hash_thread;
 /* Starts a hasher for about expected_size bytes. A member expected to be
  * small is hashed on the caller's thread, with no thread started. */
 struct cm_hash_thread *cm_hash_thread_start(uint64_t expected_size, struct cm_error *err);
+
+/* The same for a page image: the digest is chunked (chunked_sha256.h). */
+struct cm_hash_thread *cm_hash_thread_start_kind(uint64_t expected_size, bool chunked,
+						 struct cm_error *err);
 
 /* A buffer to fill, of *cap bytes; waits while every buffer is still being
  * hashed. It stays the caller's until cm_hash_thread_push. */
@@ -28,5 +33,10 @@ void cm_hash_thread_push(struct cm_hash_thread *h, size_t len);
 /* Waits for the hash of everything pushed, frees h; *total (if not NULL)
  * is the number of bytes hashed. */
 void cm_hash_thread_finish(struct cm_hash_thread *h, char hex[65], uint64_t *total);
+
+/* The same, for a chunked hasher: *digests (if not NULL) takes the chunks'
+ * digests, *n of them, for the caller to free. */
+void cm_hash_thread_finish_chunked(struct cm_hash_thread *h, char hex[65], uint64_t *total,
+				   unsigned char **digests, size_t *n);
 
 #endif

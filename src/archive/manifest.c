@@ -103,6 +103,19 @@ uint64_t cm_member_max_size(const char *name)
 	return UINT64_MAX;
 }
 
+bool cm_member_chunked(const char *name)
+{
+	const char *slash = strchr(name, '/');
+	size_t len = strlen(name);
+	return slash && (!strncmp(name, "checkpoint/", 11) || !strncmp(name, "pre-checkpoint/", 15)) &&
+	       !strncmp(slash + 1, "pages-", 6) && len > 4 && !strcmp(name + len - 4, ".img");
+}
+
+const char *cm_member_digest_key(int format, const char *name)
+{
+	return format >= 2 && cm_member_chunked(name) ? "chunked_sha256" : "sha256";
+}
+
 json_t *cm_manifest_new(void)
 {
 	return json_pack("{s:i, s:s, s:o}", "format", CM_ARCHIVE_FORMAT, "tool", "ctrmig", "members",
@@ -112,13 +125,15 @@ json_t *cm_manifest_new(void)
 void cm_manifest_add(json_t *manifest, const char *name, uint64_t size, const char *sha256_hex)
 {
 	json_object_set_new(json_object_get(manifest, "members"), name,
-			    json_pack("{s:I, s:s}", "size", (json_int_t)size, "sha256", sha256_hex));
+			    json_pack("{s:I, s:s}", "size", (json_int_t)size,
+				      cm_member_digest_key(CM_ARCHIVE_FORMAT, name), sha256_hex));
 }
 
 int cm_manifest_verify(json_t *manifest, json_t *seen, struct cm_error *err)
 {
-	if (cm_json_int(manifest, "format", 0) != CM_ARCHIVE_FORMAT)
-		return cm_err(err, 0, "%s: format %lld is not one this ctrmig reads (%d)", CM_MANIFEST_NAME,
+	int format = (int)cm_json_int(manifest, "format", 0);
+	if (format < 1 || format > CM_ARCHIVE_FORMAT)
+		return cm_err(err, 0, "%s: format %lld is not one this ctrmig reads (1 to %d)", CM_MANIFEST_NAME,
 			      (long long)cm_json_int(manifest, "format", 0), CM_ARCHIVE_FORMAT);
 	json_t *members = json_object_get(manifest, "members"), *want, *got;
 	if (!json_is_object(members))
@@ -132,7 +147,8 @@ int cm_manifest_verify(json_t *manifest, json_t *seen, struct cm_error *err)
 			return cm_err(err, 0, "member %s: %lld bytes, the manifest says %lld", name,
 				      (long long)cm_json_int(got, "size", -1),
 				      (long long)cm_json_int(want, "size", -2));
-		const char *a = cm_json_str(got, "sha256"), *b = cm_json_str(want, "sha256");
+		const char *key = cm_member_digest_key(format, name);
+		const char *a = cm_json_str(got, key), *b = cm_json_str(want, key);
 		if (!a || !b || strcmp(a, b))
 			return cm_err(err, 0, "member %s: sha256 mismatch", name);
 	}

@@ -1,5 +1,7 @@
-/* The checkpoint archive's rules (format 1): which members may be in it, and
- * ctrmig.manifest, its last member, with the size and sha256 of every other. */
+/* The checkpoint archive's rules (format 2): which members may be in it, and
+ * ctrmig.manifest, its last member, with the size and sha256 of every other:
+ * for a page image, its chunked sha256 (chunked_sha256.h), which format 1
+ * did not have. */
 #ifndef CM_MANIFEST_H
 #define CM_MANIFEST_H
 
@@ -9,7 +11,7 @@
 
 struct cm_error;
 
-#define CM_ARCHIVE_FORMAT 1
+#define CM_ARCHIVE_FORMAT 2
 #define CM_MANIFEST_NAME "ctrmig.manifest"
 
 enum cm_member_kind { CM_MEMBER_FILE, CM_MEMBER_DIR };
@@ -33,10 +35,18 @@ uint64_t cm_member_max_size(const char *name);
 /* At most this many members: a checkpoint has a few files per process. */
 #define CM_ARCHIVE_MAX_MEMBERS 100000
 
+/* A page image (checkpoint/pages-N.img, pre-checkpoint/pages-N.img), whose
+ * digest is chunked from format 2 on. */
+bool cm_member_chunked(const char *name);
+/* The manifest's key for name's digest in that format: "chunked_sha256"
+ * or "sha256". */
+const char *cm_member_digest_key(int format, const char *name);
+
 json_t *cm_manifest_new(void);
 void cm_manifest_add(json_t *manifest, const char *name, uint64_t size, const char *sha256_hex);
 
-/* Checks what was read (an object name -> {"size", "sha256"}) against the
+/* Checks what was read (an object name -> {"size", KEY}, KEY as
+ * cm_member_digest_key says for the manifest's format) against the
  * manifest: every member listed and the same, nothing unlisted. The error
  * names the first member that differs. */
 int cm_manifest_verify(json_t *manifest, json_t *seen, struct cm_error *err);

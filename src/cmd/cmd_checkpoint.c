@@ -656,6 +656,9 @@ int cm_cmd_restore(struct cm_store *st, int argc, char **argv, struct cm_error *
 		 * its lazy-pages daemon), then deleted: in memory if it allows.
 		 * Kept (-k), on disk. */
 		io.stage_in_memory = !o.keep;
+		/* and with --lazy, the memory only as the container touches it,
+		 * straight from the file */
+		io.lazy_pages = o.lazy && !o.keep && !o.lazy_page_server && strcmp(io.input, "-");
 		if (o.lazy_page_server && page_port_private(o.lazy_page_server, err) < 0)
 			goto out;
 		/* CRIU's kernel probe, if it must be written, before the

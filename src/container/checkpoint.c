@@ -421,6 +421,12 @@ int cm_ckpt_restore(struct cm_store *st, json_t *rec, const struct cm_restore_op
 	if (o->lazy && !cm_criu_has_feature("uffd-noncoop"))
 		return cm_err(err, 0, "restore %s: --lazy needs userfaultfd with non-cooperative events, which "
 				      "this kernel lacks ('criu check --feature uffd-noncoop' fails)", name);
+	/* restore --lazy -i FILE left the lazy memory in the archive: only a
+	 * lazy restore, served from there, brings it back */
+	json_t *in_archive = o->name ? NULL : json_object_get(json_object_get(rec, "checkpoint"), "lazy_archive");
+	if (in_archive && (!o->lazy || o->lazy_page_server))
+		return cm_err(err, 0, "restore %s: part of its memory is still in %s, where 'restore --lazy -i' "
+				      "left it: restore it with --lazy", name, cm_json_str(in_archive, "file"));
 
 	double t0 = cm_monotonic_seconds();
 	cm_ctr_prepare_relaunch(st, rec);
@@ -463,9 +469,10 @@ int cm_ckpt_restore(struct cm_store *st, json_t *rec, const struct cm_restore_op
 	/* images restore -i staged in memory go with their stage */
 	cm_autofree char *mem = cm_mem_stage_of(st, images);
 	const char *used_up = !uses_up ? NULL : mem ? mem : images;
-	if (cm_mkdir_p(work, 0700, err) < 0 ||
+	cm_autofree char *archive = in_archive ? cm_path_join(work, "lazy-archive.json") : NULL;
+	if (cm_mkdir_p(work, 0700, err) < 0 || (archive && cm_json_save(archive, in_archive, 0600, err) < 0) ||
 	    (o->lazy && (lazy = cm_lazy_serve_start(images, work, used_up, o->lazy_page_server, cgroup,
-						    err)) < 0)) {
+						    archive, err)) < 0)) {
 		struct cm_error ignored = { 0 };
 		cm_fork_finish(&job, "", &ignored);
 		cm_error_clear(&ignored);

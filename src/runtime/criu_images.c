@@ -563,6 +563,55 @@ static int check_pagemap(int dirfd, const char *file, struct cm_error *err)
 	return 0;
 }
 
+#define PE_LAZY (1u << 1)
+
+int cm_criu_pagemap_runs(int dirfd, const char *file, uint32_t *pages_id, struct cm_page_run **runs,
+			 size_t *n_runs, struct cm_error *err)
+{
+	*runs = NULL;
+	*n_runs = 0;
+	autoimg struct img img = { 0 };
+	if (img_open_max(dirfd, file, PAGEMAP_MAGIC, "pagemap", "", PAGEMAP_MAX, &img, err) < 0)
+		return -1;
+	__attribute__((cleanup(pb_freep))) CmCriu__PagemapHead *head = NULL;
+	int r = img_next(&img, &cm_criu__pagemap_head__descriptor, &head, err);
+	if (r <= 0)
+		return r < 0 ? -1 : img_err(err, &img, "no head entry");
+	if (!head->has_pages_id)
+		return img_err(err, &img, "its head names no pages file");
+	*pages_id = head->pages_id;
+	size_t cap = 0;
+	uint64_t offset = 0, page = (uint64_t)sysconf(_SC_PAGESIZE);
+	for (;;) {
+		__attribute__((cleanup(pb_freep))) CmCriu__PagemapEntry *e = NULL;
+		r = img_next(&img, &cm_criu__pagemap_entry__descriptor, &e, err);
+		if (r <= 0)
+			break;
+		uint64_t nr = e->has_nr_pages ? e->nr_pages : e->compat_nr_pages;
+		uint32_t flags = e->has_flags ? e->flags : (e->in_parent ? PE_PARENT : PE_PRESENT);
+		if (nr > (1ull << 40) || e->vaddr % page || e->vaddr > UINT64_MAX - nr * page) {
+			r = img_err(err, &img, "entry %u: %llu pages at 0x%llx", img.entry,
+				    (unsigned long long)nr, (unsigned long long)e->vaddr);
+			break;
+		}
+		if (!(flags & PE_PRESENT) || (flags & PE_PARENT))
+			continue;
+		if (*n_runs == cap) {
+			cap = cap ? 2 * cap : 64;
+			*runs = cm_realloc(*runs, cap * sizeof(**runs));
+		}
+		(*runs)[(*n_runs)++] = (struct cm_page_run){ e->vaddr, nr, offset, (flags & PE_LAZY) != 0 };
+		offset += nr * page;
+	}
+	if (r < 0) {
+		free(*runs);
+		*runs = NULL;
+		*n_runs = 0;
+		return -1;
+	}
+	return 0;
+}
+
 static int check_pagemaps(int dirfd, struct cm_error *err)
 {
 	int dup = fcntl(dirfd, F_DUPFD_CLOEXEC, 0);

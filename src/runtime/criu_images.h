@@ -6,6 +6,10 @@
 
 #include "criu_policy.h"
 
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
 struct cm_error;
 
 /* Reads pstree.img and the core-<tid>.img of every thread in it from
@@ -18,5 +22,18 @@ int cm_criu_images_check(const char *image_dir, const struct cm_criu_policy *p,
 /* The mode CRIU recorded for the first task's root folder, which it checks
  * at restore ("File . has bad mode"). */
 int cm_criu_images_root_mode(const char *image_dir, uint32_t *mode, struct cm_error *err);
+
+/* A run of pages a memory map lists with its data in pages-<id>.img:
+ * at offset there, nr_pages from vaddr; lazy if the dump let a lazy
+ * restore bring it in later (private anonymous memory). */
+struct cm_page_run {
+	uint64_t vaddr, nr_pages, offset;
+	bool lazy;
+};
+
+/* The runs with data of file (pagemap-<pid>.img in dirfd), in order, and
+ * the pages file they are in (*pages_id). *runs is for the caller to free. */
+int cm_criu_pagemap_runs(int dirfd, const char *file, uint32_t *pages_id, struct cm_page_run **runs,
+			 size_t *n_runs, struct cm_error *err);
 
 #endif

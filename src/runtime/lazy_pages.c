@@ -2,6 +2,8 @@
 #include "criu_kdat.h"
 #include "ctr_cgroup.h"
 #include "error.h"
+#include "jsonio.h"
+#include "page_server.h"
 #include "proc_spawn.h"
 #include "util.h"
 
@@ -10,12 +12,14 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 pid_t cm_lazy_serve_start(const char *images, const char *work, const char *remove,
-			  const char *page_server, const char *cgroup, struct cm_error *err)
+			  const char *page_server, const char *cgroup, const char *archive,
+			  struct cm_error *err)
 {
 	cm_autofree char *self = cm_self_exe(err);
 	if (!self || cm_mkdir_p(work, 0700, err) < 0)
@@ -36,6 +40,10 @@ pid_t cm_lazy_serve_start(const char *images, const char *work, const char *remo
 	if (cgroup) {
 		cm_argv_add(&a, "--cgroup");
 		cm_argv_add(&a, cgroup);
+	}
+	if (archive) {
+		cm_argv_add(&a, "--archive");
+		cm_argv_add(&a, archive);
 	}
 	cm_argv_add(&a, images);
 	cm_argv_add(&a, work);
@@ -68,6 +76,14 @@ void cm_lazy_serve_stop(pid_t pid)
 	}
 }
 
+static void stop_server(pid_t server)
+{
+	if (server > 0) {
+		kill(server, SIGKILL);
+		waitpid(server, NULL, 0);
+	}
+}
+
 int cm_lazy_serve_main(int argc, char **argv)
 {
 	int i = 1;
@@ -84,6 +100,11 @@ int cm_lazy_serve_main(int argc, char **argv)
 	const char *cgroup = NULL;
 	if (i + 1 < argc && !strcmp(argv[i], "--cgroup")) {
 		cgroup = argv[i + 1];
+		i += 2;
+	}
+	const char *archive = NULL;
+	if (i + 1 < argc && !strcmp(argv[i], "--archive")) {
+		archive = argv[i + 1];
 		i += 2;
 	}
 	if (argc - i != 2)
@@ -120,15 +141,49 @@ int cm_lazy_serve_main(int argc, char **argv)
 		cm_argv_add(&c, "--port");
 		cm_argv_add(&c, port);
 	}
+	/* The pages come from the archive, through ctrmig's own server at the
+	 * other end of a socketpair: no port, nothing another user reaches. */
+	int sv[2] = { -1, -1 };
+	pid_t server = -1;
+	if (archive) {
+		struct cm_error e = { 0 };
+		json_t *lazy = cm_json_load(archive, &e);
+		if (!lazy || socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0 ||
+		    (server = fork()) < 0) {
+			cm_error_clear(&e);
+			return CM_EXIT_ERROR;
+		}
+		if (server == 0) {
+			close(sv[1]);
+			int r = cm_page_server_run(sv[0], images, lazy, &e);
+			if (r < 0) {
+				FILE *f = fopen(log, "a");
+				if (f) {
+					fprintf(f, "ctrmig page server: %s\n", e.msg);
+					fclose(f);
+				}
+			}
+			_exit(r < 0 ? CM_EXIT_ERROR : 0);
+		}
+		json_decref(lazy);
+		close(sv[0]);
+		cm_argv_add(&c, "--page-server");
+		cm_argv_add(&c, "--ps-socket");
+		cm_argv_add(&c, "3");
+	}
 	struct cm_error err = { 0 };
 	pid_t pid;
 	int logfd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-	int started = cm_spawn_fds(c.v, -1, logfd, logfd, -1, &pid, &err);
+	int started = cm_spawn_fds(c.v, -1, logfd, logfd, sv[1], &pid, &err);
 	cm_argv_free(&c);
 	if (logfd >= 0)
 		close(logfd);
-	if (started < 0)
+	if (sv[1] >= 0)
+		close(sv[1]);
+	if (started < 0) {
+		stop_server(server);
 		return CM_EXIT_ERROR;
+	}
 	/* a failed restore stops us: the daemon goes with us */
 	sigset_t set;
 	sigemptyset(&set);
@@ -140,6 +195,7 @@ int cm_lazy_serve_main(int argc, char **argv)
 		if (sigtimedwait(&set, NULL, &ts) == SIGTERM) {
 			kill(pid, SIGKILL);
 			waitpid(pid, &status, 0);
+			stop_server(server);
 			return CM_EXIT_ERROR;
 		}
 		pid_t r = waitpid(pid, &status, WNOHANG);
@@ -149,6 +205,14 @@ int cm_lazy_serve_main(int argc, char **argv)
 	/* Memory that cannot come in leaves holes no process may run with:
 	 * the container dies (and a restore still waiting on it ends). */
 	bool whole = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+	/* the server ends when the daemon closes; it failed if the daemon did */
+	if (server > 0) {
+		int sst = 0;
+		if (!whole)
+			kill(server, SIGKILL);
+		waitpid(server, &sst, 0);
+		whole = whole && WIFEXITED(sst) && WEXITSTATUS(sst) == 0;
+	}
 	if (!whole && cgroup)
 		cm_cgroup_kill_all(cgroup);
 	/* Every page is in, so the used-up checkpoint may go now, as a restore

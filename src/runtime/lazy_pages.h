@@ -23,14 +23,18 @@ struct cm_error;
  * page_server: "ADDR:PORT" of the CRIU page server that has the lazy pages
  * (migrate --lazy), or NULL for the images' own. cgroup: the container's
  * (its spec's cgroupsPath), whose processes are killed if the daemon fails:
- * they would run with holes in their memory. Returns the server's pid. */
+ * they would run with holes in their memory. archive: a JSON file holding
+ * the record's lazy_archive (restore --lazy -i FILE left the memory in the
+ * archive): ctrmig serves the pages from there itself, over a socketpair
+ * (archive/page_server.h); or NULL. Returns the server's pid. */
 pid_t cm_lazy_serve_start(const char *images, const char *work, const char *remove,
-			  const char *page_server, const char *cgroup, struct cm_error *err);
+			  const char *page_server, const char *cgroup, const char *archive,
+			  struct cm_error *err);
 /* Stops a server whose restore failed. */
 void cm_lazy_serve_stop(pid_t pid);
 
 /* `ctrmig __lazy-serve [--rm DIR] [--page-server ADDR:PORT] [--cgroup PATH]
- * IMAGES WORK`: runs the daemon, waits, tidies. */
+ * [--archive JSON] IMAGES WORK`: runs the daemon, waits, tidies. */
 int cm_lazy_serve_main(int argc, char **argv);
 
 #endif

@@ -36,6 +36,14 @@ void cm_sha256_final_hex(struct cm_sha256 *h, char hex[65])
 	hex[2 * len] = '\0';
 }
 
+void cm_sha256_final(struct cm_sha256 *h, unsigned char out[32])
+{
+	unsigned int len = 0;
+	EVP_DigestFinal_ex(h->ctx, out, &len);
+	EVP_MD_CTX_free(h->ctx);
+	h->ctx = NULL;
+}
+
 void cm_sha256_hex(const void *data, size_t len, char hex[65])
 {
 	struct cm_sha256 h;

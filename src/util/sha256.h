@@ -13,6 +13,8 @@ void cm_sha256_init(struct cm_sha256 *h);
 void cm_sha256_update(struct cm_sha256 *h, const void *data, size_t len);
 /* Writes the digest and frees the context. */
 void cm_sha256_final_hex(struct cm_sha256 *h, char hex[65]);
+/* The 32 bytes themselves; frees the context. */
+void cm_sha256_final(struct cm_sha256 *h, unsigned char out[32]);
 void cm_sha256_hex(const void *data, size_t len, char hex[65]);
 
 struct cm_error;

@@ -390,6 +390,32 @@ bool cm_is_hex(const char *s)
 	return true;
 }
 
+char *cm_hex_encode(const unsigned char *data, size_t len)
+{
+	static const char digits[] = "0123456789abcdef";
+	char *hex = cm_malloc(2 * len + 1);
+	for (size_t i = 0; i < len; i++) {
+		hex[2 * i] = digits[data[i] >> 4];
+		hex[2 * i + 1] = digits[data[i] & 15];
+	}
+	hex[2 * len] = '\0';
+	return hex;
+}
+
+int cm_hex_decode(const char *hex, unsigned char *out, size_t len)
+{
+	if (strlen(hex) != 2 * len)
+		return -1;
+	for (size_t i = 0; i < 2 * len; i++) {
+		char c = hex[i];
+		int v = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+		if (v < 0)
+			return -1;
+		out[i / 2] = (unsigned char)(i % 2 ? (out[i / 2] | v) : v << 4);
+	}
+	return 0;
+}
+
 void cm_time_format(const struct timespec *ts, char out[40])
 {
 	struct tm tm;

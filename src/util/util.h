@@ -80,6 +80,10 @@ int cm_fsync_dir_of(const char *path);
 /* 64 lowercase hex characters from the kernel's random source. */
 int cm_random_id(char out[65], struct cm_error *err);
 bool cm_is_hex(const char *s);
+/* Lowercase hex of len bytes, to free; and back into len bytes (-1 if hex
+ * is not exactly that, in lowercase). */
+char *cm_hex_encode(const unsigned char *data, size_t len);
+int cm_hex_decode(const char *hex, unsigned char *out, size_t len);
 
 /* RFC 3339 with nanoseconds, UTC: 2026-11-22T10:00:00.123456789Z */
 void cm_time_format(const struct timespec *ts, char out[40]);

@@ -25,6 +25,24 @@ static void write_slowly(const char *path, const unsigned char *data, size_t len
 	close(fd);
 }
 
+/* The chunked digest (chunked_sha256.h) computed the plain way: each 1 MiB
+ * on its own, then the digest of the digests. */
+static void chunked_hex(const unsigned char *data, size_t len, char hex[65], char **chunks_hex)
+{
+	size_t n = (len + (1 << 20) - 1) >> 20;
+	unsigned char *all = malloc(32 * n + 1);
+	for (size_t i = 0; i < n; i++) {
+		size_t at = i << 20, l = len - at < (1u << 20) ? len - at : (1u << 20);
+		struct cm_sha256 h;
+		cm_sha256_init(&h);
+		cm_sha256_update(&h, data + at, l);
+		cm_sha256_final(&h, all + 32 * i);
+	}
+	cm_sha256_hex(all, 32 * n, hex);
+	*chunks_hex = cm_hex_encode(all, 32 * n);
+	free(all);
+}
+
 int main(void)
 {
 	char dir[] = "/tmp/ctrmig-dump-hash-XXXXXX";
@@ -35,8 +53,9 @@ int main(void)
 	for (size_t i = 0; i < len; i++)
 		data[i] = (unsigned char)(i * 7 + i / 4096);
 	char want1[65], want2[65];
-	cm_sha256_hex(data, len, want1);
-	cm_sha256_hex(data, len / 3, want2);
+	cm_autofree char *chunks1 = NULL, *chunks2 = NULL;
+	chunked_hex(data, len, want1, &chunks1);
+	chunked_hex(data, len / 3, want2, &chunks2);
 
 	struct cm_dump_hash *h = cm_dump_hash_start(dir, NULL);
 	ok(h != NULL, "follows an empty folder");
@@ -53,13 +72,16 @@ int main(void)
 
 	struct stat sb;
 	stat(p1, &sb);
-	const char *got = cm_dump_hash_lookup(d, p1, &sb);
-	ok(got && !strcmp(got, want1), "the digest of a file hashed while it was written");
+	const char *chunks = NULL;
+	const char *got = cm_dump_hash_lookup(d, p1, &sb, &chunks);
+	ok(got && !strcmp(got, want1), "the chunked digest of a file hashed while it was written");
+	ok(chunks && !strcmp(chunks, chunks1), "and its chunks' digests");
 	stat(p2, &sb);
-	got = cm_dump_hash_lookup(d, p2, &sb);
-	ok(got && !strcmp(got, want2), "and of the second one");
+	got = cm_dump_hash_lookup(d, p2, &sb, &chunks);
+	ok(got && !strcmp(got, want2) && chunks && !strcmp(chunks, chunks2),
+	   "and of the second one, not a whole number of chunks");
 	stat(other, &sb);
-	ok(!cm_dump_hash_lookup(d, other, &sb), "none for a file not followed");
+	ok(!cm_dump_hash_lookup(d, other, &sb, NULL), "none for a file not followed");
 
 	/* Changed since: the digest is not used. */
 	struct timespec pause = { 0, 20 * 1000 * 1000 };
@@ -68,7 +90,7 @@ int main(void)
 	ok(pwrite(fd, "x", 1, 10) == 1, "rewrite a byte in place");
 	close(fd);
 	stat(p1, &sb);
-	ok(!cm_dump_hash_lookup(d, p1, &sb), "a file changed since is not taken for hashed");
+	ok(!cm_dump_hash_lookup(d, p1, &sb, NULL), "a file changed since is not taken for hashed");
 	json_decref(d);
 
 	/* Stopped before anything was written. */

@@ -48,21 +48,40 @@ int main(void)
 	   "a missing member is named: %s", err.msg);
 	json_object_set_new(seen, "checkpoint/pages-1.img",
 			    json_pack("{s:I, s:s}", "size", (json_int_t)4096, "sha256", "bb"));
+	ok(cm_manifest_verify(m, seen, &err) < 0 && strstr(err.msg, "pages-1.img: sha256 mismatch"),
+	   "a page image's plain digest is not its chunked one (format 2)");
+	json_object_set_new(seen, "checkpoint/pages-1.img",
+			    json_pack("{s:I, s:s}", "size", (json_int_t)4096, "chunked_sha256", "bb"));
 	ok(cm_manifest_verify(m, seen, &err) == 0, "all members match");
 	json_object_set_new(seen, "checkpoint/pages-1.img",
-			    json_pack("{s:I, s:s}", "size", (json_int_t)8192, "sha256", "bb"));
+			    json_pack("{s:I, s:s}", "size", (json_int_t)8192, "chunked_sha256", "bb"));
 	ok(cm_manifest_verify(m, seen, &err) < 0 && strstr(err.msg, "8192 bytes, the manifest says 4096"),
 	   "a size over the manifest's is caught: %s", err.msg);
 	json_object_set_new(seen, "checkpoint/pages-1.img",
-			    json_pack("{s:I, s:s}", "size", (json_int_t)4096, "sha256", "cc"));
+			    json_pack("{s:I, s:s}", "size", (json_int_t)4096, "chunked_sha256", "cc"));
 	ok(cm_manifest_verify(m, seen, &err) < 0 && strstr(err.msg, "sha256 mismatch"), "a flipped bit is caught");
 	json_object_set_new(seen, "checkpoint/pages-1.img",
-			    json_pack("{s:I, s:s}", "size", (json_int_t)4096, "sha256", "bb"));
+			    json_pack("{s:I, s:s}", "size", (json_int_t)4096, "chunked_sha256", "bb"));
 	json_object_set_new(seen, "stats-dump", json_pack("{s:I, s:s}", "size", (json_int_t)1, "sha256", "dd"));
 	ok(cm_manifest_verify(m, seen, &err) < 0 && strstr(err.msg, "stats-dump: not in the manifest"),
 	   "an unlisted member is caught");
-	json_object_set_new(m, "format", json_integer(2));
-	ok(cm_manifest_verify(m, seen, &err) < 0 && strstr(err.msg, "format 2"), "another format is refused");
+	json_object_del(seen, "stats-dump");
+
+	/* Format 1, an older ctrmig's: plain digests for page images too. */
+	json_t *m1 = json_pack("{s:i, s:{s:{s:i, s:s}}}", "format", 1, "members", "checkpoint/pages-1.img",
+			       "size", 4096, "sha256", "bb");
+	json_t *seen1 = json_pack("{s:{s:i, s:s}}", "checkpoint/pages-1.img", "size", 4096, "sha256", "bb");
+	ok(cm_manifest_verify(m1, seen1, &err) == 0, "format 1 is still read, with plain digests");
+	ok(!strcmp(cm_member_digest_key(1, "checkpoint/pages-1.img"), "sha256") &&
+		   !strcmp(cm_member_digest_key(2, "checkpoint/pages-1.img"), "chunked_sha256") &&
+		   !strcmp(cm_member_digest_key(2, "pre-checkpoint/pages-3.img"), "chunked_sha256") &&
+		   !strcmp(cm_member_digest_key(2, "checkpoint/pagemap-1.img"), "sha256") &&
+		   !strcmp(cm_member_digest_key(2, "pages-1.img"), "sha256"),
+	   "only page images are chunked, from format 2 on");
+	json_decref(m1);
+	json_decref(seen1);
+	json_object_set_new(m, "format", json_integer(3));
+	ok(cm_manifest_verify(m, seen, &err) < 0 && strstr(err.msg, "format 3"), "a later format is refused");
 	cm_error_clear(&err);
 	json_decref(m);
 	json_decref(seen);
