@@ -56,7 +56,7 @@ struct unpacked {
 	size_t manifest_len;
 	json_t *sig;     /* ctrmig.manifest.sig, or NULL */
 	uint64_t pages;  /* bytes of memory images so far */
-	int format;      /* as config.dump says, to hash page images as the manifest will */
+	int format;      /* as config.dump says, to hash page images as the manifest will; 0: this one's */
 	size_t members;
 	/* With a stage in memory (restore -i): checkpoint/ goes there instead
 	 * of dir, while it fits (mem_stage.h), else back to dir. */
@@ -502,11 +502,11 @@ static int unpack_outer(const char *input, struct unpacked *u, struct cm_error *
 		 * write and hash a file as large as the free space, all holes. */
 		if (ret == 0 && archive_entry_sparse_count(e) > 0)
 			ret = cm_err(err, 0, "member %s: sparse files do not belong in a checkpoint archive", name);
-		if (ret == 0 && u->index && u->format >= 2 && !strncmp(name, "checkpoint/", 11) &&
+		if (ret == 0 && u->index && u->format != 1 && !strncmp(name, "checkpoint/", 11) &&
 		    cm_member_chunked(name))
 			ret = defer_pages(a, e, u, name, err);
 		else if (ret == 0)
-			ret = write_member(a, e, to, name, u->format, u->seen, err);
+			ret = write_member(a, e, to, name, u->format ? u->format : CM_ARCHIVE_FORMAT, u->seen, err);
 		if (ret == 0 && !strcmp(name, "config.dump"))
 			u->format = config_format(to);
 	}
@@ -574,8 +574,7 @@ static void unpacked_free(struct unpacked *u)
 
 int cm_archive_unpack(const char *input, const char *dir, bool *trusted, struct cm_error *err)
 {
-	struct unpacked u = { .dir = cm_strdup(dir), .store = dir, .seen = json_object(),
-			      .format = CM_ARCHIVE_FORMAT };
+	struct unpacked u = { .dir = cm_strdup(dir), .store = dir, .seen = json_object() };
 	struct cm_grant_opts g = { 0 };
 	int ret = unpack_outer(input, &u, err);
 	if (ret == 0 && !u.manifest)
@@ -1056,8 +1055,7 @@ json_t *cm_archive_import(struct cm_store *st, const struct cm_import_opts *o, s
 	const char *what = !strcmp(o->input, "-") ? "standard input" : o->input;
 	double t0 = cm_monotonic_seconds();
 	cm_autofree char *staging = cm_strfmt("%s/containers/.import-%.16s", st->root, rnd);
-	struct unpacked u = { .dir = cm_path_join(staging, "raw"), .store = st->root, .seen = json_object(),
-			      .format = CM_ARCHIVE_FORMAT };
+	struct unpacked u = { .dir = cm_path_join(staging, "raw"), .store = st->root, .seen = json_object() };
 	json_t *config = NULL, *spec = NULL, *image = NULL, *rec = NULL, *ctr_config = NULL;
 	json_t *net_status = NULL, *foreign = NULL;
 	cm_autofree char *stage = NULL, *final = NULL, *images = NULL, *staged_images = NULL;

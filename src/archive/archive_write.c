@@ -803,6 +803,11 @@ static int export_refused(struct cm_store *st, json_t *rec, const struct cm_expo
 			      o->pre_checkpoint ? "-P " : "", name);
 	if (o->output && !strcmp(o->output, "-") && isatty(STDOUT_FILENO))
 		return cm_err(err, 0, "refusing to write an archive to a terminal");
+	json_t *in_archive = json_object_get(json_object_get(rec, "checkpoint"), "lazy_archive");
+	if (!o->pre_checkpoint && in_archive)
+		return cm_err(err, 0, "part of the checkpoint's memory is still in %s, where 'restore --lazy -i' "
+				      "left it: export that file, or restore the container with --lazy first",
+			      cm_json_str(in_archive, "file"));
 	return 0;
 }
 

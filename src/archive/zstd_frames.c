@@ -49,7 +49,6 @@ struct cm_frames *cm_frames_new(cm_frames_sink sink, void *arg, int threads, str
 	 * level 3 for archives 10-15% larger; the CPU, not the disk, sets
 	 * the pace. */
 	ZSTD_CCtx_setParameter(f->cctx, ZSTD_c_compressionLevel, 1);
-	ZSTD_CCtx_setParameter(f->cctx, ZSTD_c_checksumFlag, 1);
 	if (threads > 1) {
 		ZSTD_CCtx_setParameter(f->cctx, ZSTD_c_nbWorkers, threads);
 		/* a 1 MiB frame in two jobs, one per core */

@@ -476,7 +476,8 @@ as_with_previous() { # archive out
     # the daemon well over the moment this takes), the stage stays across
     # another command's clean-up of stages that killed commands left.
     local keeper stage
-    keeper=$(pgrep -f "__lazy-serve --rm /dev/shm/ctrmig-.* $ROOT_B/") ||
+    # (-o: the oldest, not its page server, a fork of it)
+    keeper=$(pgrep -o -f "__lazy-serve --rm /dev/shm/ctrmig-.* $ROOT_B/") ||
         { echo "no lazy-pages daemon's keeper with its images in memory" >&2; return 1; }
     kill -STOP "$keeper"
     pgrep -P "$keeper" >/dev/null ||
@@ -506,4 +507,74 @@ as_with_previous() { # archive out
     done
     [ ! -d "$stage" ]
     ! grep -qs __lazy-serve "/proc/$keeper/cmdline"
+}
+
+@test "restore -i FILE --lazy reads only what CRIU restores itself; the rest is served from the file, each chunk checked" {
+    import_memhold_image ctrmig
+    import_memhold_image b
+    ctrmig run -d --name mem memhold memhold 64 >/dev/null
+    local sum
+    sum=$(log_word ctrmig mem ready)
+    ctrmig checkpoint -e "$BATS_TEST_TMPDIR/m.tar.zst" mem >/dev/null
+    ctrmig rm -f mem >/dev/null
+    # ordinary zstd to any reader: the index is a skippable frame at the end
+    zstd -q -t "$BATS_TEST_TMPDIR/m.tar.zst"
+    tar --zstd -tf "$BATS_TEST_TMPDIR/m.tar.zst" | grep -qx checkpoint/pages-1.img
+    run --separate-stderr b --log-level debug restore -i "$BATS_TEST_TMPDIR/m.tar.zst" --lazy
+    [ "$status" -eq 0 ]
+    # 64 MiB of memory, a few KiB of it read before the container ran
+    local kib
+    kib=$(sed -n 's/.*lazy import: \([0-9]*\) KiB of pages read now.*/\1/p' <<< "$stderr")
+    [ -n "$kib" ] && [ "$kib" -lt 4096 ] || { echo "read before running: '$kib' KiB" >&2; return 1; }
+    [ "$(b inspect --format '{{.State.Status}}' mem)" = running ]
+    b exec mem kill -USR1 1
+    [ "$(log_word b mem sum)" = "$sum" ]
+    # the same file again, as a replica: its own daemon and server
+    b restore -i "$BATS_TEST_TMPDIR/m.tar.zst" --lazy -n copy >/dev/null
+    b exec copy kill -USR1 1
+    [ "$(log_word b copy sum)" = "$sum" ]
+
+    # A bit flipped in the middle of the memory: the import reads no page
+    # of it, and the container starts; the server refuses the chunk, and
+    # the container dies rather than run with memory nobody vouched for.
+    local bad="$BATS_TEST_TMPDIR/bad.tar.zst" size
+    cp "$BATS_TEST_TMPDIR/m.tar.zst" "$bad"
+    size=$(stat -c %s "$bad")
+    printf '\xff' | dd of="$bad" bs=1 seek=$((size / 2)) conv=notrunc 2>/dev/null
+    b restore -i "$bad" --lazy -n bad >/dev/null
+    local i state=
+    for i in $(seq 100); do
+        state=$(b inspect --format '{{.State.Status}}' bad)
+        [ "$state" != running ] && break
+        sleep 0.1
+    done
+    [ "$state" != running ] || { echo "the container kept running on a chunk that does not match" >&2; return 1; }
+    ! b logs bad | grep -q '^sum '
+    grep -h "ctrmig page server: member checkpoint/pages-1.img: chunk [0-9]* does not match its digest" \
+        "$ROOT_B"/containers/*/restore-work/lazy-pages.log
+    # read whole, the same file is refused at once
+    run b restore -i "$bad" -n bad2
+    assert_one_line_error
+    [[ "$output" == *"member checkpoint/pages-1.img: "* ]]
+}
+
+@test "a checkpoint whose memory restore --lazy -i left in the archive: only a lazy restore takes it, no export" {
+    import_memhold_image ctrmig
+    ctrmig run -d --name mem memhold memhold 8 >/dev/null
+    log_word ctrmig mem ready >/dev/null
+    ctrmig checkpoint mem >/dev/null
+    # as a lazy import leaves the record until its restore has run
+    local id rec
+    id=$(ctrmig inspect --format '{{.Id}}' mem)
+    rec="$CTR_ROOT/containers/$id/container.json"
+    jq '.checkpoint.lazy_archive = {"file": "/srv/m.tar.zst", "members": {}}' "$rec" > "$rec.new"
+    mv "$rec.new" "$rec"
+    run ctrmig restore mem
+    assert_one_line_error
+    [[ "$output" == *"part of its memory is still in /srv/m.tar.zst"*"restore it with --lazy"* ]]
+    run ctrmig export -o "$BATS_TEST_TMPDIR/x.tar.zst" mem
+    assert_one_line_error
+    [[ "$output" == *"still in /srv/m.tar.zst"* ]]
+    [ ! -e "$BATS_TEST_TMPDIR/x.tar.zst" ]
+    [ "$(ctrmig inspect --format '{{.State.Status}}' mem)" = checkpointed ]
 }

@@ -58,6 +58,11 @@ wait_for_line_b() {
     return 1
 }
 
+# A page image's digest in format 2: the sha256 of its 1 MiB chunks' sha256s.
+chunked_sha256() { # file
+    split -b 1048576 --filter='openssl dgst -sha256 -binary' "$1" | sha256sum | cut -d' ' -f1
+}
+
 # Builds a tar.zst from a folder of members, with a manifest that matches them
 # (so that only the rule under test is broken), plus extra raw tar arguments.
 forge() { # out dir [tar args for extra members...]
@@ -66,12 +71,17 @@ forge() { # out dir [tar args for extra members...]
     rm -f "$dir/ctrmig.manifest.sig" # a forger has no trusted key
     (
         cd "$dir"
-        printf '{"format": 1, "tool": "forged", "members": {'
+        printf '{"format": 2, "tool": "forged", "members": {'
         local first=1 f
         for f in $(find . -type f ! -name ctrmig.manifest | sed 's|^\./||' | sort); do
             [ $first = 1 ] || printf ', '
             first=0
-            printf '"%s": {"size": %s, "sha256": "%s"}' "$f" "$(stat -c %s "$f")" "$(sha256sum "$f" | cut -d' ' -f1)"
+            case $f in
+            checkpoint/pages-*.img | pre-checkpoint/pages-*.img)
+                printf '"%s": {"size": %s, "chunked_sha256": "%s"}' "$f" "$(stat -c %s "$f")" "$(chunked_sha256 "$f")" ;;
+            *)
+                printf '"%s": {"size": %s, "sha256": "%s"}' "$f" "$(stat -c %s "$f")" "$(sha256sum "$f" | cut -d' ' -f1)" ;;
+            esac
         done
         printf '}}'
     ) > "$dir/ctrmig.manifest"

@@ -20,6 +20,7 @@ default_runs() {
         fuzz_criu_images) echo 200000 ;;
         fuzz_json) echo 100000 ;;
         fuzz_manifest) echo 400000 ;;
+        fuzz_frames_index) echo 200000 ;;
         *) echo 10000 ;;
     esac
 }
