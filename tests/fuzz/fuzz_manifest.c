@@ -67,16 +67,18 @@ static void check_name(const char *line, size_t n)
 	}
 }
 
-/* Whether every entry of a member list is {"size": integer, "sha256": string}
- * under a name without a NUL (JSON allows "\u0000"; a member's name cannot
- * hold one, and C code sees such a key cut short). */
+/* Whether every entry of a member list is {"size": integer, KEY: string}
+ * (KEY "sha256", or "chunked_sha256" for a page image: manifest.h) under a
+ * name without a NUL (JSON allows "\u0000"; a member's name cannot hold one,
+ * and C code sees such a key cut short). */
 static bool well_formed(json_t *members)
 {
 	const char *name;
 	json_t *v;
 	json_object_foreach(members, name, v)
 		if (json_object_iter_key_len(json_object_key_to_iter(name)) != strlen(name) ||
-		    !json_is_integer(json_object_get(v, "size")) || !json_is_string(json_object_get(v, "sha256")))
+		    !json_is_integer(json_object_get(v, "size")) ||
+		    !json_is_string(json_object_get(v, cm_member_digest_key(CM_ARCHIVE_FORMAT, name))))
 			return false;
 	return true;
 }
@@ -111,7 +113,8 @@ static void check_manifest(const struct fuzz_part *m, const struct fuzz_part *s)
 		const char *name;
 		json_object_foreach(seen, name, v)
 			cm_manifest_add(made, name, (uint64_t)json_integer_value(json_object_get(v, "size")),
-					json_string_value(json_object_get(v, "sha256")));
+					json_string_value(json_object_get(
+						v, cm_member_digest_key(CM_ARCHIVE_FORMAT, name))));
 		FUZZ_ASSERT(cm_manifest_verify(made, seen, NULL) == 0, "a manifest ctrmig made does not verify");
 		json_decref(made);
 	}
