@@ -41,13 +41,18 @@ sig_doc() { # file -> the signature document over its bytes, on one line
     printf '{"algorithm": "ed25519", "key": "%s", "signature": "%s"}' "$pub" "$sig"
 }
 
-manifest() { # dir member... -> ctrmig.manifest for those members of dir
-    local dir=$1 m sep=
+manifest() { # dir member... -> ctrmig.manifest (format 2) for those members of dir
+    local dir=$1 m sep= key sum
     shift
-    printf '{\n  "format": 1,\n  "members": {'
+    printf '{\n  "format": 2,\n  "members": {'
     for m in "$@"; do
-        printf '%s\n    "%s": {"sha256": "%s", "size": %d}' "$sep" "$m" \
-            "$(sha256sum < "$dir/$m" | cut -d' ' -f1)" "$(stat -c %s "$dir/$m")"
+        key=sha256 sum=$(sha256sum < "$dir/$m" | cut -d' ' -f1)
+        case $m in # a page image: the digest of its 1 MiB chunks' digests
+        checkpoint/pages-*.img | pre-checkpoint/pages-*.img)
+            key=chunked_sha256
+            sum=$(split -b 1048576 --filter='openssl dgst -sha256 -binary' "$dir/$m" | sha256sum | cut -d' ' -f1) ;;
+        esac
+        printf '%s\n    "%s": {"%s": "%s", "size": %d}' "$sep" "$m" "$key" "$sum" "$(stat -c %s "$dir/$m")"
         sep=,
     done
     printf '\n  },\n  "tool": "ctrmig"\n}\n'
