@@ -269,7 +269,8 @@ static char *read_small(struct archive *a, const char *name, size_t max, size_t 
 	return buf;
 }
 /* A page image left in the archive: its size and where its data is must
- * be as the index says, and its chunks' digests, hashed, are what the
+ * be as the index says (a size CRIU never writes, not a whole number of tar
+ * blocks, puts its padding in the next frame and fails the second check), and its chunks' digests, hashed, are what the
  * manifest is checked against, as if it had been read. */
 static int defer_pages(struct archive *a, struct archive_entry *e, struct unpacked *u, const char *name,
 		       struct cm_error *err)
@@ -329,9 +330,13 @@ static int fill_deferred(struct unpacked *u, struct cm_error *err)
 		if (fd < 0 || ftruncate(fd, (off_t)m->size) < 0)
 			return cm_err(err, errno, "member %s", name);
 	}
-	DIR *d = fdopendir(dup(dirfd));
-	if (!d)
+	int dup_fd = dup(dirfd);
+	DIR *d = dup_fd >= 0 ? fdopendir(dup_fd) : NULL;
+	if (!d) {
+		if (dup_fd >= 0)
+			close(dup_fd);
 		return cm_err(err, errno, "read %s", images);
+	}
 	cm_autofree char *chunk = cm_malloc(CM_CHUNK_BYTES);
 	struct dirent *de;
 	int ret = 0;
@@ -397,12 +402,12 @@ static la_int64_t frames_skip_cb(struct archive *a, void *arg, la_int64_t reques
 /* The format config.dump says the archive has, which decides how its page
  * images are hashed (manifest.h): 1 for an older ctrmig's, else this one's.
  * Only a hint: the manifest is the word, and a wrong hint a mismatch. */
-static int config_format(int dirfd)
+static int config_format(const char *dir)
 {
-	cm_autoclose int fd = openat(dirfd, "config.dump", O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	char buf[1 << 16];
-	ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf)) : -1;
-	json_t *j = n > 0 ? json_loadb(buf, (size_t)n, 0, NULL) : NULL;
+	cm_autofree char *path = cm_path_join(dir, "config.dump");
+	size_t len = 0;
+	cm_autofree char *text = cm_read_file_max(path, cm_member_max_size("config.dump"), &len, NULL);
+	json_t *j = text ? json_loadb(text, len, 0, NULL) : NULL;
 	int format = (int)cm_json_int(json_object_get(j, "ctrmig"), "format", CM_ARCHIVE_FORMAT);
 	json_decref(j);
 	return format == 1 ? 1 : CM_ARCHIVE_FORMAT;
@@ -508,7 +513,7 @@ static int unpack_outer(const char *input, struct unpacked *u, struct cm_error *
 		else if (ret == 0)
 			ret = write_member(a, e, to, name, u->format ? u->format : CM_ARCHIVE_FORMAT, u->seen, err);
 		if (ret == 0 && !strcmp(name, "config.dump"))
-			u->format = config_format(to);
+			u->format = config_format(u->dir);
 	}
 	archive_read_free(a);
 	cm_progress_done();
@@ -1021,11 +1026,15 @@ static int open_index(struct unpacked *u, const char *input, struct cm_error *er
 	if (fd < 0)
 		return cm_err(err, errno, "open %s", input);
 	struct cm_frames_index *idx = cm_malloc(sizeof(*idx));
-	int r = cm_frames_index_read(fd, idx, err);
+	struct cm_error e = { 0 };
+	int r = cm_frames_index_read(fd, idx, &e);
+	if (r < 0) /* damaged, or not ours: read whole, every byte checked */
+		cm_warn("%s: %s; reading the whole archive", input, e.msg);
+	cm_error_clear(&e);
 	if (r <= 0) {
 		free(idx);
 		close(fd);
-		return r;
+		return 0;
 	}
 	u->index = idx;
 	u->archive_fd = fd;

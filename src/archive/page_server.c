@@ -183,9 +183,13 @@ static int load(struct server *s, const char *images, json_t *lazy, struct cm_er
 			return cm_err(err, 0, "%s: no longer the archive the checkpoint came from (%s)", file, name);
 	}
 	cm_autoclose int dirfd = open(images, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	DIR *d = dirfd >= 0 ? fdopendir(dup(dirfd)) : NULL;
-	if (!d)
+	int dup_fd = dirfd >= 0 ? dup(dirfd) : -1;
+	DIR *d = dup_fd >= 0 ? fdopendir(dup_fd) : NULL;
+	if (!d) {
+		if (dup_fd >= 0)
+			close(dup_fd);
 		return cm_err(err, errno, "read %s", images);
+	}
 	struct dirent *de;
 	int ret = 0;
 	while (ret == 0 && (de = readdir(d))) {
@@ -201,8 +205,10 @@ static int load(struct server *s, const char *images, json_t *lazy, struct cm_er
 		*t = (struct task_map){ .pid = pid };
 		uint32_t pages_id;
 		ret = cm_criu_pagemap_runs(dirfd, de->d_name, &pages_id, &t->runs, &t->n, err);
+		if (ret < 0)
+			break;
 		cm_autofree char *member = cm_strfmt("checkpoint/pages-%u.img", pages_id);
-		if (ret == 0 && json_object_get(members, member))
+		if (json_object_get(members, member))
 			t->member = cm_frames_member_find(&s->idx, member);
 	}
 	closedir(d);

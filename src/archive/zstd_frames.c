@@ -21,8 +21,9 @@
  *   u32 payload length, "CTRMIGX1" */
 #define SKIPPABLE_MAGIC 0x184D2A5Eu
 #define TRAILER_MAGIC "CTRMIGX1"
-/* The trailer of a 1 TiB dump is 64 MiB; more is not ours. */
-#define TRAILER_MAX (256u << 20)
+/* The trailer of a 1 TiB dump is 48 MiB; more is not ours (and a writer
+ * leaves out an index that would be larger: the archive is then read whole). */
+#define TRAILER_MAX (64u << 20)
 
 struct cm_frames {
 	ZSTD_CCtx *cctx;
@@ -126,7 +127,8 @@ void cm_frames_add_member(struct cm_frames *f, const char *name, uint64_t raw_of
 {
 	f->members = cm_realloc(f->members, (f->n_members + 1) * sizeof(*f->members));
 	unsigned char *copy = cm_malloc(n_digests * CM_DIGEST_BYTES + 1);
-	memcpy(copy, digests, n_digests * CM_DIGEST_BYTES);
+	if (n_digests)
+		memcpy(copy, digests, n_digests * CM_DIGEST_BYTES);
 	f->members[f->n_members++] = (struct cm_frames_member){ cm_strdup(name), raw_offset, size, copy,
 								n_digests };
 }
@@ -191,6 +193,10 @@ int cm_frames_finish(struct cm_frames *f)
 	}
 	put_u32(&b, (uint32_t)(b.len + 12));
 	put(&b, TRAILER_MAGIC, 8);
+	if (b.len > TRAILER_MAX) {
+		free(b.p);
+		return 0; /* no index: a lazy restore reads it whole */
+	}
 	struct buf head = { 0 };
 	put_u32(&head, SKIPPABLE_MAGIC);
 	put_u32(&head, (uint32_t)b.len);
@@ -270,7 +276,9 @@ static int parse(struct cursor *c, uint64_t comp_end, struct cm_frames_index *id
 	if (memcmp(take(c, 8) ?: (const unsigned char *)"", TRAILER_MAGIC, 8))
 		return cm_err(err, 0, "archive index: no magic");
 	uint64_t n_frames = get_le(c, 4), n_members = get_le(c, 4);
-	if (c->bad || n_frames > (c->len - c->off) / 16)
+	/* bounded by what they take in the trailer and in the file (a frame
+	 * has at least a header and a block: 9 bytes), before any allocation */
+	if (c->bad || n_frames > (c->len - c->off) / 16 || n_frames > comp_end / 9)
 		return cm_err(err, 0, "archive index: %llu frames do not fit", (unsigned long long)n_frames);
 	idx->frames = cm_malloc((n_frames + 1) * sizeof(*idx->frames));
 	uint64_t comp = 0, raw = 0;
@@ -286,8 +294,9 @@ static int parse(struct cursor *c, uint64_t comp_end, struct cm_frames_index *id
 		return cm_err(err, 0, "archive index: frames end at %llu, the trailer at %llu",
 			      (unsigned long long)comp, (unsigned long long)comp_end);
 	idx->raw_size = raw;
-	if (n_members > c->len)
-		return cm_err(err, 0, "archive index: %llu members", (unsigned long long)n_members);
+	/* a member takes at least 22 bytes: name length, offset, size, count */
+	if (n_members > (c->len - c->off) / 22)
+		return cm_err(err, 0, "archive index: %llu members do not fit", (unsigned long long)n_members);
 	idx->members = cm_malloc((n_members + 1) * sizeof(*idx->members));
 	for (size_t i = 0; i < n_members; i++) {
 		size_t len = (size_t)get_le(c, 2);

@@ -137,7 +137,7 @@ int cm_attach_session(struct cm_store *st, json_t *rec, const struct cm_attach_o
 		sigaction(SIGWINCH, &sa, NULL);
 		send_winsize(fd);
 	}
-	bool stdin_open = input;
+	bool stdin_open = input, got_output = false;
 	for (;;) {
 		if (winch) {
 			winch = 0;
@@ -156,6 +156,7 @@ int cm_attach_session(struct cm_store *st, json_t *rec, const struct cm_attach_o
 				continue;
 			if (n <= 0)
 				break; /* the container ended */
+			got_output = true;
 			cm_write_all(STDOUT_FILENO, buf, (size_t)n);
 		}
 		if (stdin_open && (pfd[1].revents & (POLLIN | POLLHUP | POLLERR))) {
@@ -180,9 +181,17 @@ int cm_attach_session(struct cm_store *st, json_t *rec, const struct cm_attach_o
 		return 0;
 	}
 	cm_ctr_wait_exit(st, rec, 10);
+	/* It ended while we connected, before the monitor read our hello
+	 * (start -a of a short command, on a busy host): nothing was replayed,
+	 * and what it wrote is in its log. */
 	struct cm_ctr_state s;
 	cm_ctr_state_get(st, rec, &s);
 	cm_ctr_state_free(&s);
+	if (o->replay && !got_output && s.status == CM_CTR_EXITED) {
+		cm_autofree char *log = cm_store_ctr_path(st, id, "ctr.log");
+		off_t offset = 0;
+		cm_ctr_log_print(log, &offset, false, NULL, NULL);
+	}
 	/* checkpointed while attached: it did not exit */
 	return s.status == CM_CTR_EXITED ? s.exit_code : 0;
 }

@@ -588,19 +588,29 @@ int cm_criu_pagemap_runs(int dirfd, const char *file, uint32_t *pages_id, struct
 		if (r <= 0)
 			break;
 		uint64_t nr = e->has_nr_pages ? e->nr_pages : e->compat_nr_pages;
-		uint32_t flags = e->has_flags ? e->flags : (e->in_parent ? PE_PARENT : PE_PRESENT);
+		/* CRIU's init_compat_pagemap_entry: in_parent adds PE_PARENT;
+		 * an entry without flags is present */
+		uint32_t flags = e->has_flags ? e->flags : 0;
+		if (e->has_in_parent && e->in_parent)
+			flags |= PE_PARENT;
+		else if (!e->has_flags)
+			flags = PE_PRESENT;
 		if (nr > (1ull << 40) || e->vaddr % page || e->vaddr > UINT64_MAX - nr * page) {
 			r = img_err(err, &img, "entry %u: %llu pages at 0x%llx", img.entry,
 				    (unsigned long long)nr, (unsigned long long)e->vaddr);
 			break;
 		}
-		if (!(flags & PE_PRESENT) || (flags & PE_PARENT))
+		/* As CRIU reads the pages file: a present entry takes its place
+		 * there; one whose pages are in the parent is read from there. */
+		if (!(flags & PE_PRESENT))
 			continue;
-		if (*n_runs == cap) {
-			cap = cap ? 2 * cap : 64;
-			*runs = cm_realloc(*runs, cap * sizeof(**runs));
+		if (!(flags & PE_PARENT)) {
+			if (*n_runs == cap) {
+				cap = cap ? 2 * cap : 64;
+				*runs = cm_realloc(*runs, cap * sizeof(**runs));
+			}
+			(*runs)[(*n_runs)++] = (struct cm_page_run){ e->vaddr, nr, offset, (flags & PE_LAZY) != 0 };
 		}
-		(*runs)[(*n_runs)++] = (struct cm_page_run){ e->vaddr, nr, offset, (flags & PE_LAZY) != 0 };
 		offset += nr * page;
 	}
 	if (r < 0) {

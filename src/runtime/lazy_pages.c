@@ -76,6 +76,29 @@ void cm_lazy_serve_stop(pid_t pid)
 	}
 }
 
+/* The page server's process (a fork of the keeper): serves until the daemon
+ * closes. On failure it kills the container before its end closes the
+ * socket, so that the daemon cannot give up first and leave the container
+ * running on pages that read as zeros. */
+static int serve(int sv[2], const char *images, json_t *lazy, const char *cgroup, const char *log)
+{
+	close(sv[1]);
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	struct cm_error e = { 0 };
+	if (cm_page_server_run(sv[0], images, lazy, &e) == 0)
+		return 0;
+	if (cgroup)
+		cm_cgroup_kill_all(cgroup);
+	FILE *f = fopen(log, "a");
+	if (f) {
+		fprintf(f, "ctrmig page server: %s\n", e.msg);
+		fclose(f);
+	}
+	return CM_EXIT_ERROR;
+}
+
 static void stop_server(pid_t server)
 {
 	if (server > 0) {
@@ -141,6 +164,15 @@ int cm_lazy_serve_main(int argc, char **argv)
 		cm_argv_add(&c, "--port");
 		cm_argv_add(&c, port);
 	}
+	/* A failed restore stops us (SIGTERM): the daemon goes with us. A
+	 * child that ends wakes us at once (SIGCHLD): once the daemon is gone
+	 * its userfaultfd is, and a page it did not bring in reads as zeros.
+	 * Blocked before the server's fork, so that no signal comes between. */
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &set, NULL);
 	/* The pages come from the archive, through ctrmig's own server at the
 	 * other end of a socketpair: no port, nothing another user reaches. */
 	int sv[2] = { -1, -1 };
@@ -153,18 +185,8 @@ int cm_lazy_serve_main(int argc, char **argv)
 			cm_error_clear(&e);
 			return CM_EXIT_ERROR;
 		}
-		if (server == 0) {
-			close(sv[1]);
-			int r = cm_page_server_run(sv[0], images, lazy, &e);
-			if (r < 0) {
-				FILE *f = fopen(log, "a");
-				if (f) {
-					fprintf(f, "ctrmig page server: %s\n", e.msg);
-					fclose(f);
-				}
-			}
-			_exit(r < 0 ? CM_EXIT_ERROR : 0);
-		}
+		if (server == 0)
+			_exit(serve(sv, images, lazy, cgroup, log));
 		json_decref(lazy);
 		close(sv[0]);
 		cm_argv_add(&c, "--page-server");
@@ -184,11 +206,6 @@ int cm_lazy_serve_main(int argc, char **argv)
 		stop_server(server);
 		return CM_EXIT_ERROR;
 	}
-	/* a failed restore stops us: the daemon goes with us */
-	sigset_t set;
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigprocmask(SIG_BLOCK, &set, NULL);
 	int status = 0;
 	for (;;) {
 		struct timespec ts = { 0, 200 * 1000 * 1000 };
@@ -201,16 +218,28 @@ int cm_lazy_serve_main(int argc, char **argv)
 		pid_t r = waitpid(pid, &status, WNOHANG);
 		if (r == pid)
 			break;
+		int sst;
+		if (server > 0 && waitpid(server, &sst, WNOHANG) == server) {
+			/* it killed the container before it closed; the daemon ends */
+			server = -1;
+			if (!WIFEXITED(sst) || WEXITSTATUS(sst) != 0)
+				kill(pid, SIGKILL);
+		}
 	}
 	/* Memory that cannot come in leaves holes no process may run with:
 	 * the container dies (and a restore still waiting on it ends). */
 	bool whole = WIFEXITED(status) && WEXITSTATUS(status) == 0;
-	/* the server ends when the daemon closes; it failed if the daemon did */
+	/* The server ends when the daemon has closed: given a few seconds (a
+	 * read of the archive may still be under way), then stopped. */
 	if (server > 0) {
 		int sst = 0;
-		if (!whole)
+		pid_t r = 0;
+		for (int i = 0; i < 50 && whole && (r = waitpid(server, &sst, WNOHANG)) == 0; i++)
+			usleep(100 * 1000);
+		if (r != server) {
 			kill(server, SIGKILL);
-		waitpid(server, &sst, 0);
+			waitpid(server, &sst, 0);
+		}
 		whole = whole && WIFEXITED(sst) && WEXITSTATUS(sst) == 0;
 	}
 	if (!whole && cgroup)
@@ -224,5 +253,7 @@ int cm_lazy_serve_main(int argc, char **argv)
 	if (whole && have_made && stat(remove, &now) == 0 && now.st_ino == made.st_ino &&
 	    now.st_dev == made.st_dev)
 		cm_rm_rf(remove, NULL);
+	if (!whole)
+		return CM_EXIT_ERROR;
 	return WIFEXITED(status) ? WEXITSTATUS(status) : CM_EXIT_ERROR;
 }

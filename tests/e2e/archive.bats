@@ -534,10 +534,21 @@ as_with_previous() { # archive out
     b exec copy kill -USR1 1
     [ "$(log_word b copy sum)" = "$sum" ]
 
+    # A damaged index: the archive is read whole instead, every byte checked
+    local idx="$BATS_TEST_TMPDIR/idx.tar.zst" size
+    cp "$BATS_TEST_TMPDIR/m.tar.zst" "$idx"
+    size=$(stat -c %s "$idx")
+    printf '\x7f' | dd of="$idx" bs=1 seek=$((size - 11)) conv=notrunc 2>/dev/null
+    run --separate-stderr b restore -i "$idx" --lazy -n idx
+    [ "$status" -eq 0 ]
+    [[ "$stderr" == *"archive index"*"reading the whole archive"* ]]
+    b exec idx kill -USR1 1
+    [ "$(log_word b idx sum)" = "$sum" ]
+
     # A bit flipped in the middle of the memory: the import reads no page
     # of it, and the container starts; the server refuses the chunk, and
     # the container dies rather than run with memory nobody vouched for.
-    local bad="$BATS_TEST_TMPDIR/bad.tar.zst" size
+    local bad="$BATS_TEST_TMPDIR/bad.tar.zst"
     cp "$BATS_TEST_TMPDIR/m.tar.zst" "$bad"
     size=$(stat -c %s "$bad")
     printf '\xff' | dd of="$bad" bs=1 seek=$((size / 2)) conv=notrunc 2>/dev/null
