@@ -76,35 +76,88 @@ void cm_lazy_serve_stop(pid_t pid)
 	}
 }
 
-/* The page server's process (a fork of the keeper): serves until the daemon
- * closes. On failure it kills the container before its end closes the
- * socket, so that the daemon cannot give up first and leave the container
- * running on pages that read as zeros. */
-static int serve(int sv[2], const char *images, json_t *lazy, const char *cgroup, const char *log)
+/* restore --lazy -i FILE: ctrmig's page server (archive/page_server.h), in
+ * a fork of the keeper, at one end of a socket pair whose other end the
+ * daemon gets: no port, nothing another user can reach. */
+struct archive_server {
+	const char *images, *cgroup;
+	json_t *lazy;
+	int sv[2];
+	struct cm_fork_job job; /* pid -1: not started */
+};
+
+/* The server's side: serves until the daemon closes. On failure it kills
+ * the container before its end of the socket closes, so that the daemon
+ * cannot give up first and leave the container reading zeros where pages
+ * did not come in. */
+static int serve(void *arg, char *msg, size_t msglen)
 {
-	close(sv[1]);
+	struct archive_server *s = arg;
+	close(s->sv[1]);
 	sigset_t none;
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	struct cm_error e = { 0 };
-	if (cm_page_server_run(sv[0], images, lazy, &e) == 0)
-		return 0;
-	if (cgroup)
-		cm_cgroup_kill_all(cgroup);
-	FILE *f = fopen(log, "a");
+	int ret = cm_page_server_run(s->sv[0], s->images, s->lazy, &e);
+	if (ret < 0) {
+		if (s->cgroup)
+			cm_cgroup_kill_all(s->cgroup);
+		snprintf(msg, msglen, "%s", e.msg);
+	}
+	cm_error_clear(&e);
+	return ret;
+}
+
+/* Starts it from the record's lazy_archive, saved in json; the daemon's end
+ * of the socket pair is *daemon_fd. */
+static int server_start(struct archive_server *s, const char *json, int *daemon_fd)
+{
+	struct cm_error e = { 0 };
+	s->lazy = cm_json_load(json, &e);
+	int ret = s->lazy && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, s->sv) == 0 &&
+			  cm_fork_start(serve, s, &s->job, &e) == 0 ? 0 : -1;
+	cm_error_clear(&e);
+	json_decref(cm_steal_ptr(&s->lazy));
+	if (s->sv[0] >= 0)
+		close(s->sv[0]);
+	*daemon_fd = s->sv[1];
+	return ret;
+}
+
+/* Whether the server has ended, and *ok how, without reaping it
+ * (cm_fork_finish does, and reads its message). */
+static bool server_ended(const struct archive_server *s, bool *ok)
+{
+	siginfo_t si = { 0 };
+	if (s->job.pid <= 0 || waitid(P_PID, (id_t)s->job.pid, &si, WEXITED | WNOHANG | WNOWAIT) < 0 ||
+	    si.si_pid == 0)
+		return false;
+	*ok = si.si_code == CLD_EXITED && si.si_status == 0;
+	return true;
+}
+
+/* Reaps the server, given tenths of a second to end on its own (it ends
+ * when the daemon has closed; a read of the archive may still be under
+ * way), else stopped. Whether it ended well; its failure goes to the log. */
+static bool server_finish(struct archive_server *s, int tenths, const char *log)
+{
+	bool ok = false;
+	if (s->job.pid <= 0)
+		return true;
+	for (int i = 0; i < tenths && !server_ended(s, &ok); i++)
+		usleep(100 * 1000);
+	if (!server_ended(s, &ok))
+		kill(s->job.pid, SIGKILL);
+	struct cm_error e = { 0 };
+	ok = cm_fork_finish(&s->job, "stopped before the daemon had every page", &e) == 0;
+	s->job.pid = -1;
+	FILE *f = ok ? NULL : fopen(log, "ae");
 	if (f) {
 		fprintf(f, "ctrmig page server: %s\n", e.msg);
 		fclose(f);
 	}
-	return CM_EXIT_ERROR;
-}
-
-static void stop_server(pid_t server)
-{
-	if (server > 0) {
-		kill(server, SIGKILL);
-		waitpid(server, NULL, 0);
-	}
+	cm_error_clear(&e);
+	return ok;
 }
 
 int cm_lazy_serve_main(int argc, char **argv)
@@ -173,22 +226,11 @@ int cm_lazy_serve_main(int argc, char **argv)
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &set, NULL);
-	/* The pages come from the archive, through ctrmig's own server at the
-	 * other end of a socketpair: no port, nothing another user reaches. */
-	int sv[2] = { -1, -1 };
-	pid_t server = -1;
+	int daemon_fd = -1;
+	struct archive_server server = { images, cgroup, NULL, { -1, -1 }, { -1, -1 } };
 	if (archive) {
-		struct cm_error e = { 0 };
-		json_t *lazy = cm_json_load(archive, &e);
-		if (!lazy || socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0 ||
-		    (server = fork()) < 0) {
-			cm_error_clear(&e);
+		if (server_start(&server, archive, &daemon_fd) < 0)
 			return CM_EXIT_ERROR;
-		}
-		if (server == 0)
-			_exit(serve(sv, images, lazy, cgroup, log));
-		json_decref(lazy);
-		close(sv[0]);
 		cm_argv_add(&c, "--page-server");
 		cm_argv_add(&c, "--ps-socket");
 		cm_argv_add(&c, "3");
@@ -196,52 +238,36 @@ int cm_lazy_serve_main(int argc, char **argv)
 	struct cm_error err = { 0 };
 	pid_t pid;
 	int logfd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-	int started = cm_spawn_fds(c.v, -1, logfd, logfd, sv[1], &pid, &err);
+	int started = cm_spawn_fds(c.v, -1, logfd, logfd, daemon_fd, &pid, &err);
 	cm_argv_free(&c);
 	if (logfd >= 0)
 		close(logfd);
-	if (sv[1] >= 0)
-		close(sv[1]);
+	if (daemon_fd >= 0)
+		close(daemon_fd);
 	if (started < 0) {
-		stop_server(server);
+		server_finish(&server, 0, log);
 		return CM_EXIT_ERROR;
 	}
 	int status = 0;
+	bool server_ok = true;
 	for (;;) {
 		struct timespec ts = { 0, 200 * 1000 * 1000 };
 		if (sigtimedwait(&set, NULL, &ts) == SIGTERM) {
 			kill(pid, SIGKILL);
 			waitpid(pid, &status, 0);
-			stop_server(server);
+			server_finish(&server, 0, log);
 			return CM_EXIT_ERROR;
 		}
-		pid_t r = waitpid(pid, &status, WNOHANG);
-		if (r == pid)
+		if (waitpid(pid, &status, WNOHANG) == pid)
 			break;
-		int sst;
-		if (server > 0 && waitpid(server, &sst, WNOHANG) == server) {
-			/* it killed the container before it closed; the daemon ends */
-			server = -1;
-			if (!WIFEXITED(sst) || WEXITSTATUS(sst) != 0)
-				kill(pid, SIGKILL);
-		}
+		/* a server that failed has killed the container; the daemon too */
+		if (server_ended(&server, &server_ok) && !server_ok)
+			kill(pid, SIGKILL);
 	}
 	/* Memory that cannot come in leaves holes no process may run with:
 	 * the container dies (and a restore still waiting on it ends). */
 	bool whole = WIFEXITED(status) && WEXITSTATUS(status) == 0;
-	/* The server ends when the daemon has closed: given a few seconds (a
-	 * read of the archive may still be under way), then stopped. */
-	if (server > 0) {
-		int sst = 0;
-		pid_t r = 0;
-		for (int i = 0; i < 50 && whole && (r = waitpid(server, &sst, WNOHANG)) == 0; i++)
-			usleep(100 * 1000);
-		if (r != server) {
-			kill(server, SIGKILL);
-			waitpid(server, &sst, 0);
-		}
-		whole = whole && WIFEXITED(sst) && WEXITSTATUS(sst) == 0;
-	}
+	whole = server_finish(&server, whole ? 50 : 0, log) && whole;
 	if (!whole && cgroup)
 		cm_cgroup_kill_all(cgroup);
 	/* Every page is in, so the used-up checkpoint may go now, as a restore
