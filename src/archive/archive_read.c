@@ -27,8 +27,7 @@
 #include "trust.h"
 #include "user.h"
 #include "util.h"
-#include "zstd_frames.h"
-#include "chunked_sha256.h"
+#include "lazy_import.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -63,13 +62,9 @@ struct unpacked {
 	char *mem;       /* the stage, or NULL */
 	int mem_fd;      /* open on it */
 	uint64_t mem_bytes; /* in it so far */
-	/* restore --lazy -i FILE of an archive with an index (zstd_frames.h):
-	 * the page images are not read now, only the runs CRIU restores
-	 * itself; the lazy-pages daemon's server reads the rest later. */
-	struct cm_frames_index *index; /* or NULL */
-	struct cm_frames_reader *reader;
-	json_t *deferred; /* name -> the chunked digest of its index entry */
-	int archive_fd;
+	/* restore --lazy -i FILE of an archive with an index: the page images
+	 * stay in it (lazy_import.h); or NULL */
+	struct cm_lazy_import *lazy;
 };
 
 /* Where checkpoint/ is, once unpacked: in the stage or in dir. */
@@ -268,136 +263,7 @@ static char *read_small(struct archive *a, const char *name, size_t max, size_t 
 	buf[*len] = '\0';
 	return buf;
 }
-/* A page image left in the archive: its size and where its data is must
- * be as the index says (a size CRIU never writes, not a whole number of tar
- * blocks, puts its padding in the next frame and fails the second check), and its chunks' digests, hashed, are what the
- * manifest is checked against, as if it had been read. */
-static int defer_pages(struct archive *a, struct archive_entry *e, struct unpacked *u, const char *name,
-		       struct cm_error *err)
-{
-	const struct cm_frames_member *m = cm_frames_member_find(u->index, name);
-	uint64_t at = cm_frames_reader_position(u->reader);
-	if (!m || m->size != (uint64_t)archive_entry_size(e) || m->raw_offset != at)
-		return cm_err(err, 0, "member %s: not where the archive's index says", name);
-	if (archive_read_data_skip(a) != ARCHIVE_OK)
-		return cm_err(err, 0, "member %s: %s", name, archive_error_string(a));
-	if (cm_frames_reader_position(u->reader) != m->raw_offset + m->size)
-		return cm_err(err, 0, "member %s: not where the archive's index says", name);
-	char hex[65];
-	cm_chunked_sha256_root(m->digests, m->n_digests, hex);
-	json_object_set_new(u->deferred, name, json_string(hex));
-	return json_object_set_new(u->seen, name, json_pack("{s:I, s:s}", "size", (json_int_t)m->size,
-							    "chunked_sha256", hex)) < 0
-		       ? cm_err(err, 0, "member %s: cannot be recorded", name) : 0;
-}
-
-/* Copies [off, off + len) of member m from its checked chunks into fd. */
-static int fill_range(int archive_fd, const struct cm_frames_index *idx, const struct cm_frames_member *m,
-		      int fd, uint64_t off, uint64_t len, char *chunk, uint64_t *have, struct cm_error *err)
-{
-	if (off > m->size || len > m->size - off)
-		return cm_err(err, 0, "member %s: the memory map reaches past its end", m->name);
-	while (len > 0) {
-		uint64_t i = off / CM_CHUNK_BYTES, in = off % CM_CHUNK_BYTES;
-		if (*have != i) {
-			if (cm_frames_read_chunk(archive_fd, idx, m, i, chunk, err) < 0)
-				return -1;
-			*have = i;
-		}
-		uint64_t n = CM_CHUNK_BYTES - in < len ? CM_CHUNK_BYTES - in : len;
-		if (write_at(fd, chunk + in, (size_t)n, off) < 0)
-			return cm_err(err, errno, "member %s: write", m->name);
-		off += n, len -= n;
-	}
-	return 0;
-}
-
-/* The page images as CRIU's restore reads them with --lazy-pages: files of
- * their full size holding only the runs it restores itself, holes for the
- * lazy ones, which the lazy-pages daemon asks ctrmig's server for. */
-static int fill_deferred(struct unpacked *u, struct cm_error *err)
-{
-	cm_autofree char *images = images_dir(u);
-	cm_autoclose int dirfd = open(images, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (dirfd < 0)
-		return cm_err(err, errno, "open %s", images);
-	const char *name;
-	json_t *v;
-	json_object_foreach(u->deferred, name, v) {
-		const struct cm_frames_member *m = cm_frames_member_find(u->index, name);
-		cm_autoclose int fd = openat(dirfd, strchr(name, '/') + 1,
-					     O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-		if (fd < 0 || ftruncate(fd, (off_t)m->size) < 0)
-			return cm_err(err, errno, "member %s", name);
-	}
-	int dup_fd = dup(dirfd);
-	DIR *d = dup_fd >= 0 ? fdopendir(dup_fd) : NULL;
-	if (!d) {
-		if (dup_fd >= 0)
-			close(dup_fd);
-		return cm_err(err, errno, "read %s", images);
-	}
-	cm_autofree char *chunk = cm_malloc(CM_CHUNK_BYTES);
-	struct dirent *de;
-	int ret = 0;
-	uint64_t restored = 0;
-	while (ret == 0 && (de = readdir(d))) {
-		size_t n = strlen(de->d_name);
-		if (strncmp(de->d_name, "pagemap-", 8) || n < 12 || strcmp(de->d_name + n - 4, ".img"))
-			continue;
-		uint32_t pages_id;
-		cm_autofree struct cm_page_run *runs = NULL;
-		size_t n_runs;
-		if (cm_criu_pagemap_runs(dirfd, de->d_name, &pages_id, &runs, &n_runs, err) < 0) {
-			ret = -1;
-			break;
-		}
-		cm_autofree char *member = cm_strfmt("checkpoint/pages-%u.img", pages_id);
-		const struct cm_frames_member *m = json_object_get(u->deferred, member)
-							   ? cm_frames_member_find(u->index, member) : NULL;
-		if (!m)
-			continue; /* read whole already, or not there (check_images says so) */
-		cm_autofree char *file = cm_strfmt("pages-%u.img", pages_id);
-		cm_autoclose int fd = openat(dirfd, file, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
-		if (fd < 0) {
-			ret = cm_err(err, errno, "member %s", member);
-			break;
-		}
-		uint64_t have = UINT64_MAX, page = (uint64_t)sysconf(_SC_PAGESIZE);
-		for (size_t i = 0; ret == 0 && i < n_runs; i++) {
-			if (runs[i].lazy)
-				continue;
-			ret = fill_range(u->archive_fd, u->index, m, fd, runs[i].offset, runs[i].nr_pages * page,
-					 chunk, &have, err);
-			restored += runs[i].nr_pages * page;
-		}
-	}
-	closedir(d);
-	cm_debug("lazy import: %llu KiB of pages read now, the rest stays in the archive",
-		 (unsigned long long)(restored >> 10));
-	return ret;
-}
-
 static int no_manifest(struct cm_error *err);
-
-/* libarchive reads the tar inside the frames, skipping whole frames. */
-static la_ssize_t frames_read_cb(struct archive *a, void *arg, const void **buf)
-{
-	struct unpacked *u = arg;
-	struct cm_error e = { 0 };
-	long n = cm_frames_reader_read(u->reader, buf, &e);
-	if (n < 0)
-		archive_set_error(a, EIO, "%s", e.msg);
-	cm_error_clear(&e);
-	return n;
-}
-
-static la_int64_t frames_skip_cb(struct archive *a, void *arg, la_int64_t request)
-{
-	(void)a;
-	struct unpacked *u = arg;
-	return (la_int64_t)cm_frames_reader_skip(u->reader, (uint64_t)request);
-}
 
 /* The format config.dump says the archive has, which decides how its page
  * images are hashed (manifest.h): 1 for an older ctrmig's, else this one's.
@@ -422,7 +288,7 @@ static int unpack_outer(const char *input, struct unpacked *u, struct cm_error *
 	archive_read_support_filter_gzip(a);
 	archive_read_support_filter_zstd(a);
 	archive_read_support_format_tar(a);
-	int r = u->index ? archive_read_open2(a, u, NULL, frames_read_cb, frames_skip_cb, NULL)
+	int r = u->lazy ? cm_lazy_import_read_open(u->lazy, a)
 		: !strcmp(input, "-") ? archive_read_open_fd(a, STDIN_FILENO, 1 << 20)
 				      : archive_read_open_filename(a, input, 1 << 20);
 	struct stat in_sb;
@@ -507,9 +373,8 @@ static int unpack_outer(const char *input, struct unpacked *u, struct cm_error *
 		 * write and hash a file as large as the free space, all holes. */
 		if (ret == 0 && archive_entry_sparse_count(e) > 0)
 			ret = cm_err(err, 0, "member %s: sparse files do not belong in a checkpoint archive", name);
-		if (ret == 0 && u->index && u->format != 1 && !strncmp(name, "checkpoint/", 11) &&
-		    cm_member_chunked(name))
-			ret = defer_pages(a, e, u, name, err);
+		if (ret == 0 && cm_lazy_import_defers(u->lazy, name, u->format))
+			ret = cm_lazy_import_defer(u->lazy, a, e, name, u->seen, err);
 		else if (ret == 0)
 			ret = write_member(a, e, to, name, u->format ? u->format : CM_ARCHIVE_FORMAT, u->seen, err);
 		if (ret == 0 && !strcmp(name, "config.dump"))
@@ -522,8 +387,10 @@ static int unpack_outer(const char *input, struct unpacked *u, struct cm_error *
 	if (ret == 0 && u->manifest)
 		ret = cm_manifest_verify(u->manifest, u->seen, err);
 	/* only what the manifest vouches for: a foreign archive has none */
-	if (ret == 0 && u->index && json_object_size(u->deferred) > 0)
-		ret = u->manifest ? fill_deferred(u, err) : no_manifest(err);
+	if (ret == 0 && cm_lazy_import_deferred(u->lazy) > 0) {
+		cm_autofree char *images = images_dir(u);
+		ret = u->manifest ? cm_lazy_import_fill(u->lazy, images, err) : no_manifest(err);
+	}
 	return ret;
 }
 
@@ -568,13 +435,7 @@ static void unpacked_free(struct unpacked *u)
 	json_decref(u->seen);
 	json_decref(u->manifest);
 	json_decref(u->sig);
-	json_decref(u->deferred);
-	cm_frames_reader_free(u->reader);
-	if (u->index) {
-		cm_frames_index_free(u->index);
-		free(u->index);
-		close(u->archive_fd);
-	}
+	cm_lazy_import_free(u->lazy);
 }
 
 int cm_archive_unpack(const char *input, const char *dir, bool *trusted, struct cm_error *err)
@@ -1017,45 +878,6 @@ static int import_previous(const char *input, const char *staging, const char *s
 	return ret < 0 ? cm_err_wrap(err, "--import-previous %s", input) : 0;
 }
 
-/* restore --lazy -i FILE: the archive's index, if it has one. */
-static int open_index(struct unpacked *u, const char *input, struct cm_error *err)
-{
-	if (!strcmp(input, "-"))
-		return 0;
-	int fd = open(input, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return cm_err(err, errno, "open %s", input);
-	struct cm_frames_index *idx = cm_malloc(sizeof(*idx));
-	struct cm_error e = { 0 };
-	int r = cm_frames_index_read(fd, idx, &e);
-	if (r < 0) /* damaged, or not ours: read whole, every byte checked */
-		cm_warn("%s: %s; reading the whole archive", input, e.msg);
-	cm_error_clear(&e);
-	if (r <= 0) {
-		free(idx);
-		close(fd);
-		return 0;
-	}
-	u->index = idx;
-	u->archive_fd = fd;
-	u->reader = cm_frames_reader_new(fd, idx);
-	u->deferred = json_object();
-	return 0;
-}
-
-/* Where the memory left in the archive is, for the restore's page server:
- * the file, and the chunked digests the signed manifest gave its page
- * images. Only a lazy restore may use such a checkpoint. */
-static json_t *lazy_archive(struct unpacked *u, const char *input, struct cm_error *err)
-{
-	cm_autofree char *file = realpath(input, NULL);
-	if (!file) {
-		cm_err(err, errno, "%s", input);
-		return NULL;
-	}
-	return json_pack("{s:s, s:O}", "file", file, "members", u->deferred);
-}
-
 json_t *cm_archive_import(struct cm_store *st, const struct cm_import_opts *o, struct cm_error *err)
 {
 	char rnd[65], id_buf[65];
@@ -1080,7 +902,7 @@ json_t *cm_archive_import(struct cm_store *st, const struct cm_import_opts *o, s
 		cm_mem_stage_remove(u.mem, false);
 		free(cm_steal_ptr(&u.mem));
 	}
-	if (o->lazy_pages && open_index(&u, o->input, err) < 0)
+	if (o->lazy_pages && strcmp(o->input, "-") && !(u.lazy = cm_lazy_import_open(o->input, err)) && err->msg)
 		goto fail;
 	if (cm_mkdir_p(u.dir, 0700, err) < 0 || unpack_outer(o->input, &u, err) < 0 ||
 	    check_signature(&u, &grants, err) < 0)
@@ -1172,7 +994,7 @@ json_t *cm_archive_import(struct cm_store *st, const struct cm_import_opts *o, s
 	staged_images = u.mem ? cm_strdup(images) : cm_path_join(stage, "checkpoint");
 	if (move_checkpoint(&u, stage, err) < 0 ||
 	    (o->previous && import_previous(o->previous, staging, stage, cm_json_str(old, "id"), err) < 0) ||
-	    (json_object_size(u.deferred) > 0 && !(lazy = lazy_archive(&u, o->input, err))) ||
+	    (cm_lazy_import_deferred(u.lazy) > 0 && !(lazy = cm_lazy_import_record(u.lazy, o->input, err))) ||
 	    write_container(st, stage, id, name, old, ctr_config, image, image_imported, images, o->input,
 			    lazy, err) < 0 ||
 	    (net_status && save_in(stage, "network.status", net_status, err) < 0) ||
