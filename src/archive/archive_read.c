@@ -183,23 +183,6 @@ static int check_member_size(struct unpacked *u, int dirfd, const char *name, in
 	return 0;
 }
 
-/* pwrite until all of it is written: a short write is a full disk. */
-static int write_at(int fd, const char *buf, size_t len, uint64_t off)
-{
-	while (len > 0) {
-		ssize_t n = pwrite(fd, buf, len, (off_t)off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			if (n == 0)
-				errno = ENOSPC;
-			return -1;
-		}
-		buf += n, len -= (size_t)n, off += (uint64_t)n;
-	}
-	return 0;
-}
-
 static int write_member(struct archive *a, struct archive_entry *e, int dirfd, const char *name,
 			int format, json_t *seen, struct cm_error *err)
 {
@@ -226,7 +209,7 @@ static int write_member(struct archive *a, struct archive_entry *e, int dirfd, c
 			break;
 		}
 		cm_hash_thread_push(h, (size_t)n);
-		if (write_at(fd, buf, (size_t)n, total) < 0) {
+		if (cm_pwrite_all(fd, buf, (size_t)n, total) < 0) {
 			ret = cm_err(err, errno, "member %s: write", name);
 			break;
 		}

@@ -691,18 +691,9 @@ struct output {
 static int output_put(void *arg, const void *buf, size_t len)
 {
 	struct output *out = arg;
-	while (len > 0) {
-		ssize_t n = write(out->fd, buf, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			if (n == 0)
-				errno = ENOSPC;
-			return -1;
-		}
-		out->written += (uint64_t)n;
-		buf = (const char *)buf + n, len -= (size_t)n;
-	}
+	if (cm_write_all(out->fd, buf, len) < 0)
+		return -1;
+	out->written += (uint64_t)len;
 	if (out->file && out->written - out->started >= WRITEBACK_STEP) {
 		sync_file_range(out->fd, (off_t)out->started, (off_t)(out->written - out->started),
 				SYNC_FILE_RANGE_WRITE);

@@ -126,7 +126,7 @@ static int fill_range(struct cm_lazy_import *li, const struct cm_frames_member *
 			*have = i;
 		}
 		uint64_t n = CM_CHUNK_BYTES - in < len ? CM_CHUNK_BYTES - in : len;
-		if (lseek(fd, (off_t)off, SEEK_SET) < 0 || cm_write_all(fd, chunk + in, (size_t)n) < 0)
+		if (cm_pwrite_all(fd, chunk + in, (size_t)n, off) < 0)
 			return cm_err(err, errno, "member %s: write", m->name);
 		off += n, len -= n;
 	}

@@ -255,22 +255,6 @@ static uint64_t get_le(struct cursor *c, size_t n)
 	return v;
 }
 
-static int pread_all(int fd, void *buf, size_t len, uint64_t off)
-{
-	for (size_t done = 0; done < len;) {
-		ssize_t n = pread(fd, (char *)buf + done, len - done, (off_t)(off + done));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			if (n == 0)
-				errno = EIO;
-			return -1;
-		}
-		done += (size_t)n;
-	}
-	return 0;
-}
-
 static int parse(struct cursor *c, uint64_t comp_end, struct cm_frames_index *idx, struct cm_error *err)
 {
 	if (memcmp(take(c, 8) ?: (const unsigned char *)"", TRAILER_MAGIC, 8))
@@ -327,7 +311,7 @@ int cm_frames_index_read(int fd, struct cm_frames_index *idx, struct cm_error *e
 	struct stat sb;
 	unsigned char tail[12];
 	if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode) || sb.st_size < 40 ||
-	    pread_all(fd, tail, sizeof(tail), (uint64_t)sb.st_size - sizeof(tail)) < 0 ||
+	    cm_pread_all(fd, tail, sizeof(tail), (uint64_t)sb.st_size - sizeof(tail)) < 0 ||
 	    memcmp(tail + 4, TRAILER_MAGIC, 8))
 		return 0;
 	struct cursor t = { tail, 4, 0, false };
@@ -337,7 +321,7 @@ int cm_frames_index_read(int fd, struct cm_frames_index *idx, struct cm_error *e
 	uint64_t start = size - len - 8;
 	unsigned char head[8];
 	cm_autofree unsigned char *payload = cm_malloc((size_t)len);
-	if (pread_all(fd, head, 8, start) < 0 || pread_all(fd, payload, (size_t)len, start + 8) < 0)
+	if (cm_pread_all(fd, head, 8, start) < 0 || cm_pread_all(fd, payload, (size_t)len, start + 8) < 0)
 		return cm_err(err, errno, "archive index: read");
 	struct cursor h = { head, 8, 0, false };
 	if (get_le(&h, 4) != SKIPPABLE_MAGIC || get_le(&h, 4) != len)
@@ -396,7 +380,7 @@ long cm_frames_read_chunk(int fd, const struct cm_frames_index *idx, const struc
 		return cm_err(err, ENOMEM, "zstd");
 	if (!comp)
 		comp = cm_malloc(comp_max);
-	if (pread_all(fd, comp, (size_t)f->comp_size, f->comp_offset) < 0)
+	if (cm_pread_all(fd, comp, (size_t)f->comp_size, f->comp_offset) < 0)
 		return cm_err(err, errno, "member %s: chunk %llu: read", m->name, (unsigned long long)i);
 	size_t got = ZSTD_decompressDCtx(dctx, buf, CM_CHUNK_BYTES, comp, (size_t)f->comp_size);
 	unsigned char digest[CM_DIGEST_BYTES];
@@ -482,7 +466,7 @@ long cm_frames_reader_read(struct cm_frames_reader *r, const void **out, struct 
 		if (r->in.pos == r->in.size) {
 			uint64_t left = f->comp_size - r->comp_read;
 			size_t want = left < READ_IN ? (size_t)left : READ_IN;
-			if (!want || pread_all(r->fd, r->in_buf, want, f->comp_offset + r->comp_read) < 0) {
+			if (!want || cm_pread_all(r->fd, r->in_buf, want, f->comp_offset + r->comp_read) < 0) {
 				r->broken = true;
 				return cm_err(err, want ? errno : 0, "archive frame %zu: %s", r->frame,
 					      want ? "read" : "shorter than its index says");

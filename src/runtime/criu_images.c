@@ -521,52 +521,12 @@ static int check_task(int dirfd, const CmCriu__PstreeEntry *e, const struct cm_c
 #define PE_PARENT (1u << 0)
 #define PE_PRESENT (1u << 2)
 
-/* The pages a memory map says pages-<id>.img holds must be there: CRIU 4.2
- * given a pages file cut short spins at full CPU and never returns. */
-static int check_pagemap(int dirfd, const char *file, struct cm_error *err)
-{
-	autoimg struct img img = { 0 };
-	if (img_open_max(dirfd, file, PAGEMAP_MAGIC, "pagemap", "", PAGEMAP_MAX, &img, err) < 0)
-		return -1;
-	__attribute__((cleanup(pb_freep))) CmCriu__PagemapHead *head = NULL;
-	int r = img_next(&img, &cm_criu__pagemap_head__descriptor, &head, err);
-	if (r <= 0)
-		return r < 0 ? -1 : img_err(err, &img, "no head entry");
-	if (!head->has_pages_id)
-		return img_err(err, &img, "its head names no pages file");
-	uint64_t pages = 0;
-	for (;;) {
-		__attribute__((cleanup(pb_freep))) CmCriu__PagemapEntry *e = NULL;
-		r = img_next(&img, &cm_criu__pagemap_entry__descriptor, &e, err);
-		if (r <= 0) {
-			if (r < 0)
-				return -1;
-			break;
-		}
-		uint64_t n = e->has_nr_pages ? e->nr_pages : e->compat_nr_pages;
-		/* Images older than the flags mark pages in the parent, else present. */
-		uint32_t flags = e->has_flags ? e->flags : (e->in_parent ? PE_PARENT : PE_PRESENT);
-		if (n > (1ull << 40))
-			return img_err(err, &img, "entry %u: %llu pages", img.entry, (unsigned long long)n);
-		if ((flags & PE_PRESENT) && !(flags & PE_PARENT))
-			pages += n;
-	}
-	char pages_file[48];
-	snprintf(pages_file, sizeof(pages_file), "pages-%u.img", head->pages_id);
-	struct stat st;
-	uint64_t need = pages * (uint64_t)sysconf(_SC_PAGESIZE);
-	if (fstatat(dirfd, pages_file, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
-		return need ? img_err(err, &img, "its pages file %s is missing", pages_file) : 0;
-	if ((uint64_t)st.st_size < need)
-		return img_err(err, &img, "%llu bytes of pages, but %s holds %lld", (unsigned long long)need,
-			       pages_file, (long long)st.st_size);
-	return 0;
-}
-
 #define PE_LAZY (1u << 1)
 
-int cm_criu_pagemap_runs(int dirfd, const char *file, uint32_t *pages_id, struct cm_page_run **runs,
-			 size_t *n_runs, struct cm_error *err)
+/* The runs of a memory map, and *bytes (if not NULL): how much of the pages
+ * file they take, as CRIU reads it. */
+static int pagemap_read(int dirfd, const char *file, uint32_t *pages_id, struct cm_page_run **runs,
+			size_t *n_runs, uint64_t *bytes, struct cm_error *err)
 {
 	*runs = NULL;
 	*n_runs = 0;
@@ -619,6 +579,35 @@ int cm_criu_pagemap_runs(int dirfd, const char *file, uint32_t *pages_id, struct
 		*n_runs = 0;
 		return -1;
 	}
+	if (bytes)
+		*bytes = offset;
+	return 0;
+}
+
+int cm_criu_pagemap_runs(int dirfd, const char *file, uint32_t *pages_id, struct cm_page_run **runs,
+			 size_t *n_runs, struct cm_error *err)
+{
+	return pagemap_read(dirfd, file, pages_id, runs, n_runs, NULL, err);
+}
+
+/* The pages a memory map says pages-<id>.img holds must be there: CRIU 4.2
+ * given a pages file cut short spins at full CPU and never returns. */
+static int check_pagemap(int dirfd, const char *file, struct cm_error *err)
+{
+	uint32_t id;
+	cm_autofree struct cm_page_run *runs = NULL;
+	size_t n;
+	uint64_t need;
+	if (pagemap_read(dirfd, file, &id, &runs, &n, &need, err) < 0)
+		return -1;
+	char pages_file[48];
+	snprintf(pages_file, sizeof(pages_file), "pages-%u.img", id);
+	struct stat st;
+	if (fstatat(dirfd, pages_file, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
+		return need ? cm_err(err, 0, "checkpoint/%s: its pages file %s is missing", file, pages_file) : 0;
+	if ((uint64_t)st.st_size < need)
+		return cm_err(err, 0, "checkpoint/%s: %llu bytes of pages, but %s holds %lld", file,
+			      (unsigned long long)need, pages_file, (long long)st.st_size);
 	return 0;
 }
 

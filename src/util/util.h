@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <sys/types.h>
 #include <time.h>
+#include <stdint.h>
 #include <unistd.h>
 
 struct cm_error;
@@ -61,6 +62,10 @@ int cm_rm_rf_background(const char *path, struct cm_error *err);
 void cm_rm_rf_detached(const char *path);
 
 int cm_write_all(int fd, const void *buf, size_t len);
+/* All of len at off: -1 with errno (ENOSPC for a write that makes no
+ * progress, EIO for a file that ends first). */
+int cm_pwrite_all(int fd, const void *buf, size_t len, uint64_t off);
+int cm_pread_all(int fd, void *buf, size_t len, uint64_t off);
 /* Reads a whole file; NUL-terminates. Returns NULL and sets err on failure. */
 char *cm_read_file(const char *path, size_t *len, struct cm_error *err);
 /* Reads at most max bytes (a file that holds more is an error naming what);
