@@ -155,8 +155,9 @@ static uint64_t memory_and_swap(void)
 
 /* Every member is bounded before a byte of it is written: by a fixed limit
  * for the small documents, by this host's memory for CRIU's page images,
- * and by the free space of the store for all. */
-static int check_member_size(struct unpacked *u, int dirfd, const char *name, int64_t declared,
+ * and by the free space of the store for all but those left in the archive
+ * (deferred), which take little. */
+static int check_member_size(struct unpacked *u, int dirfd, const char *name, int64_t declared, bool deferred,
 			     struct cm_error *err)
 {
 	uint64_t size = declared < 0 ? 0 : (uint64_t)declared;
@@ -173,7 +174,7 @@ static int check_member_size(struct unpacked *u, int dirfd, const char *name, in
 				      (unsigned long long)(mem >> 20));
 	}
 	struct statvfs vfs;
-	if (fstatvfs(dirfd, &vfs) == 0) {
+	if (!deferred && fstatvfs(dirfd, &vfs) == 0) {
 		uint64_t avail = (uint64_t)vfs.f_bavail * vfs.f_frsize;
 		if (size + DISK_RESERVE > avail)
 			return cm_err(err, ENOSPC, "member %s: %llu MiB do not fit in %s with %llu MiB free", name,
@@ -318,7 +319,9 @@ static int unpack_outer(const char *input, struct unpacked *u, struct cm_error *
 			ret = -1;
 			break;
 		}
-		int to = member_dir(u, dirfd, name, kind == CM_MEMBER_DIR ? 0 : archive_entry_size(e), err);
+		/* a page image left in the archive takes no room here */
+		bool defer = kind == CM_MEMBER_FILE && cm_lazy_import_defers(u->lazy, name, u->format);
+		int to = member_dir(u, dirfd, name, kind == CM_MEMBER_DIR || defer ? 0 : archive_entry_size(e), err);
 		if (to < 0) {
 			ret = -1;
 			break;
@@ -351,12 +354,12 @@ static int unpack_outer(const char *input, struct unpacked *u, struct cm_error *
 			*slash = '/';
 		}
 		if (ret == 0)
-			ret = check_member_size(u, to, name, archive_entry_size(e), err);
+			ret = check_member_size(u, to, name, archive_entry_size(e), defer, err);
 		/* ctrmig writes none, and a few bytes of sparse map would make it
 		 * write and hash a file as large as the free space, all holes. */
 		if (ret == 0 && archive_entry_sparse_count(e) > 0)
 			ret = cm_err(err, 0, "member %s: sparse files do not belong in a checkpoint archive", name);
-		if (ret == 0 && cm_lazy_import_defers(u->lazy, name, u->format))
+		if (ret == 0 && defer)
 			ret = cm_lazy_import_defer(u->lazy, a, e, name, u->seen, err);
 		else if (ret == 0)
 			ret = write_member(a, e, to, name, u->format ? u->format : CM_ARCHIVE_FORMAT, u->seen, err);
