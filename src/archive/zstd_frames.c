@@ -383,15 +383,16 @@ long cm_frames_read_chunk(int fd, const struct cm_frames_index *idx, const struc
 	if (cm_pread_all(fd, comp, (size_t)f->comp_size, f->comp_offset) < 0)
 		return cm_err(err, errno, "member %s: chunk %llu: read", m->name, (unsigned long long)i);
 	size_t got = ZSTD_decompressDCtx(dctx, buf, CM_CHUNK_BYTES, comp, (size_t)f->comp_size);
-	unsigned char digest[CM_DIGEST_BYTES];
-	struct cm_sha256 sha;
-	if (!ZSTD_isError(got) && got == len) {
+	bool match = !ZSTD_isError(got) && got == len;
+	if (match) {
+		unsigned char digest[CM_DIGEST_BYTES];
+		struct cm_sha256 sha;
 		cm_sha256_init(&sha);
 		cm_sha256_update(&sha, buf, got);
 		cm_sha256_final(&sha, digest);
+		match = !memcmp(digest, m->digests + i * CM_DIGEST_BYTES, CM_DIGEST_BYTES);
 	}
-	if (ZSTD_isError(got) || got != len ||
-	    memcmp(digest, m->digests + i * CM_DIGEST_BYTES, CM_DIGEST_BYTES))
+	if (!match)
 		return cm_err(err, 0, "member %s: chunk %llu does not match its digest", m->name,
 			      (unsigned long long)i);
 	return (long)len;
