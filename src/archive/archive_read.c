@@ -249,6 +249,30 @@ static char *read_small(struct archive *a, const char *name, size_t max, size_t 
 }
 static int no_manifest(struct cm_error *err);
 
+/* The pages a lazy import writes now (those CRIU restores itself), with
+ * room made for them first as for any member: in the stage while they fit,
+ * else on disk, where they must fit too. */
+static int fill_lazy(struct unpacked *u, int dirfd, struct cm_error *err)
+{
+	cm_autofree char *images = images_dir(u);
+	uint64_t bytes;
+	if (cm_lazy_import_measure(u->lazy, images, &bytes, err) < 0)
+		return -1;
+	if (u->mem && !cm_mem_stage_fits(u->mem, u->mem_bytes, bytes) && spill_to_disk(u, dirfd, err) < 0)
+		return -1;
+	if (u->mem) {
+		u->mem_bytes += bytes;
+	} else {
+		free(images);
+		images = images_dir(u);
+		struct statvfs vfs;
+		if (fstatvfs(dirfd, &vfs) == 0 && bytes + DISK_RESERVE > (uint64_t)vfs.f_bavail * vfs.f_frsize)
+			return cm_err(err, ENOSPC, "%llu MiB of memory to write now do not fit in %s",
+				      (unsigned long long)(bytes >> 20), u->store);
+	}
+	return cm_lazy_import_fill(u->lazy, images, err);
+}
+
 /* The format config.dump says the archive has, which decides how its page
  * images are hashed (manifest.h): 1 for an older ctrmig's, else this one's.
  * Only a hint: the manifest is the word, and a wrong hint a mismatch. */
@@ -373,10 +397,8 @@ static int unpack_outer(const char *input, struct unpacked *u, struct cm_error *
 	if (ret == 0 && u->manifest)
 		ret = cm_manifest_verify(u->manifest, u->seen, err);
 	/* only what the manifest vouches for: a foreign archive has none */
-	if (ret == 0 && cm_lazy_import_deferred(u->lazy) > 0) {
-		cm_autofree char *images = images_dir(u);
-		ret = u->manifest ? cm_lazy_import_fill(u->lazy, images, err) : no_manifest(err);
-	}
+	if (ret == 0 && cm_lazy_import_deferred(u->lazy) > 0)
+		ret = u->manifest ? fill_lazy(u, dirfd, err) : no_manifest(err);
 	return ret;
 }
 

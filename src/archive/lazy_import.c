@@ -134,7 +134,7 @@ static int fill_range(struct cm_lazy_import *li, const struct cm_frames_member *
 }
 
 /* The runs of one memory map that CRIU restores itself, into the page image
- * it names, if that one was left in the archive. */
+ * it names, if that one was left in the archive; chunk NULL: only counted. */
 static int fill_map(struct cm_lazy_import *li, int dirfd, const char *map, char *chunk, uint64_t *restored,
 		    struct cm_error *err)
 {
@@ -148,18 +148,48 @@ static int fill_map(struct cm_lazy_import *li, int dirfd, const char *map, char 
 						   ? cm_frames_member_find(&li->index, member) : NULL;
 	if (!m)
 		return 0; /* read whole already, or not there (the image check says so) */
-	cm_autoclose int fd = openat(dirfd, strchr(member, '/') + 1, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
+	cm_autoclose int fd = chunk ? openat(dirfd, strchr(member, '/') + 1, O_WRONLY | O_NOFOLLOW | O_CLOEXEC) : -1;
+	if (chunk && fd < 0)
 		return cm_err(err, errno, "member %s", member);
 	uint64_t have = UINT64_MAX, page = (uint64_t)sysconf(_SC_PAGESIZE);
 	for (size_t i = 0; i < n_runs; i++) {
 		if (runs[i].lazy)
 			continue;
-		if (fill_range(li, m, fd, runs[i].offset, runs[i].nr_pages * page, chunk, &have, err) < 0)
+		if (chunk && fill_range(li, m, fd, runs[i].offset, runs[i].nr_pages * page, chunk, &have, err) < 0)
 			return -1;
 		*restored += runs[i].nr_pages * page;
 	}
 	return 0;
+}
+
+/* Each memory map in images, through fill_map. */
+static int each_map(struct cm_lazy_import *li, int dirfd, char *chunk, uint64_t *bytes, struct cm_error *err)
+{
+	int dup_fd = dup(dirfd);
+	DIR *d = dup_fd >= 0 ? fdopendir(dup_fd) : NULL;
+	if (!d) {
+		if (dup_fd >= 0)
+			close(dup_fd);
+		return cm_err(err, errno, "read the checkpoint folder");
+	}
+	struct dirent *de;
+	int ret = 0;
+	*bytes = 0;
+	while (ret == 0 && (de = readdir(d))) {
+		size_t n = strlen(de->d_name);
+		if (!strncmp(de->d_name, "pagemap-", 8) && n >= 12 && !strcmp(de->d_name + n - 4, ".img"))
+			ret = fill_map(li, dirfd, de->d_name, chunk, bytes, err);
+	}
+	closedir(d);
+	return ret;
+}
+
+int cm_lazy_import_measure(struct cm_lazy_import *li, const char *images, uint64_t *bytes, struct cm_error *err)
+{
+	cm_autoclose int dirfd = open(images, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dirfd < 0)
+		return cm_err(err, errno, "open %s", images);
+	return each_map(li, dirfd, NULL, bytes, err);
 }
 
 int cm_lazy_import_fill(struct cm_lazy_import *li, const char *images, struct cm_error *err)
@@ -176,23 +206,9 @@ int cm_lazy_import_fill(struct cm_lazy_import *li, const char *images, struct cm
 		if (fd < 0 || ftruncate(fd, (off_t)m->size) < 0)
 			return cm_err(err, errno, "member %s", name);
 	}
-	int dup_fd = dup(dirfd);
-	DIR *d = dup_fd >= 0 ? fdopendir(dup_fd) : NULL;
-	if (!d) {
-		if (dup_fd >= 0)
-			close(dup_fd);
-		return cm_err(err, errno, "read %s", images);
-	}
 	cm_autofree char *chunk = cm_malloc(CM_CHUNK_BYTES);
-	struct dirent *de;
-	int ret = 0;
-	uint64_t restored = 0;
-	while (ret == 0 && (de = readdir(d))) {
-		size_t n = strlen(de->d_name);
-		if (!strncmp(de->d_name, "pagemap-", 8) && n >= 12 && !strcmp(de->d_name + n - 4, ".img"))
-			ret = fill_map(li, dirfd, de->d_name, chunk, &restored, err);
-	}
-	closedir(d);
+	uint64_t restored;
+	int ret = each_map(li, dirfd, chunk, &restored, err);
 	cm_debug("lazy import: %llu KiB of pages read now, the rest stays in the archive",
 		 (unsigned long long)(restored >> 10));
 	return ret;

@@ -36,6 +36,10 @@ int cm_lazy_import_defer(struct cm_lazy_import *li, struct archive *a, struct ar
 /* How many page images were left in the archive. */
 size_t cm_lazy_import_deferred(const struct cm_lazy_import *li);
 
+/* The bytes cm_lazy_import_fill will write into images: what CRIU restores
+ * itself, for which the folder must have room. */
+int cm_lazy_import_measure(struct cm_lazy_import *li, const char *images, uint64_t *bytes, struct cm_error *err);
+
 /* Writes them into images (CRIU's folder): full size, holding only the runs
  * the memory maps there do not mark lazy, each read from a checked chunk. */
 int cm_lazy_import_fill(struct cm_lazy_import *li, const char *images, struct cm_error *err);

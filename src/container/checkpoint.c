@@ -331,7 +331,7 @@ static char *restore_images(struct cm_store *st, json_t *rec, const struct cm_re
 /* Writes the runc config from the record and checks CRIU's images against
  * it before CRIU reads them: an archive's images cannot hold credentials,
  * limits or a process tree the config does not grant. */
-static int check_images(struct cm_store *st, json_t *rec, const char *images, bool net_wait,
+static int check_images(struct cm_store *st, json_t *rec, const char *images, bool net_wait, bool remote_pages,
 			struct cm_error *err)
 {
 	cm_autofree char *path = cm_store_ctr_path(st, cm_json_str(rec, "id"), "bundle/config.json");
@@ -349,6 +349,7 @@ static int check_images(struct cm_store *st, json_t *rec, const char *images, bo
 		ret = cm_json_save(path, spec, 0600, err);
 	if (ret == 0)
 		ret = cm_criu_policy_from_spec(spec, &policy, err);
+	policy.remote_pages = remote_pages;
 	if (ret == 0 && cm_criu_images_check(images, &policy, err) < 0)
 		ret = cm_err_wrap(err, "the checkpoint is refused");
 	json_decref(spec);
@@ -447,7 +448,7 @@ int cm_ckpt_restore(struct cm_store *st, json_t *rec, const struct cm_restore_op
 		cm_ctr_net_down(st, id);
 		return cm_err_wrap(err, "restore %s", name);
 	}
-	int r = check_images(st, rec, images, true, err);
+	int r = check_images(st, rec, images, true, o->lazy_page_server != NULL, err);
 	if (r == 0)
 		r = cm_rootfs_mount(st, id, cm_json_str(json_object_get(rec, "image"), "id"), err);
 	if (r < 0) {

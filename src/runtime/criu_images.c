@@ -523,10 +523,12 @@ static int check_task(int dirfd, const CmCriu__PstreeEntry *e, const struct cm_c
 
 #define PE_LAZY (1u << 1)
 
-/* The runs of a memory map, and *bytes (if not NULL): how much of the pages
- * file they take, as CRIU reads it. */
+/* The runs of a memory map, *bytes (if not NULL): how much of the pages
+ * file they take, as CRIU reads it, and *remote (if not NULL): the pages
+ * that are in no file, only lazy (a dump with --lazy-pages left them at
+ * its page server). */
 static int pagemap_read(int dirfd, const char *file, uint32_t *pages_id, struct cm_page_run **runs,
-			size_t *n_runs, uint64_t *bytes, struct cm_error *err)
+			size_t *n_runs, uint64_t *bytes, uint64_t *remote, struct cm_error *err)
 {
 	*runs = NULL;
 	*n_runs = 0;
@@ -560,6 +562,8 @@ static int pagemap_read(int dirfd, const char *file, uint32_t *pages_id, struct 
 				    (unsigned long long)nr, (unsigned long long)e->vaddr);
 			break;
 		}
+		if (remote && (flags & (PE_PRESENT | PE_PARENT | PE_LAZY)) == PE_LAZY)
+			*remote += nr;
 		/* As CRIU reads the pages file: a present entry takes its place
 		 * there; one whose pages are in the parent is read from there. */
 		if (!(flags & PE_PRESENT))
@@ -587,19 +591,24 @@ static int pagemap_read(int dirfd, const char *file, uint32_t *pages_id, struct 
 int cm_criu_pagemap_runs(int dirfd, const char *file, uint32_t *pages_id, struct cm_page_run **runs,
 			 size_t *n_runs, struct cm_error *err)
 {
-	return pagemap_read(dirfd, file, pages_id, runs, n_runs, NULL, err);
+	return pagemap_read(dirfd, file, pages_id, runs, n_runs, NULL, NULL, err);
 }
 
 /* The pages a memory map says pages-<id>.img holds must be there: CRIU 4.2
- * given a pages file cut short spins at full CPU and never returns. */
-static int check_pagemap(int dirfd, const char *file, struct cm_error *err)
+ * given a pages file cut short spins at full CPU and never returns. Pages
+ * in no file at all only a restore from a page server may have. */
+static int check_pagemap(int dirfd, const char *file, bool remote_pages, struct cm_error *err)
 {
 	uint32_t id;
 	cm_autofree struct cm_page_run *runs = NULL;
 	size_t n;
-	uint64_t need;
-	if (pagemap_read(dirfd, file, &id, &runs, &n, &need, err) < 0)
+	uint64_t need, remote = 0;
+	if (pagemap_read(dirfd, file, &id, &runs, &n, &need, &remote, err) < 0)
 		return -1;
+	if (remote && !remote_pages)
+		return cm_err(err, 0, "checkpoint/%s: %llu pages are in no file (dumped for a page server, "
+				      "as migrate --lazy does), and this restore has none", file,
+			      (unsigned long long)remote);
 	char pages_file[48];
 	snprintf(pages_file, sizeof(pages_file), "pages-%u.img", id);
 	struct stat st;
@@ -611,7 +620,7 @@ static int check_pagemap(int dirfd, const char *file, struct cm_error *err)
 	return 0;
 }
 
-static int check_pagemaps(int dirfd, struct cm_error *err)
+static int check_pagemaps(int dirfd, bool remote_pages, struct cm_error *err)
 {
 	int dup = fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
 	DIR *d = dup >= 0 ? fdopendir(dup) : NULL;
@@ -626,7 +635,7 @@ static int check_pagemaps(int dirfd, struct cm_error *err)
 		size_t n = strlen(de->d_name);
 		if (!strncmp(de->d_name, "pagemap-", 8) && n > 4 && !strcmp(de->d_name + n - 4, ".img") &&
 		    n < 40)
-			ret = check_pagemap(dirfd, de->d_name, err);
+			ret = check_pagemap(dirfd, de->d_name, remote_pages, err);
 	}
 	closedir(d);
 	return ret;
@@ -644,7 +653,7 @@ int cm_criu_images_check(const char *image_dir, const struct cm_criu_policy *p,
 	for (size_t i = 0; i < t.n; i++)
 		if (check_task(dirfd, t.e[i], p, err) < 0)
 			return -1;
-	if (check_pagemaps(dirfd, err) < 0)
+	if (check_pagemaps(dirfd, p->remote_pages, err) < 0)
 		return -1;
 	return (int)t.n;
 }

@@ -29,6 +29,8 @@ struct cm_criu_policy {
 					       * limit; RLIM_INFINITY = none */
 	const char *lsm_profile;/* the AppArmor profile the spec names, or NULL; points into the spec */
 	unsigned max_tasks;     /* refuse trees with more tasks, threads counted as pids.max counts them */
+	bool remote_pages;      /* not from the spec: the restore's lazy pages come from a page
+				 * server (migrate --lazy), so a memory map may name pages in no file */
 };
 
 /* Fills a policy from an OCI runtime spec: the capability names of

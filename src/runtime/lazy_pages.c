@@ -256,6 +256,9 @@ int cm_lazy_serve_main(int argc, char **argv)
 			kill(pid, SIGKILL);
 			waitpid(pid, &status, 0);
 			server_finish(&server, 0, log);
+			/* a container running by now would have holes in its memory */
+			if (cgroup)
+				cm_cgroup_kill_all(cgroup);
 			return CM_EXIT_ERROR;
 		}
 		if (waitpid(pid, &status, WNOHANG) == pid)

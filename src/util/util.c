@@ -236,9 +236,11 @@ int cm_write_all(int fd, const void *buf, size_t len)
 	const char *p = buf;
 	while (len) {
 		ssize_t n = write(fd, p, len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (n == 0)
+				errno = ENOSPC; /* no progress: a full disk */
 			return -1;
 		}
 		p += n;

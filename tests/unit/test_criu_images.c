@@ -462,6 +462,18 @@ static void test_pagemap_runs(void)
 	ok(n == 3 && runs[2].vaddr == 0x50000 && runs[2].offset == 8 * page,
 	   "one present but in the parent takes its place in the file, as CRIU counts");
 	free(runs);
+	/* pages in no file (a dump for a page server): only a restore from one */
+	cm_autofree char *pages = zeros(10 * page);
+	raw_file(dir, "pages-7.img", pages, 10 * page);
+	e[1].flags = 2;
+	write_img(dir, "pagemap-1.img", 0x56084025u, msgs, 6);
+	refused_in(dir, "checkpoint/pagemap-1.img: 2 pages are in no file",
+		   "pages only a page server has, for a restore without one");
+	pol.remote_pages = true;
+	ok(cm_criu_images_check(dir, &pol, &err) >= 0, "and taken from one (migrate --lazy's target): %s",
+	   err.msg ? err.msg : "");
+	cm_error_clear(&err);
+	pol.remote_pages = false;
 	e[0].vaddr = 0x10001;
 	write_img(dir, "pagemap-1.img", 0x56084025u, msgs, 6);
 	ok(cm_criu_pagemap_runs(dirfd, "pagemap-1.img", &id, &runs, &n, &err) < 0 && runs == NULL,
