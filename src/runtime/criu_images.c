@@ -562,19 +562,22 @@ static int pagemap_read(int dirfd, const char *file, uint32_t *pages_id, struct 
 				    (unsigned long long)nr, (unsigned long long)e->vaddr);
 			break;
 		}
+		/* CRIU writes present, in the parent, or lazy at its page server;
+		 * both present and in the parent it reads one way and counts
+		 * offsets another (pagemap.c): no dump of its has that. */
+		if ((flags & PE_PRESENT) && (flags & PE_PARENT)) {
+			r = img_err(err, &img, "entry %u: pages both in this file and in the parent", img.entry);
+			break;
+		}
 		if (remote && (flags & (PE_PRESENT | PE_PARENT | PE_LAZY)) == PE_LAZY)
 			*remote += nr;
-		/* As CRIU reads the pages file: a present entry takes its place
-		 * there; one whose pages are in the parent is read from there. */
 		if (!(flags & PE_PRESENT))
 			continue;
-		if (!(flags & PE_PARENT)) {
-			if (*n_runs == cap) {
-				cap = cap ? 2 * cap : 64;
-				*runs = cm_realloc(*runs, cap * sizeof(**runs));
-			}
-			(*runs)[(*n_runs)++] = (struct cm_page_run){ e->vaddr, nr, offset, (flags & PE_LAZY) != 0 };
+		if (*n_runs == cap) {
+			cap = cap ? 2 * cap : 64;
+			*runs = cm_realloc(*runs, cap * sizeof(**runs));
 		}
+		(*runs)[(*n_runs)++] = (struct cm_page_run){ e->vaddr, nr, offset, (flags & PE_LAZY) != 0 };
 		offset += nr * page;
 	}
 	if (r < 0) {

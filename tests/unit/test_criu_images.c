@@ -427,27 +427,25 @@ static void test_pagemaps(void)
 
 /* The runs with data as CRIU reads the pages file: a lazy run, a run in the
  * parent (no data here), an entry of an older CRIU without flags (present),
- * one present but in the parent (its place taken, its data not here), a
- * hole; the offsets in pages-N.img follow. */
+ * a hole; the offsets in pages-N.img follow. Present and in the parent at
+ * once, which no CRIU writes, is refused. */
 static void test_pagemap_runs(void)
 {
 	char *dir = fix_write();
 	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
 	CmCriu__PagemapHead head = CM_CRIU__PAGEMAP_HEAD__INIT;
 	head.has_pages_id = 1, head.pages_id = 7;
-	CmCriu__PagemapEntry e[5];
-	for (int i = 0; i < 5; i++) {
+	CmCriu__PagemapEntry e[4];
+	for (int i = 0; i < 4; i++) {
 		cm_criu__pagemap_entry__init(&e[i]);
 		e[i].has_vaddr = 1;
 	}
 	e[0].vaddr = 0x10000, e[0].has_nr_pages = 1, e[0].nr_pages = 3, e[0].has_flags = 1, e[0].flags = 4 | 2;
 	e[1].vaddr = 0x20000, e[1].has_nr_pages = 1, e[1].nr_pages = 2, e[1].has_flags = 1, e[1].flags = 1;
 	e[2].vaddr = 0x30000, e[2].has_compat_nr_pages = 1, e[2].compat_nr_pages = 1;
-	e[3].vaddr = 0x40000, e[3].has_nr_pages = 1, e[3].nr_pages = 4, e[3].has_flags = 1, e[3].flags = 4;
-	e[3].has_in_parent = 1, e[3].in_parent = 1;
-	e[4].vaddr = 0x50000, e[4].has_nr_pages = 1, e[4].nr_pages = 2, e[4].has_flags = 1, e[4].flags = 4;
-	const ProtobufCMessage *msgs[] = { &head.base, &e[0].base, &e[1].base, &e[2].base, &e[3].base, &e[4].base };
-	write_img(dir, "pagemap-1.img", 0x56084025u, msgs, 6);
+	e[3].vaddr = 0x50000, e[3].has_nr_pages = 1, e[3].nr_pages = 2, e[3].has_flags = 1, e[3].flags = 4;
+	const ProtobufCMessage *msgs[] = { &head.base, &e[0].base, &e[1].base, &e[2].base, &e[3].base };
+	write_img(dir, "pagemap-1.img", 0x56084025u, msgs, 5);
 	int dirfd = open(dir, O_RDONLY | O_DIRECTORY);
 	uint32_t id = 0;
 	struct cm_page_run *runs = NULL;
@@ -459,14 +457,13 @@ static void test_pagemap_runs(void)
 	   "the lazy run first, at the start");
 	ok(n == 3 && runs[1].vaddr == 0x30000 && runs[1].offset == 3 * page && !runs[1].lazy,
 	   "an entry without flags is present, right after it");
-	ok(n == 3 && runs[2].vaddr == 0x50000 && runs[2].offset == 8 * page,
-	   "one present but in the parent takes its place in the file, as CRIU counts");
+	ok(n == 3 && runs[2].vaddr == 0x50000 && runs[2].offset == 4 * page, "then the last");
 	free(runs);
 	/* pages in no file (a dump for a page server): only a restore from one */
-	cm_autofree char *pages = zeros(10 * page);
-	raw_file(dir, "pages-7.img", pages, 10 * page);
+	cm_autofree char *pages = zeros(6 * page);
+	raw_file(dir, "pages-7.img", pages, 6 * page);
 	e[1].flags = 2;
-	write_img(dir, "pagemap-1.img", 0x56084025u, msgs, 6);
+	write_img(dir, "pagemap-1.img", 0x56084025u, msgs, 5);
 	refused_in(dir, "checkpoint/pagemap-1.img: 2 pages are in no file",
 		   "pages only a page server has, for a restore without one");
 	pol.remote_pages = true;
@@ -474,8 +471,15 @@ static void test_pagemap_runs(void)
 	   err.msg ? err.msg : "");
 	cm_error_clear(&err);
 	pol.remote_pages = false;
+	e[1].flags = 4 | 1;
+	write_img(dir, "pagemap-1.img", 0x56084025u, msgs, 5);
+	ok(cm_criu_pagemap_runs(dirfd, "pagemap-1.img", &id, &runs, &n, &err) < 0 && runs == NULL &&
+		   err.msg && strstr(err.msg, "both in this file and in the parent"),
+	   "present and in the parent at once is refused: %s", err.msg);
+	cm_error_clear(&err);
+	e[1].flags = 1;
 	e[0].vaddr = 0x10001;
-	write_img(dir, "pagemap-1.img", 0x56084025u, msgs, 6);
+	write_img(dir, "pagemap-1.img", 0x56084025u, msgs, 5);
 	ok(cm_criu_pagemap_runs(dirfd, "pagemap-1.img", &id, &runs, &n, &err) < 0 && runs == NULL,
 	   "an address not on a page is refused: %s", err.msg);
 	cm_error_clear(&err);
