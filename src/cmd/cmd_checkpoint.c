@@ -355,6 +355,13 @@ static int dump_and_export(struct cm_store *st, json_t *rec, const void *arg,
 	const struct dump_export *de = arg;
 	if (cm_archive_dump_export(st, rec, &de->ckpt, &de->exp, r, err) < 0)
 		return -1;
+	/* CRIU killed the container, and its monitor releases the address in
+	 * the background, during the export. Once this command returns it is
+	 * free: the archive may be restored at once in another store on this
+	 * host, under the same id, whose release would otherwise race the
+	 * copy's network setup (the plugins key everything by id). */
+	if (!de->ckpt.leave_running && !de->ckpt.pre_dump)
+		cm_ctr_prepare_relaunch(st, rec);
 	if (!de->image)
 		return 0;
 	json_t *fresh = cm_store_find_ctr(st, cm_json_str(rec, "id"), err);

@@ -188,8 +188,11 @@ assert_no_leak() { # id (or its first 12 hex)
     id=$(ctrmig run -d --name web busybox sh -c "$HTTP_COUNTER")
     ip=$(ip_of ctrmig)
     [ "$(fetch "http://$ip/")" = 1 ]
-    # exported, and its copy restored in store B with the same id and address
+    # exported, and its copy restored in store B with the same id and address;
+    # checkpoint -e returns once the address is released, which would
+    # otherwise race the copy's setup under the same id
     ctrmig checkpoint -e "$BATS_TEST_TMPDIR/web.tar.zst" web >/dev/null
+    [ ! -e "/var/lib/cni/networks/ctrmig/$ip" ] || { echo "$ip still reserved after checkpoint -e" >&2; return 1; }
     b restore -i "$BATS_TEST_TMPDIR/web.tar.zst" >/dev/null
     [ "$(ip_of b)" = "$ip" ]
     # The original, still checkpointed here, would take the address under
