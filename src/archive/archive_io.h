@@ -26,6 +26,11 @@ struct cm_export_opts {
 	/* Page images hashed behind CRIU's writer (dump_hash.h), which the
 	 * export finishes and frees; or NULL. */
 	struct cm_dump_hash *follower;
+	/* The container has just stopped: its monitor's release (address,
+	 * cgroup) is awaited before the manifest and signature seal the
+	 * archive. A restore of it cannot start before those, so one on this
+	 * host under the same id never races the release. */
+	bool wait_released;
 };
 
 int cm_archive_export(struct cm_store *st, json_t *rec, const struct cm_export_opts *o,

@@ -1,5 +1,6 @@
 #include "archive_io.h"
 #include "chunked_sha256.h"
+#include "container.h"
 #include "criu.h"
 #include "dump_hash.h"
 #include "error.h"
@@ -660,6 +661,8 @@ static int write_members(struct packer *p, struct cm_store *st, json_t *rec,
 		ret = add_image(p, st, rec, err);
 	if (ret == 0)
 		ret = resolve_pending(p, err);
+	if (ret == 0 && o->wait_released)
+		cm_ctr_prepare_relaunch(st, rec);
 	if (ret == 0) {
 		/* The manifest, then its signature, end the archive: one that has
 		 * them is whole. The signature covers the manifest's exact bytes. */

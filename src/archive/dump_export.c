@@ -34,6 +34,9 @@ int cm_archive_dump_export(struct cm_store *st, json_t *rec, const struct cm_ckp
 	if (exporting) {
 		co.watch = watch;
 		co.watch_arg = &follower;
+		/* the release is awaited at the seal, not before the export: it
+		 * runs in the background meanwhile */
+		co.wait_released = false;
 	}
 	int ret = cm_ckpt_dump(st, rec, &co, r, err);
 	if (ret < 0 || !exporting) {
@@ -44,6 +47,7 @@ int cm_archive_dump_export(struct cm_store *st, json_t *rec, const struct cm_ckp
 	/* The record as the dump saved it: it names the checkpoint to pack. */
 	struct cm_export_opts eo = *exp;
 	eo.follower = follower; /* the export's now */
+	eo.wait_released = ckpt->wait_released;
 	json_t *fresh = cm_store_find_ctr(st, cm_json_str(rec, "id"), err);
 	ret = fresh ? cm_archive_export(st, fresh, &eo, err) : -1;
 	if (!fresh && follower)

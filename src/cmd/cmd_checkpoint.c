@@ -355,13 +355,6 @@ static int dump_and_export(struct cm_store *st, json_t *rec, const void *arg,
 	const struct dump_export *de = arg;
 	if (cm_archive_dump_export(st, rec, &de->ckpt, &de->exp, r, err) < 0)
 		return -1;
-	/* CRIU killed the container, and its monitor releases the address in
-	 * the background, during the export. Once this command returns it is
-	 * free: the archive may be restored at once in another store on this
-	 * host, under the same id, whose release would otherwise race the
-	 * copy's network setup (the plugins key everything by id). */
-	if (!de->ckpt.leave_running && !de->ckpt.pre_dump)
-		cm_ctr_prepare_relaunch(st, rec);
 	if (!de->image)
 		return 0;
 	json_t *fresh = cm_store_find_ctr(st, cm_json_str(rec, "id"), err);
@@ -452,6 +445,12 @@ int cm_cmd_checkpoint(struct cm_store *st, int argc, char **argv, struct cm_erro
 		return cm_err_wrap(err, "--export %s", de.exp.output);
 	}
 	de.exp.pre_checkpoint = o.pre_dump;
+	/* CRIU kills the container, and its monitor releases the address and
+	 * the cgroup in the background, during the export; the archive is
+	 * sealed once that is done, so that its restore in another store on
+	 * this host, under the same id, cannot race the release (the plugins
+	 * key everything by id), even through a pipe. */
+	o.wait_released = de.exp.output && !o.leave_running && !o.pre_dump;
 	de.ckpt = o;
 	cm_progress_enable(!quiet && isatty(STDERR_FILENO));
 	/* With -e -, stdout is the archive: names and stats go nowhere else. */
