@@ -6,7 +6,6 @@
 #include "util.h"
 #include "zstd_frames.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -162,25 +161,25 @@ static int fill_map(struct cm_lazy_import *li, int dirfd, const char *map, char 
 	return 0;
 }
 
+struct fill {
+	struct cm_lazy_import *li;
+	char *chunk; /* NULL: only counting */
+	uint64_t bytes;
+	struct cm_error *err;
+};
+
+static int fill_one(int dirfd, const char *map, void *arg)
+{
+	struct fill *f = arg;
+	return fill_map(f->li, dirfd, map, f->chunk, &f->bytes, f->err);
+}
+
 /* Each memory map in images, through fill_map. */
 static int each_map(struct cm_lazy_import *li, int dirfd, char *chunk, uint64_t *bytes, struct cm_error *err)
 {
-	int dup_fd = dup(dirfd);
-	DIR *d = dup_fd >= 0 ? fdopendir(dup_fd) : NULL;
-	if (!d) {
-		if (dup_fd >= 0)
-			close(dup_fd);
-		return cm_err(err, errno, "read the checkpoint folder");
-	}
-	struct dirent *de;
-	int ret = 0;
-	*bytes = 0;
-	while (ret == 0 && (de = readdir(d))) {
-		size_t n = strlen(de->d_name);
-		if (!strncmp(de->d_name, "pagemap-", 8) && n >= 12 && !strcmp(de->d_name + n - 4, ".img"))
-			ret = fill_map(li, dirfd, de->d_name, chunk, bytes, err);
-	}
-	closedir(d);
+	struct fill f = { li, chunk, 0, err };
+	int ret = cm_criu_each_pagemap(dirfd, fill_one, &f, err);
+	*bytes = f.bytes;
 	return ret;
 }
 

@@ -6,7 +6,6 @@
 #include "util.h"
 #include "zstd_frames.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -158,6 +157,34 @@ static int answer(struct server *s, int sock, const struct ps_iov *q, char *buf,
 	return 0;
 }
 
+struct map_load {
+	struct server *s;
+	json_t *members;
+	struct cm_error *err;
+};
+
+/* A task's memory map (pagemap-<pid>.img; CRIU's shared memory, which is
+ * never lazy, is not asked for), and the page image it is in. */
+static int load_map(int dirfd, const char *file, void *arg)
+{
+	struct map_load *ml = arg;
+	char *end;
+	unsigned long long pid = strtoull(file + 8, &end, 10);
+	if (end == file + 8 || strcmp(end, ".img"))
+		return 0;
+	struct server *s = ml->s;
+	s->maps = cm_realloc(s->maps, (s->n_maps + 1) * sizeof(*s->maps));
+	struct task_map *t = &s->maps[s->n_maps++];
+	*t = (struct task_map){ .pid = pid };
+	uint32_t pages_id;
+	if (cm_criu_pagemap_runs(dirfd, file, &pages_id, &t->runs, &t->n, ml->err) < 0)
+		return -1;
+	cm_autofree char *member = cm_strfmt("checkpoint/pages-%u.img", pages_id);
+	if (json_object_get(ml->members, member))
+		t->member = cm_frames_member_find(&s->idx, member);
+	return 0;
+}
+
 /* The archive's index, its page images' digests as the record has them
  * (from the manifest the import checked), and the tasks' memory maps. */
 static int load(struct server *s, const char *images, json_t *lazy, struct cm_error *err)
@@ -183,36 +210,10 @@ static int load(struct server *s, const char *images, json_t *lazy, struct cm_er
 			return cm_err(err, 0, "%s: no longer the archive the checkpoint came from (%s)", file, name);
 	}
 	cm_autoclose int dirfd = open(images, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	int dup_fd = dirfd >= 0 ? dup(dirfd) : -1;
-	DIR *d = dup_fd >= 0 ? fdopendir(dup_fd) : NULL;
-	if (!d) {
-		if (dup_fd >= 0)
-			close(dup_fd);
+	if (dirfd < 0)
 		return cm_err(err, errno, "read %s", images);
-	}
-	struct dirent *de;
-	int ret = 0;
-	while (ret == 0 && (de = readdir(d))) {
-		size_t n = strlen(de->d_name);
-		char *end;
-		if (strncmp(de->d_name, "pagemap-", 8) || n < 13 || strcmp(de->d_name + n - 4, ".img"))
-			continue;
-		unsigned long long pid = strtoull(de->d_name + 8, &end, 10);
-		if (strcmp(end, ".img"))
-			continue;
-		s->maps = cm_realloc(s->maps, (s->n_maps + 1) * sizeof(*s->maps));
-		struct task_map *t = &s->maps[s->n_maps++];
-		*t = (struct task_map){ .pid = pid };
-		uint32_t pages_id;
-		ret = cm_criu_pagemap_runs(dirfd, de->d_name, &pages_id, &t->runs, &t->n, err);
-		if (ret < 0)
-			break;
-		cm_autofree char *member = cm_strfmt("checkpoint/pages-%u.img", pages_id);
-		if (json_object_get(members, member))
-			t->member = cm_frames_member_find(&s->idx, member);
-	}
-	closedir(d);
-	return ret;
+	struct map_load ml = { s, members, err };
+	return cm_criu_each_pagemap(dirfd, load_map, &ml, err);
 }
 
 int cm_page_server_run(int sock, const char *images, json_t *lazy_archive, struct cm_error *err)

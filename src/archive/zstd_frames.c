@@ -502,7 +502,6 @@ uint64_t cm_frames_reader_skip(struct cm_frames_reader *r, uint64_t request)
 		return 0;
 	while (r->frame < r->idx->n_frames && r->idx->frames[r->frame].raw_size <= request - skipped) {
 		skipped += r->idx->frames[r->frame].raw_size;
-		r->in_frame = r->idx->frames[r->frame].raw_size;
 		next_frame(r);
 	}
 	return skipped;

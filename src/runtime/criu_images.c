@@ -623,7 +623,8 @@ static int check_pagemap(int dirfd, const char *file, bool remote_pages, struct 
 	return 0;
 }
 
-static int check_pagemaps(int dirfd, bool remote_pages, struct cm_error *err)
+int cm_criu_each_pagemap(int dirfd, int (*fn)(int dirfd, const char *file, void *arg), void *arg,
+			 struct cm_error *err)
 {
 	int dup = fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
 	DIR *d = dup >= 0 ? fdopendir(dup) : NULL;
@@ -636,12 +637,23 @@ static int check_pagemaps(int dirfd, bool remote_pages, struct cm_error *err)
 	int ret = 0;
 	while (ret == 0 && (de = readdir(d))) {
 		size_t n = strlen(de->d_name);
-		if (!strncmp(de->d_name, "pagemap-", 8) && n > 4 && !strcmp(de->d_name + n - 4, ".img") &&
+		if (!strncmp(de->d_name, "pagemap-", 8) && n > 12 && !strcmp(de->d_name + n - 4, ".img") &&
 		    n < 40)
-			ret = check_pagemap(dirfd, de->d_name, remote_pages, err);
+			ret = fn(dirfd, de->d_name, arg);
 	}
 	closedir(d);
 	return ret;
+}
+
+struct pagemaps_check {
+	bool remote_pages;
+	struct cm_error *err;
+};
+
+static int check_one_pagemap(int dirfd, const char *file, void *arg)
+{
+	struct pagemaps_check *c = arg;
+	return check_pagemap(dirfd, file, c->remote_pages, c->err);
 }
 
 int cm_criu_images_check(const char *image_dir, const struct cm_criu_policy *p,
@@ -656,7 +668,8 @@ int cm_criu_images_check(const char *image_dir, const struct cm_criu_policy *p,
 	for (size_t i = 0; i < t.n; i++)
 		if (check_task(dirfd, t.e[i], p, err) < 0)
 			return -1;
-	if (check_pagemaps(dirfd, p->remote_pages, err) < 0)
+	struct pagemaps_check pc = { p->remote_pages, err };
+	if (cm_criu_each_pagemap(dirfd, check_one_pagemap, &pc, err) < 0)
 		return -1;
 	return (int)t.n;
 }

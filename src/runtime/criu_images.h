@@ -36,4 +36,9 @@ struct cm_page_run {
 int cm_criu_pagemap_runs(int dirfd, const char *file, uint32_t *pages_id, struct cm_page_run **runs,
 			 size_t *n_runs, struct cm_error *err);
 
+/* Calls fn for each memory map in dirfd (pagemap-<pid>.img and CRIU's
+ * pagemap-shmem-<id>.img) until one returns non-zero, which it returns. */
+int cm_criu_each_pagemap(int dirfd, int (*fn)(int dirfd, const char *file, void *arg), void *arg,
+			 struct cm_error *err);
+
 #endif
